@@ -1,0 +1,71 @@
+"""grader: automated grading of neural-network course assignments.
+
+Authoring (an assignment's checks.py): `Assignment`, `Check` and the expectations
+`matches_reference`, `gradients_agree`, `at_most`, `at_least`, `accuracy_at_least`,
+`is_finite`, `rows_sum_to`, `decreases`, `all_of`.
+Running: `grade` (a batch), `self_check` (a student's folder), `GradeOptions`, `Limits`;
+results are `SubmissionResult` / `CheckResult`.
+
+Names are imported on first use (PEP 562): the sandboxed worker imports
+`grader.worker`, and must not pay for the rest of the package at every start.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__all__ = [
+    "Assignment",
+    "Check",
+    "CheckResult",
+    "GradeOptions",
+    "GraderError",
+    "Limits",
+    "SubmissionResult",
+    "accuracy_at_least",
+    "all_of",
+    "at_least",
+    "at_most",
+    "decreases",
+    "grade",
+    "gradients_agree",
+    "is_finite",
+    "matches_reference",
+    "rows_sum_to",
+    "self_check",
+]
+
+_WHERE = {
+    "Assignment": ("grader.checks", "Assignment"),
+    "Check": ("grader.checks", "Check"),
+    "CheckResult": ("grader.results", "CheckResult"),
+    "SubmissionResult": ("grader.results", "SubmissionResult"),
+    "GradeOptions": ("grader.batch", "GradeOptions"),
+    "grade": ("grader.batch", "grade"),
+    "GraderError": ("grader.errors", "GraderError"),
+    "Limits": ("grader.sandbox", "Limits"),
+    "self_check": ("grader.selfcheck", "self_check"),
+    "matches_reference": ("grader.expect", "MatchesReference"),
+    "gradients_agree": ("grader.expect", "GradientsAgree"),
+    "at_most": ("grader.expect", "AtMost"),
+    "at_least": ("grader.expect", "AtLeast"),
+    "accuracy_at_least": ("grader.expect", "AccuracyAtLeast"),
+    "is_finite": ("grader.expect", "IsFinite"),
+    "rows_sum_to": ("grader.expect", "RowsSumTo"),
+    "decreases": ("grader.expect", "Decreases"),
+    "all_of": ("grader.expect", "all_of"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module 'grader' has no attribute {name!r}")
+    module, attribute = _WHERE[name]
+    value = getattr(importlib.import_module(module), attribute)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -1,0 +1,176 @@
+"""The `grader` command: thin verbs over the library (parse, build options, call, print).
+
+A `GraderError` becomes one line on stderr and exit status 2, without a traceback; a
+failed check in `grader check` is exit status 1.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from grader.errors import GraderError
+from grader.results import CheckResult, SubmissionResult
+from grader.sandbox import Limits
+
+__all__ = ["main"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+_STATUS_STYLE = {"passed": "green", "failed": "red", "error": "red", "timeout": "yellow", "graded": "green"}
+
+
+def _limit_options(func: F) -> F:
+    defaults = Limits()
+    options = [
+        click.option("--isolation", type=click.Choice(["auto", "bwrap", "limits-only"]), default="auto", show_default=True, help="bwrap: require bubblewrap; limits-only: resource limits without namespaces."),
+        click.option("--memory-mb", type=int, default=defaults.memory_mb, show_default=True, help="Address-space limit per worker process."),
+        click.option("--cpu-seconds", type=int, default=defaults.cpu_seconds, show_default=True, help="CPU time per worker process."),
+        click.option("--submission-timeout", type=float, default=defaults.submission_timeout, show_default=True, help="Wall-clock seconds for all checks of one submission."),
+        click.option("--reference", "reference_root", type=click.Path(path_type=Path, file_okay=False), default=None, help="Folder holding reference/<assignment>/ (default: ./reference)."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _limits(memory_mb: int, cpu_seconds: int, submission_timeout: float) -> Limits:
+    return Limits(memory_mb=memory_mb, cpu_seconds=cpu_seconds, submission_timeout=submission_timeout)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="grader")
+def main() -> None:
+    """Grade neural-network assignments in isolated workers, with reports students read."""
+
+
+@main.command()
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("-a", "--assignment", required=True, help="Assignment name (a folder under reference/).")
+@click.option("-o", "--output", type=click.Path(path_type=Path, file_okay=False), default=None, help="Output folder [default: reports/<assignment>].")
+@click.option("-j", "--jobs", type=int, default=None, help="Submissions graded at once [default: CPU count].")
+@click.option("--seed", type=int, default=None, help="Seed for the hidden checks' inputs [default: fresh per batch; recorded in results.jsonl].")
+@click.option("--json", "as_json", is_flag=True, help="Print results as JSON lines on stdout instead of a table.")
+@_limit_options
+def grade(path: Path, assignment: str, output: Path | None, jobs: int | None, seed: int | None, as_json: bool, isolation: str, memory_mb: int, cpu_seconds: int, submission_timeout: float, reference_root: Path | None) -> None:
+    """Grade PATH: a neural_net.py, a notebook, a folder of submissions, or a .zip export."""
+    from grader.batch import GradeOptions, grade as grade_batch
+
+    options = GradeOptions(output=output, seed=seed, isolation=isolation, reference_root=reference_root, limits=_limits(memory_mb, cpu_seconds, submission_timeout))
+    if jobs:
+        options = replace(options, jobs=jobs)
+    err = Console(stderr=True)
+    with _guard(), Progress(TextColumn("grading"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err, transient=True) as progress:
+        task = progress.add_task("grading", total=None)
+
+        def advance(result: SubmissionResult, done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        results = grade_batch(path, assignment, options, on_result=advance)
+    if as_json:
+        for result in results:
+            click.echo(json.dumps(result.to_json()))
+    else:
+        _print_batch(results, err if as_json else Console())
+    out = options.output or Path("reports") / assignment
+    err.print(f"reports: {out}/index.html  gradebook: {out}/gradebook.csv  results: {out}/results.jsonl")
+    if results and results[0].isolation:
+        err.print(f"isolation: {results[0].isolation}")
+
+
+@main.command()
+@click.argument("path", type=click.Path(path_type=Path), default=".")
+@click.option("--check", "only", default=None, help="Run one public check only.")
+@_limit_options
+def check(path: Path, only: str | None, isolation: str, memory_mb: int, cpu_seconds: int, submission_timeout: float, reference_root: Path | None) -> None:
+    """Run the public checks on your assignment folder (default: the current folder)."""
+    from grader.selfcheck import self_check
+
+    with _guard():
+        result, hidden = self_check(path, only=only, isolation=isolation, limits=_limits(memory_mb, cpu_seconds, submission_timeout), reference_root=reference_root)
+    console = Console()
+    _print_checks(result, console)
+    if hidden:
+        console.print(f"[dim]{hidden[0]} hidden checks worth {hidden[1]:g} more points run when your instructor grades; they are not shown here.[/dim]")
+    sys.exit(0 if result.status == "graded" and all(c.passed for c in result.checks) else 1)
+
+
+@main.command()
+@click.argument("assignment")
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=Path("student_template"), show_default=True, help="Where to write <assignment>/.")
+@click.option("--reference", "reference_root", type=click.Path(path_type=Path, file_okay=False), default=None, help="Folder holding reference/<assignment>/.")
+def template(assignment: str, out: Path, reference_root: Path | None) -> None:
+    """Regenerate the student template of ASSIGNMENT from its reference."""
+    from grader.template import write_template
+
+    with _guard():
+        written = write_template(assignment, out, reference_root)
+    click.echo(f"wrote {written}")
+
+
+@main.command()
+def doctor() -> None:
+    """Say which isolation is active here, and why."""
+    from grader.doctor import diagnose
+
+    for line in diagnose():
+        click.echo(line)
+
+
+class _guard:
+    """Map a GraderError to one line and exit status 2."""
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None, _: Any) -> bool:
+        if isinstance(value, GraderError):
+            click.echo(f"error: {value}", err=True)
+            sys.exit(2)
+        return False
+
+
+def _print_batch(results: list[SubmissionResult], console: Console) -> None:
+    table = Table(title=f"{results[0].assignment if results else ''}: {len(results)} submissions")
+    for column in ("submission", "score", "status", "first problem"):
+        table.add_column(column)
+    for r in results:
+        problem = r.error or next((f"{c.name}: {c.message}" for c in r.checks if not c.passed), "")
+        table.add_row(_plain(r.submission), f"{r.score:g} / {r.max_score:g}", f"[{_STATUS_STYLE.get(r.status, '')}]{r.status}[/]", _plain(problem)[:100])
+    console.print(table)
+
+
+def _print_checks(result: SubmissionResult, console: Console) -> None:
+    if result.status == "error":
+        console.print(f"[red]cannot grade:[/red] {_plain(result.error or '')}")
+        return
+    table = Table(title=f"{result.assignment}: {result.score:g} / {result.max_score:g} points (public checks)")
+    for column in ("check", "points", "result", "why"):
+        table.add_column(column, overflow="fold")
+    for c in result.checks:
+        table.add_row(c.name, f"{c.points:g}/{c.max_points:g}", f"[{_STATUS_STYLE[c.status]}]{c.status}[/]", _why(c))
+    console.print(table)
+
+
+def _why(c: CheckResult) -> str:
+    lines = [c.message, *c.details[:4]]
+    if c.stdout and not c.passed:
+        lines.append("output: " + c.stdout.strip()[-300:])
+    return _plain("\n".join(lines))
+
+
+def _plain(text: str) -> str:
+    """Student text for the terminal: no escape sequences, no rich markup."""
+    from rich.markup import escape
+
+    from grader.report import clean_text
+
+    return escape(clean_text(text))

@@ -1,0 +1,462 @@
+"""Expectations: how the trusted side judges what a probe observed.
+
+Each kind is a small frozen dataclass with one method, `judge(observed, reference,
+secrets, public) -> Verdict`. `observed` and `reference` map names to validated arrays
+(or `Invalid` when the worker could not send a number); `secrets` holds what never enters
+the sandbox (hidden labels). Every judgement checks, in this order, that the value is an
+array, its numeric dtype, its exact shape, that it is finite, and only then the error,
+phrased so that a NaN fails (SANDBOX.md trap 6).
+
+For a hidden check (`public=False`) messages give the measure and the size of the miss,
+never the expected values or the inputs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar, Protocol
+
+import numpy as np
+
+from grader.wire import Invalid
+
+__all__ = [
+    "AccuracyAtLeast",
+    "AllOf",
+    "AtLeast",
+    "AtMost",
+    "Decreases",
+    "Expectation",
+    "GradientsAgree",
+    "IsFinite",
+    "MatchesReference",
+    "Observed",
+    "RowsSumTo",
+    "Verdict",
+    "all_of",
+    "expectation_from_json",
+]
+
+Observed = Mapping[str, "np.ndarray | Invalid"]
+MAX_ROWS = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """A judgement: the fraction of the check's points earned and why."""
+
+    fraction: float
+    message: str
+    details: tuple[str, ...] = ()
+
+    @property
+    def passed(self) -> bool:
+        return self.fraction >= 1.0
+
+
+class Expectation(Protocol):
+    """What every expectation kind provides (see the module docstring)."""
+
+    kind: ClassVar[str]
+    needs_reference: ClassVar[bool]
+
+    def judge(self, observed: Observed, reference: Observed | None, secrets: Mapping[str, np.ndarray], public: bool) -> Verdict: ...
+
+    def to_json(self) -> dict[str, Any]: ...
+
+
+class _Failure(Exception):
+    """Internal: a value that cannot be compared; the message says why."""
+
+
+# -- shared validation and formatting ------------------------------------------------
+
+
+def _fmt(x: float) -> str:
+    """A value to 8 significant figures: enough to show the digit that differs."""
+    return f"{x:.8g}"
+
+
+def _fmt_small(x: float) -> str:
+    """A difference, rounded to 2 significant figures."""
+    return f"{x:.1e}" if x != 0 and (abs(x) < 1e-3 or abs(x) >= 1e4) else f"{x:.2g}"
+
+
+def _times_over(value: float, limit: float) -> str:
+    if limit <= 0 or not np.isfinite(value):
+        return ""
+    return f" ({value / limit:,.0f}x over)" if value / limit >= 10 else f" ({value / limit:.1f}x the limit)"
+
+
+def _array(observed: Observed, key: str, label: str) -> np.ndarray:
+    if key not in observed:
+        raise _Failure(f"{label}: no value came back (the probe returned nothing for {key!r})")
+    value = observed[key]
+    if isinstance(value, Invalid):
+        raise _Failure(f"{label}: expected a numpy array, got {value.describe()}")
+    if value.dtype.kind not in "fiub":
+        raise _Failure(f"{label}: expected numbers, got dtype {value.dtype}")
+    return value
+
+
+def _shaped_like(got: np.ndarray, expected: np.ndarray, label: str) -> np.ndarray:
+    if got.shape != expected.shape:
+        raise _Failure(f"{label}: expected shape {expected.shape}, got {got.shape}")
+    return got
+
+
+def _finite(got: np.ndarray, label: str) -> np.ndarray:
+    values = got.astype(np.float64, copy=False)
+    bad = ~np.isfinite(values)
+    if bad.any():
+        first = tuple(int(i) for i in np.argwhere(bad)[0])
+        kind = "NaN" if np.isnan(values[bad]).any() else "infinite"
+        where = f", first at {list(first)}" if got.ndim else ""
+        raise _Failure(f"{label}: got {int(bad.sum())} {kind} value{'s' * (int(bad.sum()) != 1)}{where}")
+    return values
+
+
+def _index(flat_index: int, shape: tuple[int, ...]) -> str:
+    return str(list(np.unravel_index(flat_index, shape))) if shape else "[]"
+
+
+def _worst_rows(got: np.ndarray, expected: np.ndarray, errors: np.ndarray, limit: float) -> tuple[str, ...]:
+    """The per-element table: how many differ, the worst few, and how many more."""
+    flat_err = errors.reshape(-1)
+    differ = np.flatnonzero(~(flat_err <= limit))
+    if differ.size == 0:
+        return ()
+    order = differ[np.argsort(-flat_err[differ], kind="stable")]
+    got_flat, exp_flat = got.reshape(-1), expected.reshape(-1)
+    rows = [f"{differ.size} of {flat_err.size} elements differ"]
+    for rank, i in enumerate(order[:MAX_ROWS]):
+        label = "worst" if rank == 0 else "next"
+        diff = abs(float(got_flat[i]) - float(exp_flat[i]))
+        rows.append(f"{label} {_index(int(i), got.shape)}: got {_fmt(float(got_flat[i]))}, expected {_fmt(float(exp_flat[i]))} (off {_fmt_small(diff)})")
+    if order.size > MAX_ROWS:
+        rows.append(f"and {order.size - MAX_ROWS} more")
+    return tuple(rows)
+
+
+def rel_error(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """The handout's relative error, elementwise: |x - y| / max(1e-8, |x| + |y|)."""
+    return np.abs(x - y) / np.maximum(1e-8, np.abs(x) + np.abs(y))
+
+
+def _verdict(run: Any) -> Verdict:
+    try:
+        result: Verdict = run()
+        return result
+    except _Failure as failure:
+        return Verdict(0.0, str(failure))
+
+
+# -- kinds ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class MatchesReference:
+    """The observation matches the reference's observation from the same probe.
+
+    Exactly one measure: `sum_abs` (sum of |got - expected|), `max_abs` (largest
+    |got - expected|), `rel` (largest relative error, the handout's formula) or
+    `exact=True` (integer or boolean results). With several keys (e.g. one per
+    parameter), `partial=True` gives credit per key.
+    """
+
+    kind: ClassVar[str] = "matches_reference"
+    needs_reference: ClassVar[bool] = True
+    sum_abs: float | None = None
+    max_abs: float | None = None
+    rel: float | None = None
+    exact: bool = False
+    partial: bool = False
+
+    def __post_init__(self) -> None:
+        chosen = [m for m in (self.sum_abs, self.max_abs, self.rel) if m is not None] + ([1] if self.exact else [])
+        if len(chosen) != 1:
+            raise ValueError("matches_reference takes exactly one of sum_abs=, max_abs=, rel=, exact=True")
+
+    def judge(self, observed: Observed, reference: Observed | None, secrets: Mapping[str, np.ndarray], public: bool) -> Verdict:
+        assert reference is not None
+        keys = sorted(reference)
+        verdicts = [_verdict(lambda k=k: self._judge_key(k, observed, reference, public, len(keys) > 1)) for k in keys]
+        return _combine(verdicts, self.partial)
+
+    def _judge_key(self, key: str, observed: Observed, reference: Observed, public: bool, named: bool) -> Verdict:
+        label = key if named else "result"
+        expected = reference[key]
+        assert isinstance(expected, np.ndarray), "reference observations are validated when cached"
+        got = _shaped_like(_array(observed, key, label), expected, label)
+        if self.exact:
+            same = got == expected
+            if same.all():
+                return Verdict(1.0, f"{label}: all {got.size} values equal the reference")
+            rows = _worst_rows(got.astype(float), expected.astype(float), (~same).astype(float), 0.0) if public else ()
+            return Verdict(0.0, f"{label}: {int((~same).sum())} of {got.size} values differ from the reference", rows)
+        values, wanted = _finite(got, label), expected.astype(np.float64)
+        if self.sum_abs is not None:
+            measure, limit, errors = "sum |got - expected|", self.sum_abs, np.abs(values - wanted)
+            value = float(errors.sum())
+        elif self.max_abs is not None:
+            measure, limit, errors = "max |got - expected|", self.max_abs, np.abs(values - wanted)
+            value = float(errors.max(initial=0.0))
+        else:
+            assert self.rel is not None
+            measure, limit, errors = "max relative error", self.rel, rel_error(values, wanted)
+            value = float(errors.max(initial=0.0))
+        line = f"{label}: {measure} = {_fmt_small(value)}, limit {limit:g}"
+        if value <= limit:
+            return Verdict(1.0, line)
+        details = _worst_rows(values, wanted, errors, limit) if public else (f"{int((~(errors <= limit)).sum())} of {errors.size} elements differ",)
+        if public and values.ndim == 0:
+            details = (f"got {_fmt(float(values))}, expected {_fmt(float(wanted))}",)
+        return Verdict(0.0, line + _times_over(value, limit), details)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, **{f.name: getattr(self, f.name) for f in dataclasses.fields(self)}}
+
+
+@dataclass(frozen=True, slots=True)
+class GradientsAgree:
+    """Analytic gradients agree with the numerical gradient and with the reference.
+
+    The probe sends `analytic.<param>` and `numeric.<param>` for each parameter; each
+    parameter earns its share of the points when both relative errors are below `rel_error`.
+    """
+
+    kind: ClassVar[str] = "gradients_agree"
+    needs_reference: ClassVar[bool] = True
+    rel_error: float = 1e-8
+    against_reference: bool = True
+
+    def judge(self, observed: Observed, reference: Observed | None, secrets: Mapping[str, np.ndarray], public: bool) -> Verdict:
+        assert reference is not None
+        params = sorted(k.removeprefix("analytic.") for k in reference if k.startswith("analytic."))
+        return _combine([_verdict(lambda p=p: self._judge_param(p, observed, reference)) for p in params], partial=True)
+
+    def _judge_param(self, param: str, observed: Observed, reference: Observed) -> Verdict:
+        expected = reference[f"analytic.{param}"]
+        assert isinstance(expected, np.ndarray)
+        analytic = _finite(_shaped_like(_array(observed, f"analytic.{param}", f"d{param}"), expected, f"d{param}"), f"d{param}")
+        numeric = _finite(_shaped_like(_array(observed, f"numeric.{param}", f"numerical d{param}"), expected, f"numerical d{param}"), f"numerical d{param}")
+        vs_numeric = float(rel_error(analytic, numeric).max(initial=0.0))
+        if not vs_numeric <= self.rel_error:
+            return Verdict(0.0, f"d{param}: max relative error vs numerical gradient {_fmt_small(vs_numeric)} > {self.rel_error:g}" + _times_over(vs_numeric, self.rel_error))
+        if self.against_reference:
+            vs_reference = float(rel_error(analytic, expected.astype(np.float64)).max(initial=0.0))
+            if not vs_reference <= self.rel_error:
+                return Verdict(0.0, f"d{param}: max relative error vs the reference gradient {_fmt_small(vs_reference)} > {self.rel_error:g}" + _times_over(vs_reference, self.rel_error))
+        return Verdict(1.0, f"d{param}: max relative error {_fmt_small(vs_numeric)} <= {self.rel_error:g}")
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "rel_error": self.rel_error, "against_reference": self.against_reference}
+
+
+@dataclass(frozen=True, slots=True)
+class AtMost:
+    """A scalar observation is at most `bound` (e.g. a final training loss)."""
+
+    kind: ClassVar[str] = "at_most"
+    needs_reference: ClassVar[bool] = False
+    bound: float
+    what: str = "value"
+    key: str = "value"
+
+    def judge(self, observed: Observed, reference: Observed | None, secrets: Mapping[str, np.ndarray], public: bool) -> Verdict:
+        return _verdict(lambda: _bound(_scalar(observed, self.key, self.what), self.bound, self.what, upper=True))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "bound": self.bound, "what": self.what, "key": self.key}
+
+
+@dataclass(frozen=True, slots=True)
+class AtLeast:
+    """A scalar observation is at least `bound`."""
+
+    kind: ClassVar[str] = "at_least"
+    needs_reference: ClassVar[bool] = False
+    bound: float
+    what: str = "value"
+    key: str = "value"
+
+    def judge(self, observed: Observed, reference: Observed | None, secrets: Mapping[str, np.ndarray], public: bool) -> Verdict:
+        return _verdict(lambda: _bound(_scalar(observed, self.key, self.what), self.bound, self.what, upper=False))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "bound": self.bound, "what": self.what, "key": self.key}
+
+
+def _scalar(observed: Observed, key: str, what: str) -> float:
+    got = _array(observed, key, what)
+    if got.size != 1:
+        raise _Failure(f"{what}: expected a single number, got shape {got.shape}")
+    return float(_finite(got, what).reshape(-1)[0])
+
+
+def _bound(value: float, bound: float, what: str, upper: bool) -> Verdict:
+    ok = value <= bound if upper else value >= bound
+    word = "at most" if upper else "at least"
+    if ok:
+        return Verdict(1.0, f"{what} {_fmt(value)} is {word} {bound:g}")
+    return Verdict(0.0, f"{what} {_fmt(value)} should be {word} {bound:g} ({'over' if upper else 'under'} by {_fmt(abs(value - bound))})")
+
+
+@dataclass(frozen=True, slots=True)
+class AccuracyAtLeast:
+    """Predicted labels reach `threshold` accuracy on labels the sandbox never sees."""
+
+    kind: ClassVar[str] = "accuracy_at_least"
+    needs_reference: ClassVar[bool] = False
+    threshold: float
+    labels: str
+    key: str = "predictions"
+
+    def judge(self, observed: Observed, reference: Observed | None, secrets: Mapping[str, np.ndarray], public: bool) -> Verdict:
+        return _verdict(lambda: self._judge(observed, secrets))
+
+    def _judge(self, observed: Observed, secrets: Mapping[str, np.ndarray]) -> Verdict:
+        truth = secrets[self.labels]
+        got = _shaped_like(_array(observed, self.key, "predictions"), truth, "predictions")
+        if got.dtype.kind not in "iub":
+            raise _Failure(f"predictions: expected integer class labels, got dtype {got.dtype}")
+        accuracy = float(np.mean(got == truth))
+        ok = accuracy >= self.threshold
+        line = f"accuracy {accuracy:.1%} on {truth.size} held-out examples"
+        if ok:
+            return Verdict(1.0, f"{line} (needs {self.threshold:.0%})")
+        return Verdict(0.0, f"{line} should be at least {self.threshold:.0%} (short by {self.threshold - accuracy:.1%})")
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "threshold": self.threshold, "labels": self.labels, "key": self.key}
+
+
+@dataclass(frozen=True, slots=True)
+class IsFinite:
+    """Every value of the observation is finite (no NaN, no overflow to inf)."""
+
+    kind: ClassVar[str] = "is_finite"
+    needs_reference: ClassVar[bool] = False
+    key: str = "value"
+
+    def judge(self, observed: Observed, reference: Observed | None, secrets: Mapping[str, np.ndarray], public: bool) -> Verdict:
+        def run() -> Verdict:
+            got = _finite(_array(observed, self.key, self.key), self.key)
+            return Verdict(1.0, f"{self.key}: all {got.size} values finite")
+
+        return _verdict(run)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "key": self.key}
+
+
+@dataclass(frozen=True, slots=True)
+class RowsSumTo:
+    """Each row of a 2-D observation sums to `total` within `tol` (probabilities)."""
+
+    kind: ClassVar[str] = "rows_sum_to"
+    needs_reference: ClassVar[bool] = False
+    total: float = 1.0
+    tol: float = 1e-10
+    key: str = "value"
+
+    def judge(self, observed: Observed, reference: Observed | None, secrets: Mapping[str, np.ndarray], public: bool) -> Verdict:
+        def run() -> Verdict:
+            got = _finite(_array(observed, self.key, self.key), self.key)
+            if got.ndim != 2:
+                raise _Failure(f"{self.key}: expected a 2-D array, got shape {got.shape}")
+            miss = np.abs(got.sum(axis=1) - self.total)
+            worst = float(miss.max(initial=0.0))
+            if worst <= self.tol:
+                return Verdict(1.0, f"{self.key}: every row sums to {self.total:g}")
+            row = int(np.argmax(miss))
+            return Verdict(0.0, f"{self.key}: row {row} sums to {_fmt(float(got[row].sum()))}, expected {self.total:g} (off {_fmt_small(worst)})")
+
+        return _verdict(run)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "total": self.total, "tol": self.tol, "key": self.key}
+
+
+@dataclass(frozen=True, slots=True)
+class Decreases:
+    """A sequence (e.g. per-epoch losses) ends lower than it starts."""
+
+    kind: ClassVar[str] = "decreases"
+    needs_reference: ClassVar[bool] = False
+    key: str = "losses"
+    what: str = "loss"
+
+    def judge(self, observed: Observed, reference: Observed | None, secrets: Mapping[str, np.ndarray], public: bool) -> Verdict:
+        def run() -> Verdict:
+            got = _finite(_array(observed, self.key, self.what), self.what).reshape(-1)
+            if got.size < 2:
+                raise _Failure(f"{self.what}: expected a history of at least 2 values, got {got.size}")
+            first, last = float(got[0]), float(got[-1])
+            if last < first:
+                return Verdict(1.0, f"{self.what} fell from {_fmt(first)} to {_fmt(last)}")
+            return Verdict(0.0, f"{self.what} did not decrease: {_fmt(first)} at first, {_fmt(last)} at the end")
+
+        return _verdict(run)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "key": self.key, "what": self.what}
+
+
+@dataclass(frozen=True, slots=True)
+class AllOf:
+    """Every part must hold; the first failure is reported."""
+
+    kind: ClassVar[str] = "all_of"
+    parts: tuple[Expectation, ...]
+
+    @property
+    def needs_reference(self) -> bool:  # type: ignore[override]
+        return any(p.needs_reference for p in self.parts)
+
+    def judge(self, observed: Observed, reference: Observed | None, secrets: Mapping[str, np.ndarray], public: bool) -> Verdict:
+        verdicts = [p.judge(observed, reference, secrets, public) for p in self.parts]
+        failed = [v for v in verdicts if not v.passed]
+        if failed:
+            return Verdict(0.0, failed[0].message, failed[0].details)
+        return Verdict(1.0, "; ".join(v.message for v in verdicts))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "parts": [p.to_json() for p in self.parts]}
+
+
+def _combine(verdicts: list[Verdict], partial: bool) -> Verdict:
+    if len(verdicts) == 1:
+        return verdicts[0]
+    passed = sum(v.passed for v in verdicts)
+    fraction = passed / len(verdicts) if partial else float(passed == len(verdicts))
+    failed = [v for v in verdicts if not v.passed]
+    if not failed:
+        return Verdict(1.0, f"all {len(verdicts)} agree", tuple(v.message for v in verdicts))
+    head = f"{len(failed)} of {len(verdicts)} wrong: " + failed[0].message
+    return Verdict(fraction, head, tuple(v.message for v in failed[1:]) + failed[0].details)
+
+
+_KINDS: dict[str, Any] = {
+    cls.kind: cls
+    for cls in (MatchesReference, GradientsAgree, AtMost, AtLeast, AccuracyAtLeast, IsFinite, RowsSumTo, Decreases)
+}
+
+
+def expectation_from_json(data: Mapping[str, Any]) -> Expectation:
+    """Rebuild an expectation written by `to_json` (used by the students' self-check)."""
+    kind = data.get("kind")
+    params = {k: v for k, v in data.items() if k != "kind"}
+    if kind == AllOf.kind:
+        return AllOf(tuple(expectation_from_json(p) for p in params["parts"]))
+    if kind not in _KINDS:
+        raise ValueError(f"unknown expectation kind {kind!r}")
+    result: Expectation = _KINDS[kind](**params)
+    return result
+
+
+def all_of(*parts: Expectation) -> AllOf:
+    """Every expectation must hold: `all_of(is_finite(), rows_sum_to(1.0))`."""
+    return AllOf(tuple(parts))

@@ -1,0 +1,138 @@
+"""What grading produced, as plain frozen data.
+
+`CheckResult` and `SubmissionResult` are what every output format reads (HTML report,
+gradebook, results.jsonl, the CLI table). They judge nothing themselves: the verdict was
+reached in `compare.py`. Each has a `to_json`/`from_json` pair so results cross processes
+(a Dask worker, results.jsonl) as plain dicts, never as pickles of live objects.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+__all__ = ["CheckResult", "CheckStatus", "SubmissionResult", "SubmissionStatus"]
+
+CheckStatus = Literal["passed", "failed", "error", "timeout"]
+SubmissionStatus = Literal["graded", "error"]
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    """The verdict on one check of one submission.
+
+    `message` is one line a student can act on; `details` holds extra lines (the worst
+    elements of a numeric miss, a traceback excerpt, captured output) for the report.
+    """
+
+    name: str
+    points: float
+    max_points: float
+    status: CheckStatus
+    message: str
+    public: bool = True
+    details: tuple[str, ...] = ()
+    seconds: float = 0.0
+    # where the failure originates in the student's code, when it can be traced there
+    location: str | None = None
+    stdout: str = ""
+
+    @property
+    def passed(self) -> bool:
+        return self.status == "passed"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "points": self.points,
+            "max_points": self.max_points,
+            "status": self.status,
+            "message": self.message,
+            "public": self.public,
+            "details": list(self.details),
+            "seconds": round(self.seconds, 4),
+            "location": self.location,
+            "stdout": self.stdout,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> CheckResult:
+        return cls(
+            name=str(data["name"]),
+            points=float(data["points"]),
+            max_points=float(data["max_points"]),
+            status=data["status"],
+            message=str(data["message"]),
+            public=bool(data.get("public", True)),
+            details=tuple(str(d) for d in data.get("details", ())),
+            seconds=float(data.get("seconds", 0.0)),
+            location=data.get("location"),
+            stdout=str(data.get("stdout", "")),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class SubmissionResult:
+    """Everything known about one graded (or ungradable) submission.
+
+    A submission that could not be graded at all (a broken archive, no `neural_net.py`)
+    still gets a result, with `status="error"`, `score=0` and `error` saying why and what
+    to do: every submission found in the input has a row.
+    """
+
+    submission: str
+    assignment: str
+    score: float
+    max_score: float
+    status: SubmissionStatus
+    checks: tuple[CheckResult, ...] = ()
+    error: str | None = None
+    seconds: float = 0.0
+    # the files graded, relative to the submission (shown in the report)
+    files: tuple[str, ...] = ()
+    # "module", "notebook (full run)", "notebook (definitions only)" ...
+    graded_as: str = ""
+    # the seed that drew the hidden checks' inputs for this batch (reproducibility)
+    seed: int | None = None
+    # one line on the isolation the worker ran under
+    isolation: str = ""
+    source: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def percent(self) -> float:
+        return 100.0 * self.score / self.max_score if self.max_score else 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "submission": self.submission,
+            "assignment": self.assignment,
+            "score": self.score,
+            "max_score": self.max_score,
+            "status": self.status,
+            "error": self.error,
+            "checks": [c.to_json() for c in self.checks],
+            "seconds": round(self.seconds, 3),
+            "files": list(self.files),
+            "graded_as": self.graded_as,
+            "seed": self.seed,
+            "isolation": self.isolation,
+            "source": dict(self.source),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> SubmissionResult:
+        return cls(
+            submission=str(data["submission"]),
+            assignment=str(data["assignment"]),
+            score=float(data["score"]),
+            max_score=float(data["max_score"]),
+            status=data["status"],
+            checks=tuple(CheckResult.from_json(c) for c in data.get("checks", ())),
+            error=data.get("error"),
+            seconds=float(data.get("seconds", 0.0)),
+            files=tuple(data.get("files", ())),
+            graded_as=str(data.get("graded_as", "")),
+            seed=data.get("seed"),
+            isolation=str(data.get("isolation", "")),
+            source={str(k): str(v) for k, v in data.get("source", {}).items()},
+        )

@@ -1,0 +1,519 @@
+"""Start a worker for one submission, isolated, and collect what it sends back.
+
+Two backends behind one function, `run_worker`:
+
+* bwrap: the profile of SANDBOX.md §2: user, PID, network, IPC and mount namespaces,
+  uid 65534 with no capabilities, a read-only system and Python, sized tmpfs for /tmp and
+  /dev/shm, only this submission's private copy (read-only), the probes and the data
+  files mounted, nothing else of the host (no reference/, no other students, no output).
+* limits-only: the same worker with resource limits, a clean environment and a fresh
+  HOME; it says plainly what it cannot hold (see `Isolation.describe`).
+
+Both add, when root can create them, a pids and a memory cgroup (RLIMIT_NPROC does
+nothing for uid 0, and memfd/tmpfs memory escapes RLIMIT_AS), and both kill every process
+of the worker at the end. The result pipe and the output pipe are read with a selector
+loop and deadlines: nothing here blocks on a pipe a student's daemon could hold open.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import json
+import os
+import selectors
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from grader.errors import SandboxError
+from grader.wire import Frame, FrameReader, ProtocolError
+
+__all__ = ["Isolation", "JobLayout", "Limits", "WorkerOutcome", "detect_isolation", "run_worker"]
+
+MiB = 1 << 20
+SANDBOX_GRADER = "/run/grader"  # where the grader package is mounted inside bwrap
+SANDBOX_SUBMISSION, SANDBOX_DATA, SANDBOX_PROBES = "/submission", "/data", "/probes"
+SANDBOX_WORK = "/tmp/work"
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Resource limits for one worker. Every default can be changed from the CLI."""
+
+    memory_mb: int = 2048  # address space per process; below ~192 MiB OpenBLAS fails to start
+    cpu_seconds: int = 300  # CPU time per worker process (SIGXCPU, then SIGKILL 1 s later)
+    file_size_mb: int = 64  # largest file the worker may write
+    open_files: int = 256
+    processes: int = 64  # pids cgroup (root) or RLIMIT_NPROC (other users)
+    tmp_mb: int = 256  # size of the private /tmp (the work copy lives there)
+    output_kb: int = 64  # captured stdout/stderr kept (head and tail)
+    results_mb: int = 64  # largest result stream accepted from one worker
+    load_timeout: float = 60.0  # wall seconds to import the submission
+    submission_timeout: float = 600.0  # wall seconds for all of a submission's checks
+
+
+@dataclass(frozen=True, slots=True)
+class Isolation:
+    """Which isolation is active, and why."""
+
+    backend: Literal["bwrap", "limits-only"]
+    reason: str
+    cgroups: bool
+
+    def describe(self) -> str:
+        if self.backend == "bwrap":
+            base = "bubblewrap sandbox (no network, private filesystem and PIDs, uid 65534)"
+        else:
+            base = (
+                "resource limits only: no bubblewrap, so student code can read files this user can read"
+                " and may reach the network"
+            )
+        return base + ("; pids+memory cgroups" if self.cgroups else "; no cgroups (process count and RAM-backed files unbounded)")
+
+
+@dataclass(frozen=True, slots=True)
+class JobLayout:
+    """Host folders prepared for one worker (all private to this job)."""
+
+    root: Path
+    # a batch-wide data folder, mounted read-only (bubblewrap only); else a private copy
+    shared_data: Path | None = None
+
+    @property
+    def submission(self) -> Path:
+        return self.root / "submission"
+
+    @property
+    def data(self) -> Path:
+        return self.shared_data or self.root / "data"
+
+    @property
+    def probes(self) -> Path:
+        return self.root / "probes"
+
+    @classmethod
+    def create(cls, parent: Path, shared_data: Path | None = None) -> JobLayout:
+        layout = cls(parent / f"job-{uuid.uuid4().hex[:12]}", shared_data)
+        for folder in (layout.submission, layout.data, layout.probes, layout.root / "home"):
+            folder.mkdir(parents=True, exist_ok=True)
+        return layout
+
+
+EndReason = Literal["done", "exited", "timeout", "protocol", "cpu", "memory", "signal"]
+
+
+@dataclass(slots=True)
+class WorkerOutcome:
+    """What one worker process did: the frames it sent and how it ended."""
+
+    frames: list[Frame] = field(default_factory=list)
+    end: EndReason = "done"
+    detail: str = ""
+    # the check that was running when the worker ended (None: loading, or between checks)
+    running: str | None = None
+    output: str = ""
+    seconds: float = 0.0
+
+
+# -- isolation detection -------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=4)
+def detect_isolation(prefer: str = "auto") -> Isolation:
+    """Pick the backend: bwrap when it is installed and works here, else limits-only."""
+    cgroups = _cgroups_available()
+    if prefer == "limits-only":
+        return Isolation("limits-only", "asked for with --isolation limits-only", cgroups)
+    bwrap = shutil.which("bwrap")
+    if bwrap is None:
+        reason = "bubblewrap is not installed (apt-get install bubblewrap)"
+    else:
+        probe = subprocess.run(
+            [bwrap, *_namespace_flags(), "--ro-bind", "/usr", "/usr", *_system_links(), "--", "/usr/bin/true"],
+            capture_output=True,
+            text=True,
+            timeout=20,
+        )
+        if probe.returncode == 0:
+            return Isolation("bwrap", f"{bwrap} works here", cgroups)
+        reason = f"bubblewrap cannot create namespaces here: {probe.stderr.strip()[:200]}"
+    if prefer == "bwrap":
+        raise SandboxError(f"--isolation bwrap was asked for, but {reason}")
+    return Isolation("limits-only", reason, cgroups)
+
+
+def _namespace_flags() -> list[str]:
+    return [
+        "--unshare-all", "--unshare-user", "--uid", "65534", "--gid", "65534",
+        "--cap-drop", "ALL", "--disable-userns", "--die-with-parent", "--new-session",
+    ]  # fmt: skip
+
+
+def _system_links() -> list[str]:
+    args: list[str] = []
+    for name in ("bin", "lib", "lib64", "sbin"):
+        path = Path("/") / name
+        if path.is_symlink():
+            args += ["--symlink", os.readlink(path), str(path)]
+        elif path.is_dir():
+            args += ["--ro-bind", str(path), str(path)]
+    return args
+
+
+# -- cgroups (v1, as on this machine kind; v2 unified hierarchies are not handled) ----
+
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+
+
+def _cgroups_available() -> bool:
+    return os.geteuid() == 0 and all(os.access(CGROUP_ROOT / c, os.W_OK) for c in ("pids", "memory"))
+
+
+@dataclass(slots=True)
+class _Cgroup:
+    paths: list[Path]
+
+    @classmethod
+    def create(cls, limits: Limits) -> _Cgroup:
+        name = f"grader/{uuid.uuid4().hex[:12]}"
+        pids, memory = CGROUP_ROOT / "pids" / name, CGROUP_ROOT / "memory" / name
+        pids.mkdir(parents=True)
+        memory.mkdir(parents=True)
+        (pids / "pids.max").write_text(str(limits.processes))
+        # Everything the worker can hold in RAM: its heap, its /tmp and /dev/shm pages, memfds.
+        budget = (limits.memory_mb + limits.tmp_mb + 64) * MiB
+        (memory / "memory.limit_in_bytes").write_text(str(budget))
+        return cls([pids, memory])
+
+    def add(self, pid: int) -> None:
+        for path in self.paths:
+            (path / "cgroup.procs").write_text(str(pid))
+
+    def oom_killed(self) -> bool:
+        control = self.paths[1] / "memory.oom_control"
+        return control.exists() and "oom_kill 0" not in control.read_text() and "oom_kill" in control.read_text()
+
+    def kill_all(self) -> None:
+        procs = self.paths[0] / "cgroup.procs"
+        for _ in range(50):
+            pids = [int(p) for p in procs.read_text().split()]
+            if not pids:
+                return
+            for pid in pids:
+                with _ignored(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+            time.sleep(0.02)
+
+    def remove(self) -> None:
+        for path in self.paths:
+            with _ignored(OSError):
+                path.rmdir()
+
+
+class _ignored:
+    def __init__(self, *kinds: type[BaseException]) -> None:
+        self.kinds = kinds
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type[BaseException] | None, *_: Any) -> bool:
+        return kind is not None and issubclass(kind, self.kinds)
+
+
+# -- command lines -------------------------------------------------------------------
+
+
+def _python_prefixes() -> list[str]:
+    real_executable = Path(os.path.realpath(sys.executable))
+    candidates = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix, str(real_executable.parents[1])}
+    resolved = sorted({os.path.realpath(p) for p in candidates})
+    # keep outermost folders only: binding a folder inside an already-bound one is wasted work
+    return [p for p in resolved if not any(p != q and p.startswith(q + os.sep) for q in resolved)]
+
+
+def _hidden_dataset_dirs() -> list[str]:
+    """Folders of installed packages that ship the embedded datasets' labels.
+
+    Held-out labels are the trusted side's secret; hiding the package's data files keeps
+    a student from looking them up inside the sandbox.
+    """
+    spec = importlib.util.find_spec("sklearn")
+    if spec is None or spec.origin is None:
+        return []
+    data = Path(spec.origin).parent / "datasets" / "data"
+    return [str(data)] if data.is_dir() else []
+
+
+def _sandbox_env(home: str, grader_path: str) -> dict[str, str]:
+    return {
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "HOME": home,
+        "PYTHONPATH": grader_path,
+        "OPENBLAS_NUM_THREADS": "1",
+        "OMP_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+        "MPLBACKEND": "Agg",
+        "MPLCONFIGDIR": f"{home}/.matplotlib",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONPYCACHEPREFIX": "/tmp/pycache" if home == "/tmp" else f"{home}/pycache",
+        "PYTHONIOENCODING": "utf-8",
+        "LANG": "C.UTF-8",
+    }
+
+
+def _bwrap_command(layout: JobLayout, limits: Limits) -> tuple[list[str], dict[str, str]]:
+    grader_package = str(Path(__file__).resolve().parent)
+    argv = ["bwrap", *_namespace_flags(), "--ro-bind", "/usr", "/usr", *_system_links()]
+    for prefix in _python_prefixes():
+        argv += ["--ro-bind", prefix, prefix]
+    for hidden in _hidden_dataset_dirs():
+        argv += ["--tmpfs", hidden]
+    argv += [
+        "--ro-bind", grader_package, f"{SANDBOX_GRADER}/grader",
+        "--proc", "/proc",
+        "--dev", "/dev", "--remount-ro", "/dev",
+        "--size", str(16 * MiB), "--tmpfs", "/dev/shm",
+        "--size", str(limits.tmp_mb * MiB), "--tmpfs", "/tmp",
+        "--ro-bind", str(layout.submission), SANDBOX_SUBMISSION,
+        "--ro-bind", str(layout.data), SANDBOX_DATA,
+        "--ro-bind", str(layout.probes), SANDBOX_PROBES,
+        "--chdir", "/tmp",
+        "--clearenv",
+    ]  # fmt: skip
+    for key, value in _sandbox_env("/tmp", SANDBOX_GRADER).items():
+        argv += ["--setenv", key, value]
+    argv += ["--", sys.executable, "-s", "-m", "grader.worker"]
+    return argv, {}
+
+
+def _fallback_command(layout: JobLayout) -> tuple[list[str], dict[str, str]]:
+    grader_parent = str(Path(__file__).resolve().parents[1])
+    env = _sandbox_env(str(layout.root / "home"), grader_parent)
+    return [sys.executable, "-s", "-m", "grader.worker"], env
+
+
+def _request_paths(layout: JobLayout, isolation: Isolation) -> dict[str, str]:
+    if isolation.backend == "bwrap":
+        return {"submission_dir": SANDBOX_SUBMISSION, "work_dir": SANDBOX_WORK, "data_dir": SANDBOX_DATA, "probes_dir": SANDBOX_PROBES}
+    return {
+        "submission_dir": str(layout.submission),
+        "work_dir": str(layout.root / "work"),
+        "data_dir": str(layout.data),
+        "probes_dir": str(layout.probes),
+    }
+
+
+def _self_limits(limits: Limits, isolation: Isolation) -> dict[str, int | None]:
+    # RLIMIT_NPROC counts per real uid: useless for root (SANDBOX.md trap 2), and for
+    # another user it must leave room for that user's own processes.
+    nproc = None if os.geteuid() == 0 else limits.processes + _process_count()
+    return {
+        "address_space": limits.memory_mb * MiB,
+        "cpu_seconds": limits.cpu_seconds,
+        "file_size": limits.file_size_mb * MiB,
+        "open_files": limits.open_files,
+        "processes": nproc,
+    }
+
+
+def _process_count() -> int:
+    uid = os.getuid()
+    return sum(1 for p in Path("/proc").iterdir() if p.name.isdigit() and _owner(p) == uid)
+
+
+def _owner(path: Path) -> int:
+    try:
+        return path.stat().st_uid
+    except OSError:
+        return -1
+
+
+# -- running ---------------------------------------------------------------------------
+
+
+def run_worker(
+    layout: JobLayout,
+    request: dict[str, Any],
+    isolation: Isolation,
+    limits: Limits,
+    check_timeout: Callable[[str], float],
+    deadline: float,
+) -> WorkerOutcome:
+    """Run one worker over `request` and return what it sent and how it ended.
+
+    `check_timeout(name)` gives each check's wall-clock budget from its `start` frame;
+    loading gets `limits.load_timeout`; nothing runs past `deadline` (time.monotonic()).
+    The worker and every process it started are dead when this returns.
+    """
+    if isolation.backend == "bwrap":
+        argv, env = _bwrap_command(layout, limits)
+    else:
+        argv, env = _fallback_command(layout)
+    request = {**request, **_request_paths(layout, isolation), "limits": _self_limits(limits, isolation)}
+    result_read, result_write = os.pipe()
+    request["result_fd"] = result_write
+    cgroup = _Cgroup.create(limits) if isolation.cgroups else None
+    started = time.monotonic()
+    try:
+        proc = subprocess.Popen(
+            argv,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            pass_fds=(result_write,),
+            start_new_session=True,
+            env=env or None,
+            cwd=str(layout.root),
+        )
+    except OSError as exc:
+        os.close(result_read)
+        os.close(result_write)
+        if cgroup:
+            cgroup.remove()
+        raise SandboxError(f"cannot start the worker ({argv[0]}): {exc}") from exc
+    os.close(result_write)
+    outcome = WorkerOutcome()
+    try:
+        if cgroup:
+            cgroup.add(proc.pid)  # before the request: no student code runs until it arrives
+        assert proc.stdin is not None and proc.stdout is not None
+        with _ignored(BrokenPipeError):
+            proc.stdin.write(json.dumps(request).encode())
+            proc.stdin.close()
+        _collect(proc, result_read, outcome, limits, check_timeout, deadline)
+    finally:
+        _kill(proc, cgroup)
+        os.close(result_read)
+        outcome.seconds = time.monotonic() - started
+    _classify_exit(proc.returncode, outcome, cgroup)
+    if cgroup:
+        cgroup.remove()
+    return outcome
+
+
+def _collect(
+    proc: subprocess.Popen[bytes],
+    result_fd: int,
+    outcome: WorkerOutcome,
+    limits: Limits,
+    check_timeout: Callable[[str], float],
+    deadline: float,
+) -> None:
+    assert proc.stdout is not None
+    reader = FrameReader(max_frame_bytes=limits.results_mb * MiB, max_total_bytes=limits.results_mb * MiB)
+    output = _HeadTail(limits.output_kb * 1024)
+    selector = selectors.DefaultSelector()
+    selector.register(result_fd, selectors.EVENT_READ, "results")
+    selector.register(proc.stdout.fileno(), selectors.EVENT_READ, "output")
+    stage_deadline = time.monotonic() + limits.load_timeout
+    exited_at: float | None = None
+    try:
+        while selector.get_map():
+            now = time.monotonic()
+            if exited_at is None and proc.poll() is not None:
+                exited_at = now
+            # A daemon that inherited our pipes must not keep us waiting after the worker died.
+            if exited_at is not None and now - exited_at > 0.5:
+                break
+            limit = min(stage_deadline, deadline)
+            if now >= limit:
+                outcome.end = "timeout"
+                outcome.detail = "submission" if limit == deadline and deadline < stage_deadline else "stage"
+                return
+            for key, _ in selector.select(timeout=min(limit - now, 0.25)):
+                data = os.read(key.fd, 1 << 16)
+                if not data:
+                    selector.unregister(key.fd)
+                    continue
+                if key.data == "output":
+                    output.write(data)
+                    continue
+                try:
+                    frames = reader.feed(data)
+                except ProtocolError as exc:
+                    outcome.end, outcome.detail = "protocol", str(exc)
+                    return
+                for frame in frames:
+                    outcome.frames.append(frame)
+                    if frame.type == "start":
+                        outcome.running = str(frame.header.get("check"))
+                        stage_deadline = time.monotonic() + check_timeout(outcome.running)
+                    elif frame.type == "result":
+                        outcome.running = None
+                    elif frame.type == "done":
+                        outcome.end = "done"
+                        return
+                    elif frame.type == "loaded":
+                        stage_deadline = deadline
+        outcome.end = "exited"
+        if reader.pending:
+            outcome.detail = "the worker stopped in the middle of sending a result"
+    finally:
+        selector.close()
+        outcome.output = output.text()
+
+
+class _HeadTail:
+    """Keeps the first and last halves of a byte stream up to a total size."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit, self.head, self.tail, self.dropped = limit, bytearray(), bytearray(), 0
+
+    def write(self, data: bytes) -> None:
+        room = self.limit // 2 - len(self.head)
+        if room > 0:
+            self.head += data[:room]
+            data = data[room:]
+        self.tail += data
+        if len(self.tail) > self.limit // 2:
+            cut = len(self.tail) - self.limit // 2
+            self.dropped += cut
+            del self.tail[:cut]
+
+    def text(self) -> str:
+        middle = f"\n[... {self.dropped} bytes of output dropped ...]\n".encode() if self.dropped else b""
+        return bytes(self.head + middle + self.tail).decode("utf-8", errors="replace")
+
+
+def _kill(proc: subprocess.Popen[bytes], cgroup: _Cgroup | None) -> None:
+    with _ignored(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    if cgroup:
+        cgroup.kill_all()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:  # pragma: no cover - a process stuck in the kernel
+        proc.kill()
+    if proc.stdout:
+        proc.stdout.close()
+
+
+def _classify_exit(returncode: int | None, outcome: WorkerOutcome, cgroup: _Cgroup | None) -> None:
+    """Normalise exit statuses (bwrap reports 128+N, Popen -N) into one reason."""
+    if outcome.end != "exited" or returncode is None:
+        return
+    signum = -returncode if returncode < 0 else returncode - 128 if returncode > 128 else 0
+    if cgroup is not None and cgroup.oom_killed():
+        outcome.end, outcome.detail = "memory", "killed for using more memory than the sandbox allows"
+    elif signum == signal.SIGXCPU:
+        outcome.end, outcome.detail = "cpu", "killed at the CPU time limit"
+    elif signum:
+        outcome.end, outcome.detail = "signal", f"the worker was killed by {_signal_name(signum)}"
+    else:
+        outcome.detail = f"the worker exited (status {returncode}) before finishing"
+
+
+def _signal_name(signum: int) -> str:
+    try:
+        return signal.Signals(signum).name
+    except ValueError:
+        return f"signal {signum}"

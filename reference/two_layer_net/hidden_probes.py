@@ -1,0 +1,65 @@
+"""Probes of the hidden checks of `two_layer_net` (run in the sandbox).
+
+Sizes, inputs, weights and `reg` are drawn from the batch seed (`ctx.rng`), which the
+grader draws anew for every batch: a submission that hard-codes the toy answers fails
+here. Weights are assigned, not initialised, so a different `std` or init order in the
+constructor does not matter.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+PARAMS = ("W1", "b1", "W2", "b2")
+
+
+def _case(nn: Any, ctx: Any, salt: int) -> tuple[Any, np.ndarray, np.ndarray, float]:
+    rng = ctx.rng(salt)
+    D, H, C, N = (int(rng.integers(lo, hi)) for lo, hi in ((3, 12), (5, 20), (3, 9), (4, 16)))
+    net = nn.TwoLayerNet(D, H, C, std=0.1)
+    for name, shape in (("W1", (D, H)), ("b1", (H,)), ("W2", (H, C)), ("b2", (C,))):
+        net.params[name] = rng.normal(scale=0.5, size=shape)
+    X = rng.normal(scale=rng.uniform(1.0, 8.0), size=(N, D))
+    y = rng.integers(0, C, size=N)
+    return net, X, y, float(rng.uniform(0.01, 1.0))
+
+
+def _snapshot(value: Any) -> Any:
+    return value.copy() if type(value) is np.ndarray else value
+
+
+def hidden_scores(nn: Any, ctx: Any) -> Any:
+    net, X, _, _ = _case(nn, ctx, salt=1)
+    return _snapshot(net.loss(X))
+
+
+def hidden_loss(nn: Any, ctx: Any) -> Any:
+    net, X, y, reg = _case(nn, ctx, salt=2)
+    loss, _ = net.loss(X, y, reg=reg)
+    return loss
+
+
+def hidden_gradients(nn: Any, ctx: Any) -> dict[str, Any]:
+    net, X, y, reg = _case(nn, ctx, salt=3)
+    _, grads = net.loss(X, y, reg=reg)
+    return {p: _snapshot(grads.get(p)) for p in PARAMS}
+
+
+def digits_accuracy(nn: Any, ctx: Any) -> dict[str, Any]:
+    """The handout's training call on the embedded digits; predictions on a test split
+    whose labels stay with the grader."""
+    data = np.load(ctx.data_dir / "digits.npz", allow_pickle=False)
+    np.random.seed(ctx.seed % 2**32)
+    net = nn.TwoLayerNet(data["X_train"].shape[1], 50, 10)
+    net.train(
+        data["X_train"], data["y_train"], data["X_val"], data["y_val"],
+        num_iters=TRAIN["num_iters"], batch_size=200, learning_rate=TRAIN["learning_rate"],
+        learning_rate_decay=0.95, reg=TRAIN["reg"], verbose=False,
+    )  # fmt: skip
+    return {"predictions": _snapshot(net.predict(data["X_test"]))}
+
+
+# The training call, calibrated on the embedded digits (see checks.py).
+TRAIN = {"num_iters": 300, "learning_rate": 0.5, "reg": 1e-3}
