@@ -23,7 +23,8 @@ __all__ = ["ArchiveLimits", "Submission", "discover", "safe_extract"]
 
 SOURCE_SUFFIXES = frozenset({".py", ".ipynb"})
 MAX_SOURCE_BYTES = {".py": 1 << 20, ".ipynb": 32 << 20}
-IGNORED_NAMES = frozenset({"__pycache__", "__MACOSX", ".ipynb_checkpoints", ".git"})
+# grader_selfcheck/ is the template's own checking material, not the student's work
+IGNORED_NAMES = frozenset({"__pycache__", "__MACOSX", ".ipynb_checkpoints", ".git", "grader_selfcheck"})
 # Canvas: <name>_<user id>_<submission id>_<original name>, optionally "late_" first
 _CANVAS = re.compile(r"^(?:late_)?(?P<student>[^_]+(?:_[A-Za-z]+)*?_\d+)_\d+_(?P<file>.+)$")
 

@@ -103,7 +103,8 @@ def _as_sendable_array(value: Any) -> tuple[np.ndarray | None, dict[str, str]]:
         return None, {"type": "ndarray", "note": f"dtype {value.dtype} is not numeric"}
     if value.ndim > MAX_DIMS:
         return None, {"type": "ndarray", "note": f"{value.ndim} dimensions"}
-    return np.ascontiguousarray(value, dtype=value.dtype.newbyteorder("<")), {}
+    # astype, not ascontiguousarray: the latter turns a 0-d scalar into shape (1,)
+    return value.astype(value.dtype.newbyteorder("<"), order="C", copy=False), {}
 
 
 def _type_description(value: Any) -> str:
@@ -187,7 +188,7 @@ def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return dict(pairs)
 
 
-def _reject_constant(name: str) -> float:
+def _parse_constant(name: str) -> float:
     # NaN/Infinity are legal in values the worker reports (seconds), never needed as keys;
     # accept them as floats so a student's NaN in a message does not break the stream.
     return {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}[name]
@@ -195,7 +196,7 @@ def _reject_constant(name: str) -> float:
 
 def _parse_header(raw: bytes) -> dict[str, Any]:
     try:
-        header = json.loads(raw.decode("utf-8"), object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant)
+        header = json.loads(raw.decode("utf-8"), object_pairs_hook=_reject_duplicates, parse_constant=_parse_constant)
     except ProtocolError:
         raise
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
