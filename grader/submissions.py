@@ -218,6 +218,7 @@ def safe_extract(archive: Path, target: Path, limits: ArchiveLimits = ArchiveLim
     except (zipfile.BadZipFile, OSError) as exc:
         raise ArchiveError(f"not a readable zip archive ({exc}); re-export the submissions") from None
     problems: dict[str, list[str]] = {}
+    target.mkdir(parents=True, exist_ok=True)
     with zf:
         members = zf.infolist()
         _check_sizes(members, limits)
@@ -259,7 +260,8 @@ def _member_problem(info: zipfile.ZipInfo, seen: set[str]) -> tuple[str | None, 
         return "path leaves the archive ('..')", parts
     if stat.S_ISLNK(mode):
         return "symbolic link (not extracted)", parts
-    if mode and not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+    # Many zip writers store permission bits without a file type: only a stated type counts.
+    if stat.S_IFMT(mode) and not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
         return "special file (not extracted)", parts
     if "\x00" in name or not parts:
         return "invalid name", parts

@@ -86,3 +86,13 @@ def predict(nn: Any, ctx: Any) -> Any:
         net.params[name] = rng.normal(size=shape)
     X = rng.normal(size=(40, 20))
     return _snapshot(net.predict(X))
+
+
+def stable_loss(nn: Any, ctx: Any) -> Any:
+    """The toy loss with output biases near 1000: exp() of such scores overflows unless
+    the softmax subtracts each row's maximum first."""
+    net = toy_model(nn)
+    net.params["b2"] = np.array([1000.0, 1000.5, 999.0])
+    X, y = toy_data()
+    loss, _ = net.loss(X, y, reg=0.0)
+    return loss
