@@ -1,0 +1,98 @@
+"""Probes of the public checks of `two_layer_net` (run in the sandbox, shown to students).
+
+Each probe gets the submitted namespace `nn` and a context; it returns what the
+submission computed and nothing else: the grader compares it outside the sandbox.
+The toy model and data are seeded exactly as the handout does.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+PARAMS = ("W1", "b1", "W2", "b2")
+
+
+def toy_model(nn: Any) -> Any:
+    np.random.seed(0)
+    return nn.TwoLayerNet(4, 10, 3, std=1e-1)
+
+
+def toy_data() -> tuple[np.ndarray, np.ndarray]:
+    np.random.seed(1)
+    X = 10 * np.random.randn(5, 4)
+    y = np.array([0, 1, 2, 2, 1])
+    return X, y
+
+
+def numerical_gradient(f: Any, x: np.ndarray, h: float = 1e-5) -> np.ndarray:
+    """Centred differences of f at x, perturbing x in place (the handout's method)."""
+    grad = np.zeros_like(x, dtype=np.float64)
+    with np.nditer(x, flags=["multi_index"], op_flags=[["readwrite"]]) as it:
+        for _ in it:
+            i = it.multi_index
+            old = x[i]
+            x[i] = old + h
+            plus = f(x)
+            x[i] = old - h
+            minus = f(x)
+            x[i] = old
+            grad[i] = (plus - minus) / (2 * h)
+    return grad
+
+
+def _snapshot(value: Any) -> Any:
+    # Copy real arrays so later calls cannot change what we report; anything else is
+    # reported as it is, and the grader says what type it was.
+    return value.copy() if type(value) is np.ndarray else value
+
+
+def forward_scores(nn: Any, ctx: Any) -> Any:
+    net = toy_model(nn)
+    X, _ = toy_data()
+    return _snapshot(net.loss(X))
+
+
+def toy_loss(nn: Any, ctx: Any) -> Any:
+    net = toy_model(nn)
+    X, y = toy_data()
+    loss, _ = net.loss(X, y, reg=0.1)
+    return loss
+
+
+def gradients(nn: Any, ctx: Any) -> dict[str, Any]:
+    net = toy_model(nn)
+    X, y = toy_data()
+    _, grads = net.loss(X, y, reg=0.1)
+    observed = {f"analytic.{p}": _snapshot(grads.get(p)) for p in PARAMS}
+    for p in PARAMS:
+        observed[f"numeric.{p}"] = numerical_gradient(lambda _: net.loss(X, y, reg=0.1)[0], net.params[p])
+    return observed
+
+
+def toy_training(nn: Any, ctx: Any) -> Any:
+    net = toy_model(nn)
+    X, y = toy_data()
+    stats = net.train(X, y, X, y, learning_rate=1e-1, reg=1e-5, num_iters=100, verbose=False)
+    return stats["loss_history"][-1]
+
+
+def predict(nn: Any, ctx: Any) -> Any:
+    """Predictions of a net whose weights are given, so `train` plays no part."""
+    rng = np.random.default_rng(231)
+    net = nn.TwoLayerNet(20, 15, 6)
+    for name, shape in (("W1", (20, 15)), ("b1", (15,)), ("W2", (15, 6)), ("b2", (6,))):
+        net.params[name] = rng.normal(size=shape)
+    X = rng.normal(size=(40, 20))
+    return _snapshot(net.predict(X))
+
+
+def stable_loss(nn: Any, ctx: Any) -> Any:
+    """The toy loss with output biases near 1000: exp() of such scores overflows unless
+    the softmax subtracts each row's maximum first."""
+    net = toy_model(nn)
+    net.params["b2"] = np.array([1000.0, 1000.5, 999.0])
+    X, y = toy_data()
+    loss, _ = net.loss(X, y, reg=0.0)
+    return loss
