@@ -81,7 +81,7 @@ def _fmt(x: float) -> str:
 
 def _fmt_small(x: float) -> str:
     """A difference, rounded to 2 significant figures."""
-    return f"{x:.1e}" if x != 0 and (abs(x) < 1e-3 or abs(x) >= 1e4) else f"{x:.2g}"
+    return f"{x:.1e}" if x != 0 and (abs(x) < 1e-2 or abs(x) >= 1e4) else f"{x:.2g}"
 
 
 def _times_over(value: float, limit: float) -> str:
@@ -119,7 +119,8 @@ def _finite(got: np.ndarray, label: str) -> np.ndarray:
 
 
 def _index(flat_index: int, shape: tuple[int, ...]) -> str:
-    return str(list(np.unravel_index(flat_index, shape))) if shape else "[]"
+    # plain ints: numpy 2 would print [np.int64(1), np.int64(2)]
+    return str([int(i) for i in np.unravel_index(flat_index, shape)]) if shape else "[]"
 
 
 def _worst_rows(got: np.ndarray, expected: np.ndarray, errors: np.ndarray, limit: float) -> tuple[str, ...]:
