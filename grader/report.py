@@ -1,0 +1,369 @@
+"""HTML reports: one self-contained page per submission and a class summary.
+
+Pages read `SubmissionResult`s only; every verdict was reached before they are drawn.
+Everything a student controls (submission names, file names, messages, captured output,
+source) reaches the page through jinja2 autoescaping, after `clean_text` has removed
+terminal escape sequences and bidi controls (SANDBOX.md §5: outputs attack the
+instructor too). Pages carry inline CSS and no scripts or external assets, so a single
+file can be mailed to a student or uploaded to an LMS as it is.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import re
+import statistics
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from grader.results import CheckResult, SubmissionResult
+
+__all__ = ["clean_text", "report_file_name", "write_index", "write_submission_report"]
+
+# CSI (ESC [ ... final), OSC (ESC ] ... BEL or ST), other two-byte ESC sequences, and the
+# 8-bit CSI/OSC forms: these can move the cursor, retitle a terminal or hide text.
+_ANSI = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]"
+    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"
+    r"|\x1b[ -/]*[0-~]"
+    r"|\x9b[0-?]*[ -/]*[@-~]"
+    r"|\x9d[^\x07\x9c]*[\x07\x9c]?"
+)
+# Bidi embeddings/overrides/isolates (Trojan Source) and the invisible direction marks,
+# plus C0/C1 controls other than tab and newline: none of them belongs in a report.
+_INVISIBLE = re.compile(
+    "[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c"
+    "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]"
+)
+_SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+_ANCHOR_PART = re.compile(r"[^A-Za-z0-9_.-]+")
+# Names that would overwrite the class summary or trip Windows when the folder is copied.
+_RESERVED = {"index", "con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
+_NAME_LIMIT = 80
+_STDOUT_LIMIT = 6000
+_SOURCE_LINE_LIMIT = 4000
+_STATUS_ICON = {"passed": "\u2713", "failed": "\u2717", "error": "!", "timeout": "\u25f7"}
+
+
+def clean_text(s: str) -> str:
+    """Return `s` without terminal escape sequences, bidi controls or stray control characters.
+
+    Tabs and newlines stay. A lone carriage return becomes a newline: a terminal would
+    let the text after it overwrite the text before, which could hide part of a name
+    or message; on a new line, a redrawn progress bar shows every state instead.
+    """
+    s = _ANSI.sub("", s).replace("\r\n", "\n").replace("\r", "\n")
+    return _INVISIBLE.sub("", s)
+
+
+def report_file_name(submission: str) -> str:
+    """A safe, readable HTML file name for a submission's report.
+
+    The result holds only ASCII letters, digits, ``.``, ``_`` and ``-``, never starts
+    with a dot or dash, and its stem is at most 80 characters. When the name had to be
+    changed to get there (unsafe characters, accents, truncation, upper case that a
+    case-insensitive file system would fold, or a reserved name such as ``index``), an
+    8-character hash of the original name is appended, so two different submissions do
+    not share a file unless their hashes collide; callers need not resolve clashes.
+    """
+    ascii_name = unicodedata.normalize("NFKD", submission).encode("ascii", "ignore").decode()
+    stem = _SAFE_NAME.sub("_", ascii_name).lstrip(".-_")[:_NAME_LIMIT].rstrip(".")
+    if not stem or stem != submission or stem != stem.lower() or stem.lower() in _RESERVED:
+        digest = hashlib.sha256(submission.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+        stem = f"{stem}-{digest}" if stem else f"submission-{digest}"
+    return f"{stem}.html"
+
+
+def write_submission_report(result: SubmissionResult, out_dir: Path) -> Path:
+    """Write the student-facing report for `result` into `out_dir` and return its path.
+
+    Raises OSError when `out_dir` cannot be created or written.
+    """
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / report_file_name(result.submission)
+    html = _environment().get_template("submission.html.j2").render(page=_submission_page(result))
+    path.write_text(html, encoding="utf-8")
+    return path
+
+
+def write_index(results: Sequence[SubmissionResult], out_dir: Path, assignment: str) -> Path:
+    """Write the class summary `out_dir/index.html`, linking every submission's report.
+
+    The links assume each report was written by `write_submission_report` into the same
+    folder. Raises OSError when `out_dir` cannot be written.
+    """
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / "index.html"
+    html = _environment().get_template("index.html.j2").render(page=_index_page(results, assignment))
+    path.write_text(html, encoding="utf-8")
+    return path
+
+
+@functools.cache
+def _environment() -> Environment:
+    # Built once: compiling the templates per submission would dominate a large batch.
+    env = Environment(
+        loader=PackageLoader("grader", "templates"),
+        autoescape=select_autoescape(("html", "htm", "j2"), default_for_string=True, default=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["num"] = _num
+    return env
+
+
+# ---------------------------------------------------------------- view models
+# The templates only lay out these plain values; formatting decisions live here.
+
+
+@dataclass(frozen=True, slots=True)
+class _CheckView:
+    name: str
+    anchor: str
+    points: str
+    status: str
+    icon: str
+    public: bool
+    message: str
+    details: tuple[str, ...]
+    stdout: str
+    location: str
+    location_href: str
+
+
+@dataclass(frozen=True, slots=True)
+class _LineView:
+    number: int
+    text: str
+    anchor: str
+    # (check name, check anchor) for every check whose location names this line
+    marks: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _SourceView:
+    path: str
+    lines: tuple[_LineView, ...]
+    omitted: int
+
+
+@dataclass(frozen=True, slots=True)
+class _SubmissionPage:
+    title: str
+    submission: str
+    assignment: str
+    score: str
+    max_score: str
+    percent: float
+    status: str
+    error: str
+    summary: str
+    meta: tuple[tuple[str, str], ...]
+    checks: tuple[_CheckView, ...]
+    problems: tuple[_CheckView, ...]
+    sources: tuple[_SourceView, ...]
+
+
+def _num(value: float) -> str:
+    """Points as people write them: 14, 3.5, 0.25 (never 14.0 or 3.5000001)."""
+    return f"{value:.2f}".rstrip("0").rstrip(".") if value == value else "NaN"
+
+
+def _excerpt(text: str, limit: int = _STDOUT_LIMIT) -> str:
+    text = clean_text(text).strip("\n")
+    if len(text) <= limit:
+        return text
+    # Keep both ends: the start shows what ran, the end shows where it stopped.
+    head, tail = text[: limit // 2], text[-limit // 2 :]
+    return f"{head}\n... ({len(text) - limit:,} characters omitted) ...\n{tail}"
+
+
+def _line_anchor(path: str, line: int) -> str:
+    """The element id of `line` of `path` in a submission report (``L-<path>-<line>``)."""
+    return f"L-{_ANCHOR_PART.sub('_', path)}-{line}"
+
+
+def _split_location(location: str | None, source: dict[str, str]) -> tuple[str, int] | None:
+    """('neural_net.py', 42) for 'neural_net.py:42' when that file and line were submitted."""
+    if not location or ":" not in location:
+        return None
+    path, _, line = location.rpartition(":")
+    if path not in source or not line.isdigit():
+        return None
+    number = int(line)
+    return (path, number) if 1 <= number <= min(source[path].count("\n") + 1, _SOURCE_LINE_LIMIT) else None
+
+
+def _check_view(index: int, check: CheckResult, source: dict[str, str]) -> _CheckView:
+    hidden = not check.public
+    spot = None if hidden else _split_location(check.location, source)
+    return _CheckView(
+        name=clean_text(check.name),
+        anchor=f"check-{index}-{_ANCHOR_PART.sub('_', check.name)[:40]}",
+        points=f"{_num(check.points)} / {_num(check.max_points)}",
+        status=check.status,
+        icon=_STATUS_ICON.get(check.status, "?"),
+        public=check.public,
+        message=clean_text(check.message).strip(),
+        # A hidden check shows its name, result and message only: its details could carry
+        # inputs, and its output could echo them (the grader already withheld most of it).
+        details=() if hidden else tuple(clean_text(d) for d in check.details),
+        stdout="" if hidden else _excerpt(check.stdout),
+        location="" if hidden or not check.location else clean_text(check.location),
+        location_href=f"#{_line_anchor(*spot)}" if spot else "",
+    )
+
+
+def _source_views(source: dict[str, str], checks: Sequence[_CheckView], raw: Sequence[CheckResult]) -> tuple[_SourceView, ...]:
+    marks: dict[tuple[str, int], list[tuple[str, str]]] = {}
+    for view, check in zip(checks, raw):
+        spot = _split_location(check.location, source) if view.location_href else None
+        if spot:
+            marks.setdefault(spot, []).append((view.name, view.anchor))
+    views = []
+    for path in sorted(source):
+        lines = clean_text(source[path]).split("\n")
+        if len(lines) > 1 and not lines[-1]:
+            lines.pop()  # the file's final newline ends the last line; it does not start one
+        shown = lines[:_SOURCE_LINE_LIMIT]
+        views.append(
+            _SourceView(
+                path=clean_text(path),
+                lines=tuple(
+                    _LineView(n, text, _line_anchor(path, n), tuple(marks.get((path, n), ())))
+                    for n, text in enumerate(shown, start=1)
+                ),
+                omitted=len(lines) - len(shown),
+            )
+        )
+    return tuple(views)
+
+
+def _submission_page(result: SubmissionResult) -> _SubmissionPage:
+    checks = tuple(_check_view(i, c, result.source) for i, c in enumerate(result.checks, start=1))
+    passed = sum(c.status == "passed" for c in checks)
+    hidden = sum(not c.public for c in checks)
+    summary = f"{passed} of {len(checks)} checks passed" if checks else "no checks were run"
+    if hidden:
+        summary += f" ({hidden} hidden)"
+    meta = (
+        ("Submission", clean_text(result.submission)),
+        ("Assignment", clean_text(result.assignment)),
+        ("Files graded", ", ".join(clean_text(f) for f in result.files) or "none found"),
+        ("Graded as", clean_text(result.graded_as) or "unknown"),
+        ("Isolation", clean_text(result.isolation) or "not recorded"),
+        ("Time", f"{result.seconds:.1f} s"),
+        ("Seed", "none" if result.seed is None else str(result.seed)),
+    )
+    return _SubmissionPage(
+        title=f"{clean_text(result.submission)}: {_num(result.score)} / {_num(result.max_score)}",
+        submission=clean_text(result.submission),
+        assignment=clean_text(result.assignment),
+        score=_num(result.score),
+        max_score=_num(result.max_score),
+        percent=max(0.0, min(100.0, result.percent)),
+        status=result.status,
+        error=clean_text(result.error or ("the submission could not be graded" if result.status == "error" else "")),
+        summary=summary,
+        meta=meta,
+        checks=checks,
+        problems=tuple(c for c in checks if c.status != "passed"),
+        sources=_source_views(result.source, checks, result.checks),
+    )
+
+
+# ---------------------------------------------------------------- class summary
+
+
+@dataclass(frozen=True, slots=True)
+class _CheckRate:
+    name: str
+    max_points: str
+    public: bool
+    counts: dict[str, int]
+    taken: int
+    rate: float
+
+
+@dataclass(frozen=True, slots=True)
+class _Row:
+    submission: str
+    href: str
+    score: str
+    max_score: str
+    percent: float
+    status: str
+    passed: str
+    seconds: str
+    error: str
+
+
+def _histogram(percents: Sequence[float]) -> list[tuple[str, int]]:
+    """Counts in ten bins of 10 percentage points; 100% falls in the last bin."""
+    bins = [0] * 10
+    for p in percents:
+        bins[min(9, max(0, int(p // 10)))] += 1
+    return [(f"{10 * i}\u2013{10 * i + 10}%", n) for i, n in enumerate(bins)]
+
+
+def _check_rates(results: Sequence[SubmissionResult]) -> list[_CheckRate]:
+    # Only submissions that ran a check count towards its rate; first-seen order keeps
+    # the assignment's own order of checks.
+    seen: dict[str, list[CheckResult]] = {}
+    for result in results:
+        for check in result.checks:
+            seen.setdefault(check.name, []).append(check)
+    rates = []
+    for name, runs in seen.items():
+        counts = {s: sum(c.status == s for c in runs) for s in ("passed", "failed", "error", "timeout")}
+        rates.append(_CheckRate(clean_text(name), _num(runs[0].max_points), runs[0].public, counts, len(runs), 100.0 * counts["passed"] / len(runs)))
+    return rates
+
+
+def _index_page(results: Sequence[SubmissionResult], assignment: str) -> dict[str, object]:
+    ordered = sorted(results, key=lambda r: r.submission.casefold())
+    percents = [r.percent for r in ordered]
+    graded = [r.percent for r in ordered if r.status == "graded"]
+    maxima = {r.max_score for r in ordered}
+    common_max = next(iter(maxima)) if len(maxima) == 1 else None
+    rows = [
+        _Row(
+            submission=clean_text(r.submission),
+            href=report_file_name(r.submission),
+            score=_num(r.score),
+            max_score=_num(r.max_score),
+            percent=max(0.0, min(100.0, r.percent)),
+            status=r.status,
+            passed=f"{sum(c.passed for c in r.checks)} / {len(r.checks)}" if r.checks else "\u2013",
+            seconds=f"{r.seconds:.1f}",
+            error=clean_text(r.error or ""),
+        )
+        for r in ordered
+    ]
+
+    def stat(values: Sequence[float], how: str) -> str:
+        if not values:
+            return "\u2013"
+        value = statistics.fmean(values) if how == "mean" else statistics.median(values)
+        points = f"{_num(round(value * common_max / 100, 2))} / {_num(common_max)} \u00b7 " if common_max else ""
+        return f"{points}{value:.1f}%"
+
+    histogram = _histogram(percents)
+    return {
+        "assignment": clean_text(assignment),
+        "count": len(ordered),
+        "errors": len(ordered) - len(graded),
+        "mean": stat(percents, "mean"),
+        "median": stat(percents, "median"),
+        "graded_mean": stat(graded, "mean"),
+        "histogram": histogram,
+        "histogram_top": max([n for _, n in histogram] + [1]),
+        "checks": _check_rates(ordered),
+        "rows": rows,
+    }

@@ -1,0 +1,297 @@
+"""The HTML reports: what a student and an instructor see, and what an attacker cannot do."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from grader.report import clean_text, report_file_name, write_index, write_submission_report
+from grader.results import CheckResult, SubmissionResult
+
+NEURAL_NET = """\
+import numpy as np
+
+
+class TwoLayerNet(object):
+    def __init__(self, input_size, hidden_size, output_size, std=1e-4):
+        self.params = {}
+        self.params['W1'] = std * np.random.randn(input_size, hidden_size)
+        self.params['b1'] = np.zeros(hidden_size)
+        self.params['W2'] = std * np.random.randn(hidden_size, output_size)
+        self.params['b2'] = np.zeros(output_size)
+
+    def loss(self, X, y=None, reg=0.0):
+        W1, b1 = self.params['W1'], self.params['b1']
+        W2, b2 = self.params['W2'], self.params['b2']
+        hidden = np.maximum(0, X.dot(W1) + b1)
+        scores = hidden.dot(W2) + b2
+        if y is None:
+            return scores
+        loss = -np.log(scores[range(len(y)), y]).mean()
+        grads = {}
+        grads['W2'] = hidden.T.dot(dscores)
+        return loss, grads
+"""
+
+
+def full_marks(name: str = "alice") -> SubmissionResult:
+    checks = (
+        CheckResult("forward_scores", 4, 4, "passed", "sum |got - expected| = 2.3e-08, limit 1e-07", seconds=0.02),
+        CheckResult("forward_loss", 3, 3, "passed", "|got - expected| = 1.1e-12, limit 1e-10"),
+        CheckResult("gradients", 4, 4, "passed", "every gradient within 1e-08 (worst dW1 3.1e-10)"),
+        CheckResult("digits_accuracy", 4, 4, "passed", "validation accuracy 0.941 >= 0.9", public=False),
+    )
+    return SubmissionResult(name, "two_layer_net", 15, 15, "graded", checks, seconds=3.2, files=("neural_net.py",), graded_as="module", seed=1234, isolation="bubblewrap: no network, read-only system, limits", source={"neural_net.py": NEURAL_NET})
+
+
+def partial(name: str = "bob") -> SubmissionResult:
+    checks = (
+        CheckResult("forward_scores", 4, 4, "passed", "sum |got - expected| = 2.3e-08, limit 1e-07"),
+        CheckResult(
+            "forward_loss", 0, 3, "failed",
+            "forward_loss 0/3: |got - expected| = 0.3, limit 1e-10 (3,000,000,000x over)",
+            details=("got 1.00378789, expected 1.30378789 (off 0.3)", "reg=0.1: did you add 0.5 * reg * sum(W**2) for both layers?"),
+            location="neural_net.py:19",
+            stdout="loss debug: 1.00378789\n",
+        ),
+        CheckResult(
+            "gradients", 0, 4, "error",
+            "NameError at neural_net.py:21: name 'dscores' is not defined",
+            details=("line: grads['W2'] = hidden.T.dot(dscores)", "your code: neural_net.py:21 in loss"),
+            location="neural_net.py:21",
+            stdout="computing grads\n",
+        ),
+        CheckResult("toy_training_loss", 0, 3, "timeout", "timed out after 10 s (the training loop did not finish)"),
+        CheckResult("digits_accuracy", 1, 4, "failed", "validation accuracy 0.52 should be at least 0.9 (short by 0.38)", public=False, details=("secret input rows 3, 7",), stdout="HIDDEN-STDOUT-SECRET", location="neural_net.py:19"),
+    )
+    return SubmissionResult(name, "two_layer_net", 5, 18, "graded", checks, seconds=12.4, files=("neural_net.py", "two_layer_net.ipynb"), graded_as="module", seed=1234, isolation="limits only (bubblewrap not found)", source={"neural_net.py": NEURAL_NET})
+
+
+def broken(name: str = "carol") -> SubmissionResult:
+    return SubmissionResult(name, "two_layer_net", 0, 18, "error", error="carol.zip: not a valid zip archive (bad CRC in neural_net.py); re-create the zip and resubmit", seed=1234)
+
+
+HOSTILE = "<script>alert(1)</script>"
+
+
+def hostile() -> SubmissionResult:
+    check = CheckResult(
+        f"forward_scores{HOSTILE}", 0, 4, "error", f"ValueError: {HOSTILE}",
+        details=(f"line: print('{HOSTILE}')",), location="evil<b>.py:2",
+        stdout=f"\x1b[31mred\x1b[0m \x1b]0;pwned title\x07{HOSTILE} \u202eevil\u202c \u2066iso\u2069 done",
+    )
+    return SubmissionResult(
+        f"{HOSTILE}\u202e", "two_layer_net", 0, 4, "graded", (check,), error=None, files=(f"{HOSTILE}.py",),
+        source={"evil<b>.py": f"x = 1\nprint('{HOSTILE}')  # \u202e }}\u2066 if admin \u2069\n"},
+    )
+
+
+class _Links(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.hrefs: list[str] = []
+        self.ids: set[str] = set()
+        self.scripts = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        if tag == "script":
+            self.scripts += 1
+        if found.get("href"):
+            self.hrefs.append(str(found["href"]))
+        if found.get("id"):
+            self.ids.add(str(found["id"]))
+
+
+def parse(html: str) -> _Links:
+    links = _Links()
+    links.feed(html)
+    return links
+
+
+def render(result: SubmissionResult, tmp_path: Path) -> str:
+    return write_submission_report(result, tmp_path).read_text(encoding="utf-8")
+
+
+def test_full_marks_page_shows_score_and_every_check(tmp_path: Path) -> None:
+    path = write_submission_report(full_marks(), tmp_path)
+    html = path.read_text(encoding="utf-8")
+    assert path == tmp_path / "alice.html"
+    assert re.search(r">15</span> <span class=\"max\">/ 15<", html)
+    assert "15 / 15" in html  # in the title
+    for name in ("forward_scores", "forward_loss", "gradients", "digits_accuracy"):
+        assert name in html
+    assert "Every check passed" in html
+    assert "bubblewrap: no network" in html and "1234" in html and "module" in html
+
+
+def test_page_is_self_contained(tmp_path: Path) -> None:
+    html = render(partial(), tmp_path)
+    links = parse(html)
+    assert links.scripts == 0
+    assert "<style>" in html
+    # Every link stays inside the page: no stylesheet, font or image to fetch.
+    assert all(h.startswith("#") for h in links.hrefs), links.hrefs
+    assert not re.search(r"(src|href)=\"(https?:)?//", html)
+
+
+def test_failed_check_shows_message_details_output_and_location(tmp_path: Path) -> None:
+    html = render(partial(), tmp_path)
+    assert "5</span> <span class=\"max\">/ 18" in html
+    assert "3,000,000,000x over" in html
+    assert "got 1.00378789, expected 1.30378789 (off 0.3)" in html
+    assert "did you add 0.5 * reg * sum(W**2)" in html
+    assert "loss debug: 1.00378789" in html
+    assert "name &#39;dscores&#39; is not defined" in html
+    assert "timed out after 10 s" in html
+    assert "1 of 5 checks passed (1 hidden)" in html
+
+
+def test_location_line_is_highlighted_anchored_and_linked(tmp_path: Path) -> None:
+    html = render(partial(), tmp_path)
+    links = parse(html)
+    assert "L-neural_net.py-21" in links.ids
+    assert "#L-neural_net.py-21" in links.hrefs
+    assert "#L-neural_net.py-19" in links.hrefs
+    assert re.search(r'<tr id="L-neural_net.py-21" class="hit">', html)
+    assert not re.search(r'<tr id="L-neural_net.py-20" class="hit">', html)
+    # The highlighted line links back to the check that pointed at it.
+    row = re.search(r'<tr id="L-neural_net.py-21".*?</tr>', html, re.S)
+    assert row and "gradients" in row.group(0) and "hidden.T.dot(dscores)" in row.group(0)
+    # And every in-page link lands on something.
+    assert {h[1:] for h in links.hrefs} <= links.ids
+
+
+def test_checks_table_links_failures_to_their_sections(tmp_path: Path) -> None:
+    links = parse(render(partial(), tmp_path))
+    failing = [h for h in links.hrefs if h.startswith("#check-")]
+    assert len(set(failing)) == 4  # forward_loss, gradients, toy_training_loss, digits_accuracy
+
+
+def test_hidden_check_shows_no_output_details_or_location(tmp_path: Path) -> None:
+    html = render(partial(), tmp_path)
+    assert "validation accuracy 0.52 should be at least 0.9" in html
+    assert "HIDDEN-STDOUT-SECRET" not in html
+    assert "secret input rows" not in html
+    assert "hidden" in html
+    # Only the public forward_loss may mark line 19, not the hidden check.
+    row = re.search(r'<tr id="L-neural_net.py-19".*?</tr>', html, re.S)
+    assert row and "forward_loss" in row.group(0) and "digits_accuracy" not in row.group(0)
+
+
+def test_error_submission_says_what_went_wrong_and_what_to_do(tmp_path: Path) -> None:
+    html = render(broken(), tmp_path)
+    assert "could not be graded" in html
+    assert "not a valid zip archive" in html
+    assert "What to do" in html
+    assert 'role="alert"' in html
+    assert "0</span> <span class=\"max\">/ 18" in html
+
+
+def test_hostile_strings_are_escaped_everywhere(tmp_path: Path) -> None:
+    path = write_submission_report(hostile(), tmp_path)
+    html = path.read_text(encoding="utf-8")
+    assert "<script" not in html
+    assert "<b>" not in html
+    # name, file name, check name, message, details, stdout and source all come out as text
+    assert html.count("&lt;script&gt;alert(1)&lt;/script&gt;") >= 7
+    assert parse(html).scripts == 0
+
+
+def test_terminal_escapes_and_bidi_controls_never_reach_the_page(tmp_path: Path) -> None:
+    html = render(hostile(), tmp_path)
+    for bad in ("\x1b", "\x07", "\u202e", "\u202c", "\u2066", "\u2069"):
+        assert bad not in html
+    assert "red " in html and "evil done" not in html and "evil" in html
+
+
+@pytest.mark.parametrize(
+    ("raw", "clean"),
+    [
+        ("\x1b[1;31mFAIL\x1b[0m", "FAIL"),
+        ("\x1b]8;;http://x\x1b\\link\x1b]8;;\x1b\\", "link"),
+        ("\x1b]0;title\x07after", "after"),
+        ("a\u202ab\u202bc\u202cd\u202de\u202ef", "abcdef"),
+        ("\u2066x\u2067y\u2068z\u2069", "xyz"),
+        ("epoch 1 10%\repoch 1 100%\nnext", "epoch 1 10%\nepoch 1 100%\nnext"),
+        ("bob\ralice", "bob\nalice"),
+        ("windows\r\nline", "windows\nline"),
+        ("tab\tstays\nnewline too", "tab\tstays\nnewline too"),
+        ("bell\x07 nul\x00 del\x7f", "bell nul del"),
+        ("\x9b31mC1\x9b0m", "C1"),
+        ("ünïcödé ✓ 日本", "ünïcödé ✓ 日本"),
+    ],
+)
+def test_clean_text(raw: str, clean: str) -> None:
+    assert clean_text(raw) == clean
+
+
+def test_long_stdout_keeps_both_ends(tmp_path: Path) -> None:
+    noisy = CheckResult("train", 0, 3, "failed", "loss 2.3 should be at most 0.02", stdout="START\n" + "x" * 50_000 + "\nEND")
+    html = render(SubmissionResult("dave", "two_layer_net", 0, 3, "graded", (noisy,)), tmp_path)
+    assert "START" in html and "END" in html and "characters omitted" in html
+    assert len(html) < 30_000
+
+
+@pytest.mark.parametrize("name", ["alice", "s1234567", "bob_smith-2", "a.b"])
+def test_report_file_name_keeps_plain_names(name: str) -> None:
+    assert report_file_name(name) == f"{name}.html"
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["../../etc/passwd", "a/b", "a\\b", ".hidden", "-rf", "index", "INDEX", "Alice", "José García", "日本語", "", "x" * 500, HOSTILE, "con"],
+)
+def test_report_file_name_is_safe(name: str) -> None:
+    file = report_file_name(name)
+    assert re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9._-]*\.html", file), file
+    assert len(file) <= 100
+    assert file.lower() != "index.html"
+
+
+def test_report_file_name_separates_names_that_clean_alike() -> None:
+    names = ["a/b", "a_b", "a b", "a\\b", "A_b", "José", "Jose", "日本", "中国"]
+    assert len({report_file_name(n).lower() for n in names}) == len(names)
+    assert report_file_name("José García").startswith("Jose_Garcia-")
+
+
+def test_index_lists_every_submission_with_a_working_link(tmp_path: Path) -> None:
+    results = [full_marks(), partial(), broken(), hostile(), partial("../escape")]
+    for result in results:
+        write_submission_report(result, tmp_path)
+    html = write_index(results, tmp_path, "two_layer_net").read_text(encoding="utf-8")
+    links = parse(html)
+    assert len(links.hrefs) == len(results)
+    for href in links.hrefs:
+        assert (tmp_path / href).is_file() and "/" not in href
+    assert "<script" not in html
+    assert "alice" in html and "bob" in html and "carol" in html
+    assert "not a valid zip archive" in html
+    assert not (tmp_path.parent / "escape.html").exists()
+
+
+def test_index_counts_passes_per_check(tmp_path: Path) -> None:
+    results = [full_marks("a1"), full_marks("a2"), partial("b1"), broken("c1")]
+    html = write_index(results, tmp_path, "two_layer_net").read_text(encoding="utf-8")
+    rows = {m.group(1): m.group(2) for m in re.finditer(r'<tr class="check-rate">\s*<td class="who">(\w+).*?<td class="num">[^<]*</td>\s*<td class="num">([^<]*)</td>', html, re.S)}
+    assert rows == {"forward_scores": "3 / 3", "forward_loss": "2 / 3", "gradients": "2 / 3", "digits_accuracy": "2 / 3", "toy_training_loss": "0 / 1"}
+    assert "1 could not be graded" in html
+
+
+def test_index_summary_statistics(tmp_path: Path) -> None:
+    results = [full_marks("a"), partial("b"), broken("c")]  # 100%, 27.8%, 0%
+    html = write_index(results, tmp_path, "two_layer_net").read_text(encoding="utf-8")
+    assert ">3</div>" in html
+    assert "42.6%" in html  # mean of 100, 27.78, 0
+    assert "27.8%" in html  # median
+    assert "63.9%" in html  # graded only
+    bars = re.findall(r'<span class="n">(\d*)</span>', html)
+    assert bars == ["1", "", "1", "", "", "", "", "", "", "1"]
+
+
+def test_index_of_no_submissions_still_renders(tmp_path: Path) -> None:
+    html = write_index([], tmp_path, "fcc_sigmoid").read_text(encoding="utf-8")
+    assert "No submissions." in html and "fcc_sigmoid" in html

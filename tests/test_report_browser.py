@@ -1,0 +1,119 @@
+"""The reports as a real browser shows them: headless Chromium renders, dumps the DOM, screenshots."""
+
+from __future__ import annotations
+
+import os
+import struct
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from grader.report import write_index, write_submission_report
+from grader.results import CheckResult, SubmissionResult
+
+CHROMIUM = Path("/usr/bin/chromium")
+XSS = '<img src=x onerror="document.body.dataset.pwned=1">'
+
+SOURCE = """\
+import numpy as np
+
+
+def softmax(z):
+    z = z + np.max(z, axis=0)
+    return np.exp(z) / np.sum(np.exp(z), axis=0)
+"""
+
+
+def results() -> list[SubmissionResult]:
+    checks = (
+        CheckResult("sigmoid", 2, 2, "passed", "max |got - expected| = 0.0e+00, limit 1e-12"),
+        CheckResult(
+            "softmax_large_logits", 0, 3, "failed",
+            "softmax_large_logits 0/3: got 12 NaN values, first at [0, 0]",
+            details=("inputs up to 1e3: subtract the maximum, do not add it",),
+            location="fcc.ipynb:5",
+            stdout=f"\x1b[33mRuntimeWarning: overflow encountered in exp\x1b[0m {XSS}\n",
+        ),
+        CheckResult("backprop_hidden", 1, 4, "failed", "dW_i_h1: max relative error 3.2e-04 > 1e-08", public=False, stdout="SECRET"),
+    )
+    student = SubmissionResult(
+        f"student{XSS}", "fcc_sigmoid", 3, 9, "graded", checks, seconds=4.2, files=("fcc.ipynb",),
+        graded_as="notebook (definitions only)", seed=7, isolation="bubblewrap: no network, read-only system, limits",
+        source={"fcc.ipynb": SOURCE},
+    )
+    broken = SubmissionResult("zed", "fcc_sigmoid", 0, 9, "error", error="zed.ipynb: not a notebook (invalid JSON at line 3); export it again from Jupyter")
+    full = SubmissionResult("amy", "fcc_sigmoid", 9, 9, "graded", tuple(CheckResult(c.name, c.max_points, c.max_points, "passed", "ok", public=c.public) for c in checks))
+    return [student, broken, full]
+
+
+def chromium(page: Path, tmp_path: Path, *mode: str) -> str:
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} not found: install it with `apt-get install chromium` to run the browser tests")
+    profile = tmp_path / "profile"
+    command = [
+        str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={profile}",
+        "--window-size=1200,1600", *mode, page.as_uri(),
+    ]
+    # A private HOME keeps Chromium's crash and config files out of the real one.
+    env = {**os.environ, "HOME": str(tmp_path)}
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120, env=env, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout
+
+
+def png_size(path: Path) -> tuple[int, int]:
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+    width, height = struct.unpack(">II", data[16:24])
+    return width, height
+
+
+@pytest.fixture()
+def pages(tmp_path: Path) -> dict[str, Path]:
+    out = tmp_path / "reports"
+    found = {r.submission: write_submission_report(r, out) for r in results()}
+    found["index"] = write_index(results(), out, "fcc_sigmoid")
+    return found
+
+
+def test_report_renders_score_checks_and_source(pages: dict[str, Path], tmp_path: Path) -> None:
+    dom = chromium(pages[f"student{XSS}"], tmp_path, "--dump-dom")
+    assert '<span class="got">3</span> <span class="max">/ 9</span>' in dom
+    for name in ("sigmoid", "softmax_large_logits", "backprop_hidden"):
+        assert name in dom
+    assert dom.count('class="badge failed"') >= 2
+    assert "got 12 NaN values" in dom and "subtract the maximum" in dom
+    assert 'id="L-fcc.ipynb-5" class="hit"' in dom and 'href="#L-fcc.ipynb-5"' in dom
+    assert "RuntimeWarning: overflow encountered in exp" in dom and "\x1b" not in dom
+    assert "SECRET" not in dom
+
+
+def test_hostile_markup_stays_text_in_the_browser(pages: dict[str, Path], tmp_path: Path) -> None:
+    dom = chromium(pages[f"student{XSS}"], tmp_path, "--dump-dom")
+    # The browser parsed the page: had escaping failed there would be an <img> element
+    # and, without the page's CSP, a pwned marker on <body>.
+    assert "<img" not in dom and "data-pwned" not in dom
+    assert "&lt;img src=x onerror=" in dom
+
+
+def test_index_renders_every_submission_and_check_rate(pages: dict[str, Path], tmp_path: Path) -> None:
+    dom = chromium(pages["index"], tmp_path, "--dump-dom")
+    assert dom.count('<tr class="submission') == 3
+    assert "not a notebook (invalid JSON at line 3)" in dom
+    assert dom.count('<tr class="check-rate">') == 3
+    for report in pages.values():
+        if report.name != "index.html":
+            assert f'href="{report.name}"' in dom
+
+
+@pytest.mark.parametrize("which", ["student", "zed", "index"])
+def test_screenshots_are_real_pictures(pages: dict[str, Path], tmp_path: Path, which: str) -> None:
+    page = next(p for name, p in pages.items() if name.startswith(which))
+    shot = tmp_path / f"{which}.png"
+    chromium(page, tmp_path, f"--screenshot={shot}")
+    assert shot.is_file(), "Chromium wrote no screenshot"
+    assert png_size(shot) == (1200, 1600)
+    # A blank or error page compresses to a few kilobytes; a laid-out report does not.
+    assert shot.stat().st_size > 30_000
