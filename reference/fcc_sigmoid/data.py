@@ -1,0 +1,52 @@
+"""Data for `fcc_sigmoid` (handout "DL Tutorial 1"): the embedded digits as `mnist.npy`.
+
+The handout's first cell loads its data with
+
+    trainx, trainy, testx, testy = np.load('mnist.npy', allow_pickle=True)
+
+that is, a `.npy` file holding a pickled object array of four arrays. This module writes
+a file with exactly that layout from the embedded digits (`grader.datasets`), so the
+notebook runs unchanged where MNIST cannot be downloaded. Trusted side: the grader
+writes the file into a worker's folder; the file itself is plain data.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from grader.datasets import digits_as_mnist, split
+
+__all__ = ["NUM_TEST", "mnist_split", "write_mnist_npy"]
+
+# 1797 digits -> 1497 train / 300 test: the handout has no validation split.
+NUM_TEST = 300
+
+
+def mnist_split(seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """`(trainx, trainy, testx, testy)` of the embedded digits, shuffled with `seed`.
+
+    trainx/testx are float64 (examples, 784) in [0, 1]; trainy/testy are int64 labels.
+    The same seed always gives the same split.
+    """
+    X, y = digits_as_mnist()
+    parts = split(X, y, seed, num_test=NUM_TEST, num_validation=0)
+    return parts.X_train, parts.y_train, parts.X_test, parts.y_test
+
+
+def write_mnist_npy(path: Path, seed: int = 0) -> None:
+    """Write `mnist_split(seed)` to `path` in the handout's `mnist.npy` layout.
+
+    `np.load(path, allow_pickle=True)` returns a 4-element object array that unpacks
+    into `trainx, trainy, testx, testy`.
+    """
+    arrays = mnist_split(seed)
+    # Filled element by element: np.array(arrays, dtype=object) would try to broadcast
+    # the arrays into one block instead of holding four references.
+    packed = np.empty(len(arrays), dtype=object)
+    for index, array in enumerate(arrays):
+        packed[index] = array
+    # Through a file object so np.save never appends a second ".npy" to the name.
+    with Path(path).open("wb") as handle:
+        np.save(handle, packed, allow_pickle=True)
