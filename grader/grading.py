@@ -10,7 +10,7 @@ from __future__ import annotations
 import shutil
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ import numpy as np
 from grader.checks import Assignment, Check
 from grader.compare import describe_error, judge_frame, unrun
 from grader.expect import Observed
+from grader.notebook_view import notebook_notes, notebook_problem, report_cells
 from grader.results import CheckResult, SubmissionResult
 from grader.sandbox import Isolation, JobLayout, Limits, WorkerOutcome, run_worker
 from grader.submissions import Submission
@@ -40,6 +41,9 @@ class BatchContext:
     secrets: Mapping[str, np.ndarray] = field(default_factory=dict)
     expected: Mapping[str, Observed] = field(default_factory=dict)
     checks: tuple[Check, ...] | None = None  # a subset (self-check); None means all
+    # notebooks: "definitions" (fast), "full" (a kernel runs every cell), or "auto":
+    # definitions first, and a full run when they do not define what is graded
+    notebook_mode: str = "auto"
 
     @property
     def selected(self) -> tuple[Check, ...]:
@@ -55,10 +59,27 @@ class Observation:
     load_error: CheckResult | None = None
     output: str = ""
     seconds: float = 0.0
+    mode: str = ""
+    cells: list[dict[str, Any]] = field(default_factory=list)
 
 
 def observe(submission: Submission, context: BatchContext, checks: tuple[Check, ...]) -> Observation:
-    """Run `checks` against `submission` in as many fresh workers as crashes require."""
+    """Run `checks` against `submission`; for a notebook in "auto" mode, first with its
+    definitions only, then with a full run if those do not define what is graded."""
+    if submission.kind != "notebook":
+        return _observe(submission, context, checks, "module")
+    if context.notebook_mode != "auto":
+        return _observe(submission, context, checks, context.notebook_mode)
+    fast = _observe(submission, context, checks, "definitions")
+    if fast.load_error is None:
+        return fast
+    full = _observe(submission, context, checks, "full")
+    full.seconds += fast.seconds
+    return full
+
+
+def _observe(submission: Submission, context: BatchContext, checks: tuple[Check, ...], mode: str) -> Observation:
+    """Run `checks` in as many fresh workers as crashes require."""
     assert submission.root is not None and submission.entry is not None
     observation = Observation()
     started = time.monotonic()
@@ -66,10 +87,13 @@ def observe(submission: Submission, context: BatchContext, checks: tuple[Check, 
     layout = _stage(submission, context, checks)
     by_name = {c.name: c for c in checks}
     remaining = list(checks)
+    limits = context.limits
+    if mode == "full":
+        limits = replace(limits, load_timeout=limits.notebook_timeout)
     try:
         while remaining:
-            request = _request(submission, context, remaining)
-            outcome = run_worker(layout, request, context.isolation, context.limits, lambda n: by_name[n].timeout, deadline)
+            request = {**_request(submission, context, remaining), "notebook_mode": mode, "cell_timeout": limits.cell_timeout}
+            outcome = run_worker(layout, request, context.isolation, limits, lambda n: by_name[n].timeout, deadline)
             observation.output += outcome.output
             if _record(outcome, observation, by_name, context):
                 break
@@ -91,6 +115,9 @@ def _record(outcome: WorkerOutcome, observation: Observation, by_name: dict[str,
     if loaded is None:
         observation.load_error = _load_failure(outcome, context)
         return True
+    observation.mode = str(loaded.header.get("mode", ""))[:60]
+    cells = loaded.header.get("cells")
+    observation.cells = [c for c in cells[:2000] if isinstance(c, dict)] if isinstance(cells, list) else []
     if loaded.header.get("status") != "ok":
         message, details, location = describe_error(loaded.header.get("error"))
         observation.load_error = CheckResult("import", 0, 0, "error", f"the submission failed to load: {message}", True, details, 0.0, location, str(loaded.header.get("stdout", "")))
@@ -127,7 +154,7 @@ def _crash(check: Check, outcome: WorkerOutcome) -> CheckResult:
 
 def _load_failure(outcome: WorkerOutcome, context: BatchContext) -> CheckResult:
     if outcome.end == "timeout":
-        message = f"importing the submission took longer than {context.limits.load_timeout:g} s (code at module level that never finishes?)"
+        message = "loading the submission took too long (code at module level, or a notebook cell, that never finishes?)"
         return CheckResult("import", 0, 0, "timeout", message, True, (), 0.0, None, _excerpt(outcome.output))
     return CheckResult("import", 0, 0, "error", f"the worker died while loading the submission: {outcome.detail or outcome.end}", True, (), 0.0, None, _excerpt(outcome.output))
 
@@ -151,7 +178,9 @@ def _staged_entry(submission: Submission, assignment: Assignment) -> str:
     expected name back (`smith_12_34_neural_net.py` is imported as `neural_net`)."""
     assert submission.entry is not None
     entry = Path(submission.entry)
-    return (entry.parent / assignment.entry).as_posix() if entry.name != assignment.entry else entry.as_posix()
+    if entry.suffix == Path(assignment.entry).suffix and entry.name != assignment.entry:
+        return (entry.parent / assignment.entry).as_posix()
+    return entry.as_posix()
 
 
 def _stage(submission: Submission, context: BatchContext, checks: tuple[Check, ...]) -> JobLayout:
@@ -183,11 +212,17 @@ def grade_submission(submission: Submission, context: BatchContext) -> Submissio
     checks = context.selected
     max_score = sum(c.points for c in checks)
     common: dict[str, Any] = {"submission": submission.id, "assignment": assignment.name, "max_score": max_score, "seed": context.seed, "isolation": context.isolation.describe()}
-    if submission.error is not None or submission.root is None:
+    if submission.error is not None or submission.root is None or submission.entry is None:
         return SubmissionResult(score=0.0, status="error", error=submission.error, files=submission.files, **common)
+    entry_path = submission.root / submission.entry
+    problem = notebook_problem(entry_path) if submission.kind == "notebook" else None
+    if problem is not None:
+        results = tuple(unrun(c, "error", problem) for c in checks)
+        return SubmissionResult(score=0.0, status="graded", checks=results, error=problem, files=submission.files, graded_as="notebook", **common)
     observation = observe(submission, context, checks)
     results = tuple(_result_for(c, observation, context) for c in checks)
     error = observation.load_error.message if observation.load_error else None
+    notebook = submission.kind == "notebook"
     return SubmissionResult(
         score=round(sum(r.points for r in results), 4),
         status="graded",
@@ -195,8 +230,10 @@ def grade_submission(submission: Submission, context: BatchContext) -> Submissio
         error=error,
         seconds=observation.seconds,
         files=submission.files,
-        graded_as=f"module {_staged_entry(submission, assignment)}",
+        graded_as=f"{observation.mode or submission.kind}: {submission.entry}",
         source=_sources(submission),
+        notes=notebook_notes(entry_path, observation.cells, assignment.names) if notebook else (),
+        notebook=report_cells(entry_path, observation.cells) if notebook else (),
         **common,
     )
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-__all__ = ["CheckResult", "CheckStatus", "SubmissionResult", "SubmissionStatus"]
+__all__ = ["CheckResult", "CheckStatus", "NotebookCell", "SubmissionResult", "SubmissionStatus"]
 
 CheckStatus = Literal["passed", "failed", "error", "timeout"]
 SubmissionStatus = Literal["graded", "error"]
@@ -72,6 +72,38 @@ class CheckResult:
 
 
 @dataclass(frozen=True, slots=True)
+class NotebookCell:
+    """One cell of a submitted notebook as the report shows it (already capped).
+
+    `outputs` are the student's saved outputs: ("text", text) or ("png", base64 data);
+    `status` says how the cell went when graded ("ok", "error", "timeout", "" if not run)
+    and `error` why.
+    """
+
+    index: int  # 1-based, counting every cell
+    cell_type: str
+    source: str
+    outputs: tuple[tuple[str, str], ...] = ()
+    status: str = ""
+    error: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "index": self.index,
+            "cell_type": self.cell_type,
+            "source": self.source,
+            "outputs": [list(o) for o in self.outputs],
+            "status": self.status,
+            "error": self.error,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> NotebookCell:
+        outputs = tuple((str(k), str(v)) for k, v in data.get("outputs", ()))
+        return cls(int(data["index"]), str(data["cell_type"]), str(data["source"]), outputs, str(data.get("status", "")), str(data.get("error", "")))
+
+
+@dataclass(frozen=True, slots=True)
 class SubmissionResult:
     """Everything known about one graded (or ungradable) submission.
 
@@ -97,6 +129,9 @@ class SubmissionResult:
     # one line on the isolation the worker ran under
     isolation: str = ""
     source: dict[str, str] = field(default_factory=dict)
+    # how it was graded, in sentences: failing notebook cells, where names were defined
+    notes: tuple[str, ...] = ()
+    notebook: tuple[NotebookCell, ...] = ()
 
     @property
     def percent(self) -> float:
@@ -117,6 +152,8 @@ class SubmissionResult:
             "seed": self.seed,
             "isolation": self.isolation,
             "source": dict(self.source),
+            "notes": list(self.notes),
+            "notebook": [c.to_json() for c in self.notebook],
         }
 
     @classmethod
@@ -135,4 +172,6 @@ class SubmissionResult:
             seed=data.get("seed"),
             isolation=str(data.get("isolation", "")),
             source={str(k): str(v) for k, v in data.get("source", {}).items()},
+            notes=tuple(str(n) for n in data.get("notes", ())),
+            notebook=tuple(NotebookCell.from_json(c) for c in data.get("notebook", ())),
         )

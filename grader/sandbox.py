@@ -56,7 +56,9 @@ class Limits:
     tmp_mb: int = 256  # size of the private /tmp (the work copy lives there)
     output_kb: int = 64  # captured stdout/stderr kept (head and tail)
     results_mb: int = 64  # largest result stream accepted from one worker
-    load_timeout: float = 60.0  # wall seconds to import the submission
+    load_timeout: float = 60.0  # wall seconds to import the submission (or read a notebook's definitions)
+    notebook_timeout: float = 300.0  # wall seconds to run a whole notebook in a kernel
+    cell_timeout: float = 60.0  # wall seconds per notebook cell in a full run
     submission_timeout: float = 600.0  # wall seconds for all of a submission's checks
 
 

@@ -155,7 +155,11 @@ def _choose_entry(files: list[str], entry: str) -> str | None:
     # LMS exports rename files: "smith_123_456_neural_net.py", "neural_net-1.py"
     stem, suffix = entry.rsplit(".", 1)
     renamed = [f for f in files if f.endswith("." + suffix) and stem in PurePosixPath(f).name]
-    return renamed[0] if len(renamed) == 1 else None
+    if len(renamed) == 1:
+        return renamed[0]
+    # A notebook alone may hold what the assignment grades (its classes defined in cells).
+    notebooks = [f for f in files if f.endswith(".ipynb")]
+    return notebooks[0] if len(notebooks) == 1 else None
 
 
 def _is_one_submission(folder: Path, entry: str) -> bool:

@@ -27,7 +27,7 @@ import sys
 import time
 import traceback
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from types import ModuleType, SimpleNamespace
 from typing import Any
@@ -156,27 +156,51 @@ def _import_file(path: Path, name: str) -> ModuleType:
 # -- recording what happened ---------------------------------------------------------
 
 
-def describe_exception(exc: BaseException, work: Path) -> dict[str, Any]:
-    """Type, message and the student's own file:line, leaving our frames out."""
-    where, code = None, ""
+class StudentCode:
+    """Says which code filenames are the student's, and how to name them in messages:
+    files under the work folder by their relative path, notebook cells as "nb.ipynb cell 5"."""
+
+    def __init__(self, work: Path, cells: dict[str, str] | None = None) -> None:
+        self.work = str(work)
+        self.cells = cells or {}
+
+    def label(self, filename: str) -> str | None:
+        if filename in self.cells:
+            return self.cells[filename]
+        if "#cell" in filename and filename.startswith(self.work):
+            notebook, cell = os.path.relpath(filename, self.work).rsplit("#cell", 1)
+            return f"{notebook} cell {cell}"
+        if filename.startswith(self.work + os.sep):
+            return os.path.relpath(filename, self.work)
+        return None
+
+    def where(self, filename: str, line: int | None) -> str | None:
+        label = self.label(filename)
+        if label is None:
+            return None
+        return f"{label}, line {line}" if " cell " in label else f"{label}:{line}"
+
+
+def describe_exception(exc: BaseException, code: StudentCode) -> dict[str, Any]:
+    """Type, message and the student's own file:line (or cell), leaving our frames out."""
+    where, line_text = None, ""
     for frame, line in traceback.walk_tb(exc.__traceback__):
-        filename = frame.f_code.co_filename
-        if filename.startswith(str(work)):
-            where = f"{os.path.relpath(filename, work)}:{line}"
-            code = _source_line(Path(filename), line)
-    if isinstance(exc, SyntaxError) and exc.filename and str(exc.filename).startswith(str(work)):
-        where = f"{os.path.relpath(exc.filename, work)}:{exc.lineno}"
-        code = (exc.text or "").strip()
+        here = code.where(frame.f_code.co_filename, line)
+        if here:
+            where, line_text = here, _source_line(frame.f_code.co_filename, line)
+    if isinstance(exc, SyntaxError) and exc.filename and code.label(str(exc.filename)):
+        where = code.where(str(exc.filename), exc.lineno)
+        line_text = (exc.text or "").strip()
     student_frames = [
-        f"{os.path.relpath(f.filename, work)}:{f.lineno} in {f.name}"
+        f"{code.where(f.filename, f.lineno)} in {f.name}"
         for f in traceback.extract_tb(exc.__traceback__)
-        if f.filename.startswith(str(work))
+        if code.label(f.filename)
     ]
     return {
         "type": type(exc).__name__,
         "message": _safe_str(exc)[:2000],
         "location": where,
-        "code": code[:300],
+        "code": line_text[:300],
         "trace": student_frames[-8:],
     }
 
@@ -188,11 +212,12 @@ def _safe_str(exc: BaseException) -> str:
         return f"<{type(exc).__name__} whose message cannot be shown>"
 
 
-def _source_line(path: Path, line: int) -> str:
-    try:
-        return path.read_text(encoding="utf-8", errors="replace").splitlines()[line - 1].strip()
-    except (OSError, IndexError):
-        return ""
+def _source_line(filename: str, line: int | None) -> str:
+    # linecache knows files and, in a kernel, IPython's cells; notebook cells run in the
+    # worker are not cached anywhere, so they show no line text.
+    import linecache
+
+    return linecache.getline(filename, line or 0).strip()
 
 
 @contextlib.contextmanager
@@ -208,7 +233,7 @@ def _as_values(returned: Any) -> dict[str, Any]:
     return {"value": returned}
 
 
-def run_recorded(action: Callable[[], Any], work: Path) -> tuple[dict[str, Any], Any]:
+def run_recorded(action: Callable[[], Any], code: StudentCode) -> tuple[dict[str, Any], Any]:
     """Run `action`, recording status, seconds, output and exception; never raises."""
     numpy_errors = np.geterr()
     start = time.perf_counter()
@@ -218,7 +243,7 @@ def run_recorded(action: Callable[[], Any], work: Path) -> tuple[dict[str, Any],
         try:
             returned = action()
         except BaseException as exc:  # SystemExit and KeyboardInterrupt too: the student raised them
-            record = {"status": "error", "error": describe_exception(exc, work)}
+            record = {"status": "error", "error": describe_exception(exc, code)}
     # A submission that sets np.seterr(all="raise") must not break the next probe.
     np.seterr(**numpy_errors)
     record["seconds"] = time.perf_counter() - start
@@ -229,14 +254,63 @@ def run_recorded(action: Callable[[], Any], work: Path) -> tuple[dict[str, Any],
 # -- main ----------------------------------------------------------------------------
 
 
-def load_submission(request: dict[str, Any], work: Path) -> Any:
-    """The namespace the probes see: the student's module."""
+def load_submission(request: dict[str, Any], work: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The namespace the probes see (the student's module, or a notebook's definitions)
+    and, for a notebook, how each cell went."""
     entry = work / request["entry"]
     # Imports next to the entry (`import gradient_check`) and from the submission's
     # root (`from cs231nHD import ...`) both resolve, as they do on the student's machine.
     for folder in {str(entry.parent), str(work)}:
         sys.path.insert(0, folder)
-    return _import_file(entry, entry.stem)
+    if request["kind"] == "notebook":
+        from grader.notebook import definitions_only
+
+        namespace, records = definitions_only(entry, work)
+        return namespace, [asdict(r) for r in records]
+    return vars(_import_file(entry, entry.stem)), []
+
+
+def run_checks(namespace: dict[str, Any], request: dict[str, Any], emit: Emitter, code: StudentCode, loaded: dict[str, Any]) -> None:
+    """Send `loaded`, then run every requested probe against `namespace`."""
+    probes = {
+        name: _import_file(Path(request["probes_dir"]) / name, f"_grader_probes_{Path(name).stem}")
+        for name in {c["file"] for c in request["checks"]}
+    }
+    missing = [n for n in request["names"] if loaded["status"] == "ok" and n not in namespace]
+    emit.send({"type": "loaded", **loaded, "missing": missing})
+    if loaded["status"] != "ok" or missing:
+        return
+    context = ProbeContext(seed=int(request["seed"]), data_dir=Path(request["data_dir"]))
+    view = SimpleNamespace(**{n: v for n, v in list(namespace.items()) if not n.startswith("__")})
+    for check in request["checks"]:
+        emit.send({"type": "start", "check": check["name"]})
+        probe = getattr(probes[check["file"]], check["probe"])
+        record, returned = run_recorded(lambda: probe(view, context), code)
+        _send_result(emit, check["name"], record, returned)
+    emit.send({"type": "done"})
+
+
+def _send_result(emit: Emitter, name: str, record: dict[str, Any], returned: Any) -> None:
+    header = {"type": "result", "check": name, **record}
+    try:
+        frame_values = _as_values(returned) if record["status"] == "ok" else None
+        emit.send(header, frame_values)
+    except Exception as exc:  # a returned object whose conversion itself raised
+        error = {"type": "UnsendableResult", "message": f"the probe's result could not be read as numbers: {type(exc).__name__}"}
+        emit.send({**header, "status": "error", "error": error})
+
+
+def serve_in_kernel(request_path: str, worker_pid: int) -> None:
+    """Run the probes inside a notebook's kernel (see grader.notebook.full_run)."""
+    request = json.loads(Path(request_path).read_text())
+    # The kernel did not inherit the worker's result pipe; the same uid may reopen it.
+    fd = os.open(f"/proc/{worker_pid}/fd/{int(request['result_fd'])}", os.O_WRONLY)
+    shell = sys.modules["IPython"].get_ipython()
+    counts = {int(k): v for k, v in request["counts"].items()}
+    cells = {name: f"{request['notebook']} cell {counts[n]}" for name, n in shell.compile._filename_map.items() if n in counts}
+    code = StudentCode(Path(request["work_dir"]), cells)
+    loaded = {"status": "ok", "seconds": 0.0, "stdout": "", "cells": request["cells"], "mode": request["mode"]}
+    run_checks(shell.user_ns, request, Emitter(fd), code, loaded)
 
 
 def main() -> None:
@@ -244,25 +318,23 @@ def main() -> None:
     emit = Emitter(int(request["result_fd"]))
     _apply_limits(request.get("limits", {}))
     work = _prepare_workdir(request)
-    probes = {
-        name: _import_file(Path(request["probes_dir"]) / name, f"_grader_probes_{Path(name).stem}")
-        for name in {c["file"] for c in request["checks"]}
-    }
-    numpy_errors = np.geterr()
-    record, namespace = run_recorded(lambda: load_submission(request, work), work)
-    missing = [n for n in request["names"] if record["status"] == "ok" and not hasattr(namespace, n)]
-    emit.send({"type": "loaded", **record, "missing": missing})
-    if record["status"] != "ok" or missing:
+    if request["kind"] == "notebook" and request.get("notebook_mode") == "full":
+        from grader.notebook import full_run
+
+        try:
+            problem = full_run(work / request["entry"], work, {**request, "work_dir": str(work)})
+        except Exception as exc:  # an unreadable notebook, or a kernel that would not start
+            problem = f"the notebook could not be run: {type(exc).__name__}: {exc}"
+        if problem:
+            emit.send({"type": "loaded", "status": "error", "mode": "notebook (full run)", "error": {"type": "NotebookError", "message": problem}})
         os._exit(0)
+    numpy_errors = np.geterr()
+    code = StudentCode(work)
+    record, loaded = run_recorded(lambda: load_submission(request, work), code)
+    namespace, cells = loaded if record["status"] == "ok" else ({}, [])
     np.seterr(**numpy_errors)
-    context = ProbeContext(seed=int(request["seed"]), data_dir=Path(request["data_dir"]))
-    view = SimpleNamespace(**{n: getattr(namespace, n) for n in dir(namespace) if not n.startswith("__")})
-    for check in request["checks"]:
-        emit.send({"type": "start", "check": check["name"]})
-        probe = getattr(probes[check["file"]], check["probe"])
-        record, returned = run_recorded(lambda: probe(view, context), work)
-        emit.send({"type": "result", "check": check["name"], **record}, _as_values(returned) if record["status"] == "ok" else None)
-    emit.send({"type": "done"})
+    mode = "notebook (definitions only)" if request["kind"] == "notebook" else "module"
+    run_checks(namespace, request, emit, code, {**record, "cells": cells, "mode": mode})
     # Skip the student's atexit handlers and buffered writers: nothing more is ours.
     os._exit(0)
 

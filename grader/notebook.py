@@ -1,0 +1,176 @@
+"""Notebook submissions, on the worker's (untrusted) side.
+
+Two ways to get the namespace the probes run against:
+
+* definitions only (fast): the imports, functions, classes and literal constants of every
+  code cell, executed in the worker's own process, cell by cell (a failing cell is
+  recorded and the next one still runs); training loops and data loading are skipped.
+* full run: the whole notebook executed by nbclient in a real Jupyter kernel (a child of
+  the worker, inside the same sandbox), with a time budget per cell; failing cells are
+  recorded and execution goes on. The probes then run *in the kernel*, against the
+  notebook's own namespace: a last cell starts `grader.worker.serve_in_kernel`, which
+  writes its frames to the worker's result pipe (reopened through /proc).
+
+Either way, a name's cell is known (the report says where `fcc` came from), and an
+exception is located as "notebook.ipynb cell 5, line 3".
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+__all__ = ["CellRecord", "defined_names", "definitions_only", "full_run", "read_notebook"]
+
+_KEPT = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+KERNEL_REQUEST = "/tmp/grader-kernel-request.json"
+
+
+@dataclass(frozen=True, slots=True)
+class CellRecord:
+    """How one code cell went: 'ok', 'error' (with the exception) or 'timeout'."""
+
+    cell: int  # 1-based, counting every cell of the notebook (markdown too)
+    status: str
+    error: str = ""
+    seconds: float = 0.0
+
+
+def read_notebook(path: Path) -> Any:
+    """The notebook as nbformat v4 (v3 is upgraded); raises ValueError with what is wrong."""
+    import nbformat
+
+    try:
+        notebook = nbformat.read(path, as_version=4)
+    except Exception as exc:  # nbformat raises a zoo of types for junk
+        raise ValueError(f"{path.name} is not a readable notebook ({type(exc).__name__}: {str(exc)[:200]}); re-save it from Jupyter") from None
+    return notebook
+
+
+def code_cells(notebook: Any) -> list[tuple[int, str]]:
+    return [(i + 1, str(c.get("source", ""))) for i, c in enumerate(notebook.get("cells", [])) if c.get("cell_type") == "code"]
+
+
+def _python_only(source: str) -> str:
+    # IPython magics and shell escapes are not Python; blanking them keeps line numbers.
+    return "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in source.split("\n"))
+
+
+def _is_constant(node: ast.AST) -> bool:
+    """`N_CLASSES = 10`, `SIZES = (784, 400)`: literals only, never calls or loads."""
+    if not isinstance(node, (ast.Assign, ast.AnnAssign)) or node.value is None:
+        return False
+    try:
+        ast.literal_eval(node.value)
+    except ValueError:
+        return False
+    return True
+
+
+def defined_names(notebook: Any) -> dict[str, int]:
+    """Which cell (1-based) last defines each top-level name, read statically."""
+    where: dict[str, int] = {}
+    for cell, source in code_cells(notebook):
+        try:
+            tree = ast.parse(_python_only(source))
+        except SyntaxError:
+            continue
+        for node in tree.body:
+            for name in _names_bound(node):
+                where[name] = cell
+    return where
+
+
+def _names_bound(node: ast.stmt) -> list[str]:
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return [node.name]
+    if isinstance(node, (ast.Import, ast.ImportFrom)):
+        return [(a.asname or a.name).split(".")[0] for a in node.names]
+    targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
+    return [t.id for target in targets for t in ast.walk(target) if isinstance(t, ast.Name)]
+
+
+def cell_filename(work: Path, notebook: str, cell: int) -> str:
+    """The code filename a cell is compiled under; `label_for` turns it back into a label."""
+    return f"{work}/{notebook}#cell{cell}"
+
+
+def definitions_only(path: Path, work: Path) -> tuple[dict[str, Any], list[CellRecord]]:
+    """Execute only what defines things, cell by cell, in this process."""
+    notebook = read_notebook(path)
+    namespace: dict[str, Any] = {"__name__": "__main__"}
+    records = []
+    for cell, source in code_cells(notebook):
+        started = time.perf_counter()
+        try:
+            tree = ast.parse(_python_only(source), filename=cell_filename(work, path.name, cell))
+            kept = [node for node in tree.body if isinstance(node, _KEPT) or _is_constant(node)]
+            if not kept:
+                records.append(CellRecord(cell, "skipped"))
+                continue
+            tree.body = kept
+            exec(compile(tree, cell_filename(work, path.name, cell), "exec"), namespace)
+        except Exception as exc:  # the student's cell failed: record it and go on, as Jupyter would
+            records.append(CellRecord(cell, "error", f"{type(exc).__name__}: {exc}"[:300], time.perf_counter() - started))
+            continue
+        records.append(CellRecord(cell, "ok", "", time.perf_counter() - started))
+    return namespace, records
+
+
+def full_run(path: Path, work: Path, request: dict[str, Any]) -> str | None:
+    """Execute the notebook in a kernel, then hand the kernel the probes.
+
+    Returns when the kernel has served every check (or died while serving them: the
+    grader sees which check was running); the kernel writes those frames itself.
+    Returns a sentence when the notebook could not even be run to its end.
+    """
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError, DeadKernelError
+    import nbformat
+
+    notebook = read_notebook(path)
+    client = NotebookClient(
+        notebook,
+        timeout=int(request.get("cell_timeout", 60)),
+        kernel_name="python3",
+        allow_errors=True,
+        interrupt_on_timeout=True,
+        resources={"metadata": {"path": str(work)}},
+    )
+    records: list[CellRecord] = []
+    with client.setup_kernel():
+        for index, cell in enumerate(notebook.cells):
+            if cell.cell_type != "code":
+                continue
+            started = time.perf_counter()
+            try:
+                client.execute_cell(cell, index)
+            except DeadKernelError:
+                return f"the kernel died while running cell {index + 1} (os._exit, a crash, or the memory limit)"
+            except CellExecutionError as exc:  # raised only for timeouts with allow_errors
+                records.append(CellRecord(index + 1, "timeout", str(exc).splitlines()[0][:300], time.perf_counter() - started))
+                continue
+            records.append(_record(index + 1, cell, time.perf_counter() - started))
+        counts = {int(c.execution_count): i + 1 for i, c in enumerate(notebook.cells) if c.cell_type == "code" and c.get("execution_count")}
+        kernel_request = {**request, "cells": [asdict(r) for r in records], "counts": counts, "notebook": path.name, "mode": "notebook (full run)"}
+        Path(KERNEL_REQUEST).write_text(json.dumps(kernel_request))
+        serve = nbformat.v4.new_code_cell(f"import grader.worker\ngrader.worker.serve_in_kernel({KERNEL_REQUEST!r}, {os.getpid()})")
+        notebook.cells.append(serve)
+        try:
+            client.timeout = None  # the grader times each check from here
+            client.execute_cell(serve, len(notebook.cells) - 1)
+        except DeadKernelError:
+            pass
+    return None
+
+
+def _record(cell: int, executed: Any, seconds: float) -> CellRecord:
+    for output in executed.get("outputs", []):
+        if output.get("output_type") == "error":
+            return CellRecord(cell, "error", f"{output.get('ename')}: {output.get('evalue')}"[:300], seconds)
+    return CellRecord(cell, "ok", "", seconds)
