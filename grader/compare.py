@@ -48,7 +48,9 @@ def describe_error(error: Any, public: bool = True) -> tuple[str, tuple[str, ...
     text = str(info.get("message", ""))[:2000]
     location = info.get("location") if isinstance(info.get("location"), str) else None
     at = f" at {location}" if location else ""
-    if kind == "NotImplementedError":
+    if kind == "MissingDefinition":
+        message = f"{text}: define it (check the spelling) and run the check again"
+    elif kind == "NotImplementedError":
         message = f"not implemented: {text or 'the function raises NotImplementedError'}{at}"
     elif kind == "SyntaxError" and ("print" in text or "Missing parentheses" in text):
         message = f"SyntaxError{at}: {text} (this looks like Python 2 syntax; the course uses Python 3)"

@@ -71,7 +71,7 @@ def observe(submission: Submission, context: BatchContext, checks: tuple[Check, 
     if context.notebook_mode != "auto":
         return _observe(submission, context, checks, context.notebook_mode)
     fast = _observe(submission, context, checks, "definitions")
-    if fast.load_error is None:
+    if fast.load_error is None and not _needs_full_run(fast):
         return fast
     full = _observe(submission, context, checks, "full")
     full.seconds += fast.seconds
@@ -107,6 +107,16 @@ def _observe(submission: Submission, context: BatchContext, checks: tuple[Check,
         shutil.rmtree(layout.root, ignore_errors=True)
         observation.seconds = time.monotonic() - started
     return observation
+
+
+def _needs_full_run(observation: Observation) -> bool:
+    """A name the definitions did not provide: a helper or constant computed in a skipped
+    cell (a NameError), or a graded name built by code the fast path does not run."""
+    for frame in observation.frames.values():
+        error = frame.header.get("error")
+        if isinstance(error, dict) and error.get("type") in ("NameError", "MissingDefinition"):
+            return True
+    return False
 
 
 def _record(outcome: WorkerOutcome, observation: Observation, by_name: dict[str, Check], context: BatchContext) -> bool:

@@ -62,9 +62,12 @@ def _python_only(source: str) -> str:
 
 
 def _is_constant(node: ast.AST) -> bool:
-    """`N_CLASSES = 10`, `SIZES = (784, 400)`: literals only, never calls or loads."""
+    """`N_CLASSES = 10`, `SIZES = (784, 400)`, `relu = lambda x: ...`: literals and
+    lambdas only, never calls or loads."""
     if not isinstance(node, (ast.Assign, ast.AnnAssign)) or node.value is None:
         return False
+    if isinstance(node.value, ast.Lambda):
+        return True
     try:
         ast.literal_eval(node.value)
     except ValueError:

@@ -52,6 +52,17 @@ class ProbeContext:
         return np.random.default_rng([self.seed, salt])
 
 
+class MissingDefinition(AttributeError):
+    """A probe asked for a name the submission does not define."""
+
+
+class SubmissionNamespace(SimpleNamespace):
+    """What probes see as `nn`; a missing name says so in the student's terms."""
+
+    def __getattr__(self, name: str) -> Any:
+        raise MissingDefinition(f"the submission does not define {name!r}")
+
+
 class CappedText(io.TextIOBase):
     """A text sink that keeps the head and the tail of what is written (the middle is
     dropped), so 100 MB of prints cost a few KB."""
@@ -281,7 +292,7 @@ def run_checks(namespace: dict[str, Any], request: dict[str, Any], emit: Emitter
     if loaded["status"] != "ok" or missing:
         return
     context = ProbeContext(seed=int(request["seed"]), data_dir=Path(request["data_dir"]))
-    view = SimpleNamespace(**{n: v for n, v in list(namespace.items()) if not n.startswith("__")})
+    view = SubmissionNamespace(**{n: v for n, v in list(namespace.items()) if not n.startswith("__")})
     for check in request["checks"]:
         emit.send({"type": "start", "check": check["name"]})
         probe = getattr(probes[check["file"]], check["probe"])

@@ -18,7 +18,7 @@ import numpy as np
 
 from grader.datasets import digits_as_mnist, split
 
-__all__ = ["NUM_TEST", "mnist_split", "write_mnist_npy"]
+__all__ = ["NUM_TEST", "mnist_split", "write_arrays", "write_mnist_npy"]
 
 # 1797 digits -> 1497 train / 300 test: the handout has no validation split.
 NUM_TEST = 300
@@ -41,7 +41,11 @@ def write_mnist_npy(path: Path, seed: int = 0) -> None:
     `np.load(path, allow_pickle=True)` returns a 4-element object array that unpacks
     into `trainx, trainy, testx, testy`.
     """
-    arrays = mnist_split(seed)
+    write_arrays(path, mnist_split(seed))
+
+
+def write_arrays(path: Path, arrays: tuple[np.ndarray, ...]) -> None:
+    """Write `arrays` in the handout's `mnist.npy` layout (a pickled object array)."""
     # Filled element by element: np.array(arrays, dtype=object) would try to broadcast
     # the arrays into one block instead of holding four references.
     packed = np.empty(len(arrays), dtype=object)
