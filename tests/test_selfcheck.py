@@ -13,7 +13,7 @@ TEMPLATE = ROOT / "student_template" / "two_layer_net"
 
 
 def _grader(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "grader.cli", *args], cwd=cwd, capture_output=True, text=True, timeout=300)
+    return subprocess.run([sys.executable, "-m", "grader", *args], cwd=cwd, capture_output=True, text=True, timeout=300)
 
 
 def test_fresh_template_fails_every_public_check_saying_not_implemented(tmp_path: Path) -> None:
