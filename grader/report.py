@@ -2,14 +2,18 @@
 
 Pages read `SubmissionResult`s only; every verdict was reached before they are drawn.
 Everything a student controls (submission names, file names, messages, captured output,
-source) reaches the page through jinja2 autoescaping, after `clean_text` has removed
-terminal escape sequences and bidi controls (SANDBOX.md §5: outputs attack the
-instructor too). Pages carry inline CSS and no scripts or external assets, so a single
-file can be mailed to a student or uploaded to an LMS as it is.
+source, notebook cells and their saved outputs) reaches the page through jinja2
+autoescaping, after `clean_text` has removed terminal escape sequences and bidi controls
+(SANDBOX.md §5: outputs attack the instructor too). Notebook markdown is shown as text,
+never rendered; the only images are PNGs checked here again and inlined as data URIs.
+Pages carry inline CSS and no scripts or external assets, so a single file can be mailed
+to a student or uploaded to an LMS as it is.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import functools
 import hashlib
 import re
@@ -21,7 +25,7 @@ from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from grader.results import CheckResult, SubmissionResult
+from grader.results import CheckResult, NotebookCell, SubmissionResult
 
 __all__ = ["clean_text", "report_file_name", "write_index", "write_submission_report"]
 
@@ -48,6 +52,18 @@ _NAME_LIMIT = 80
 _STDOUT_LIMIT = 6000
 _SOURCE_LINE_LIMIT = 4000
 _STATUS_ICON = {"passed": "\u2713", "failed": "\u2717", "error": "!", "timeout": "\u25f7"}
+# "nb.ipynb cell 7, line 12": how the worker locates a failure inside a notebook cell
+_CELL_LOCATION = re.compile(r".+\.ipynb cell (\d+)(?:, line (\d+))?")
+_PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+# The grader caps images at 1 MiB; a stored result may not have been, so cap again.
+_PNG_CHARS_LIMIT = (1 << 20) * 4 // 3 + 8
+_NOTES_LIMIT = 12
+# How a graded cell is flagged: icon, word, and what it means. "ok" and "" need no flag.
+_CELL_STATUS = {
+    "error": ("!", "error", "raised an exception when graded"),
+    "timeout": ("\u25f7", "timed out", "ran out of time when graded"),
+    "skipped": ("\u2013", "skipped", "not run when graded"),
+}
 
 
 def clean_text(s: str) -> str:
@@ -135,6 +151,7 @@ class _CheckView:
     stdout: str
     location: str
     location_href: str
+    location_target: str  # "line" (of a source file), "cell" (of the notebook) or ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +161,26 @@ class _LineView:
     anchor: str
     # (check name, check anchor) for every check whose location names this line
     marks: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _CellView:
+    index: int
+    anchor: str
+    kind: str  # "code", "markdown" or "raw"
+    status: str  # "error", "timeout", "skipped", or "" when there is nothing to flag
+    icon: str
+    status_label: str
+    status_note: str
+    error: str
+    lines: tuple[_LineView, ...]  # code cells
+    text: str  # markdown and raw cells, shown as text
+    # ("text", text), ("png", checked base64 PNG) or ("dropped", why it is not shown)
+    outputs: tuple[tuple[str, str], ...]
+    # checks located in this cell but on no line shown (the line marks carry the rest)
+    marks: tuple[tuple[str, str], ...]
+    hit: bool
+    omitted: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,10 +201,13 @@ class _SubmissionPage:
     status: str
     error: str
     summary: str
-    meta: tuple[tuple[str, str], ...]
+    # a value is one line, or a short list (the grading notes)
+    meta: tuple[tuple[str, str | tuple[str, ...]], ...]
     checks: tuple[_CheckView, ...]
     problems: tuple[_CheckView, ...]
     sources: tuple[_SourceView, ...]
+    notebook_name: str
+    cells: tuple[_CellView, ...]
 
 
 def _num(value: float) -> str:
@@ -200,9 +240,21 @@ def _split_location(location: str | None, source: dict[str, str]) -> tuple[str, 
     return (path, number) if 1 <= number <= min(source[path].count("\n") + 1, _SOURCE_LINE_LIMIT) else None
 
 
-def _check_view(index: int, check: CheckResult, source: dict[str, str]) -> _CheckView:
+def _cell_spot(location: str | None, code: dict[int, NotebookCell]) -> tuple[int, int | None] | None:
+    """(7, 12) for 'nb.ipynb cell 7, line 12' when cell 7 is a submitted code cell; the
+    line is None when it is not given or not shown."""
+    match = _CELL_LOCATION.fullmatch(location or "")
+    if not match or int(match[1]) not in code:
+        return None
+    cell, line = int(match[1]), int(match[2] or 0)
+    shown = min(len(_text_lines(code[cell].source)), _SOURCE_LINE_LIMIT)
+    return cell, (line if 1 <= line <= shown else None)
+
+
+def _check_view(index: int, check: CheckResult, source: dict[str, str], code: dict[int, NotebookCell]) -> _CheckView:
     hidden = not check.public
     spot = None if hidden else _split_location(check.location, source)
+    cell = None if hidden or spot else _cell_spot(check.location, code)
     return _CheckView(
         name=clean_text(check.name),
         anchor=f"check-{index}-{_ANCHOR_PART.sub('_', check.name)[:40]}",
@@ -216,21 +268,27 @@ def _check_view(index: int, check: CheckResult, source: dict[str, str]) -> _Chec
         details=() if hidden else tuple(clean_text(d) for d in check.details),
         stdout="" if hidden else _excerpt(check.stdout),
         location="" if hidden or not check.location else clean_text(check.location),
-        location_href=f"#{_line_anchor(*spot)}" if spot else "",
+        location_href=f"#{_line_anchor(*spot)}" if spot else (f"#cell-{cell[0]}" if cell else ""),
+        location_target="line" if spot else ("cell" if cell else ""),
     )
+
+
+def _text_lines(text: str) -> list[str]:
+    lines = clean_text(text).split("\n")
+    if len(lines) > 1 and not lines[-1]:
+        lines.pop()  # the file's final newline ends the last line; it does not start one
+    return lines
 
 
 def _source_views(source: dict[str, str], checks: Sequence[_CheckView], raw: Sequence[CheckResult]) -> tuple[_SourceView, ...]:
     marks: dict[tuple[str, int], list[tuple[str, str]]] = {}
     for view, check in zip(checks, raw):
-        spot = _split_location(check.location, source) if view.location_href else None
+        spot = _split_location(check.location, source) if view.location_target == "line" else None
         if spot:
             marks.setdefault(spot, []).append((view.name, view.anchor))
     views = []
     for path in sorted(source):
-        lines = clean_text(source[path]).split("\n")
-        if len(lines) > 1 and not lines[-1]:
-            lines.pop()  # the file's final newline ends the last line; it does not start one
+        lines = _text_lines(source[path])
         shown = lines[:_SOURCE_LINE_LIMIT]
         views.append(
             _SourceView(
@@ -245,18 +303,83 @@ def _source_views(source: dict[str, str], checks: Sequence[_CheckView], raw: Seq
     return tuple(views)
 
 
+def _is_png(data: str) -> bool:
+    """Whether `data` is base64 of a PNG file: only then may it become a data:image/png URI."""
+    if len(data) > _PNG_CHARS_LIMIT:
+        return False
+    try:
+        # validate=True rejects anything outside the base64 alphabet, so nothing else
+        # (a quote, a space, another scheme) can reach the src attribute either.
+        return base64.b64decode(data, validate=True).startswith(_PNG_MAGIC)
+    except (binascii.Error, ValueError):
+        return False
+
+
+def _output_views(cell: NotebookCell) -> tuple[tuple[str, str], ...]:
+    views = []
+    for kind, data in cell.outputs:
+        if kind == "png":
+            views.append(("png", data) if _is_png(data) else ("dropped", "an image output was left out: it is not a valid PNG"))
+        elif text := _excerpt(data):
+            views.append(("text", text))
+    return tuple(views)
+
+
+def _cell_views(cells: Sequence[NotebookCell], code: dict[int, NotebookCell], checks: Sequence[_CheckView], raw: Sequence[CheckResult]) -> tuple[_CellView, ...]:
+    marks: dict[tuple[int, int | None], list[tuple[str, str]]] = {}
+    for view, check in zip(checks, raw):
+        spot = _cell_spot(check.location, code) if view.location_target == "cell" else None
+        if spot:
+            marks.setdefault(spot, []).append((view.name, view.anchor))
+    views = []
+    for cell in cells:
+        kind = cell.cell_type if cell.cell_type in ("code", "markdown") else "raw"
+        lines = _text_lines(cell.source)
+        shown = lines[:_SOURCE_LINE_LIMIT]
+        anchor = f"cell-{cell.index}"
+        status = cell.status if kind == "code" and cell.status in _CELL_STATUS else ""
+        icon, label, note = _CELL_STATUS.get(status, ("", "", ""))
+        views.append(
+            _CellView(
+                index=cell.index,
+                anchor=anchor,
+                kind=kind,
+                status=status,
+                icon=icon,
+                status_label=label,
+                status_note=note,
+                error=_excerpt(cell.error, 2000) if status else "",
+                lines=tuple(
+                    _LineView(n, text, f"{anchor}-L{n}", tuple(marks.get((cell.index, n), ())))
+                    for n, text in enumerate(shown, start=1)
+                ) if kind == "code" else (),
+                text="" if kind == "code" else "\n".join(shown),
+                outputs=_output_views(cell) if kind == "code" else (),
+                marks=tuple(marks.get((cell.index, None), ())),
+                hit=any(index == cell.index for index, _ in marks),
+                omitted=len(lines) - len(shown),
+            )
+        )
+    return tuple(views)
+
+
 def _submission_page(result: SubmissionResult) -> _SubmissionPage:
-    checks = tuple(_check_view(i, c, result.source) for i, c in enumerate(result.checks, start=1))
+    code = {cell.index: cell for cell in result.notebook if cell.cell_type == "code"}
+    checks = tuple(_check_view(i, c, result.source, code) for i, c in enumerate(result.checks, start=1))
     passed = sum(c.status == "passed" for c in checks)
     hidden = sum(not c.public for c in checks)
     summary = f"{passed} of {len(checks)} checks passed" if checks else "no checks were run"
     if hidden:
         summary += f" ({hidden} hidden)"
-    meta = (
+    notes = tuple(clean_text(n) for n in result.notes[:_NOTES_LIMIT])
+    if len(result.notes) > _NOTES_LIMIT:
+        notes += (f"and {len(result.notes) - _NOTES_LIMIT} more",)
+    meta: tuple[tuple[str, str | tuple[str, ...]], ...] = (
         ("Submission", clean_text(result.submission)),
         ("Assignment", clean_text(result.assignment)),
         ("Files graded", ", ".join(clean_text(f) for f in result.files) or "none found"),
         ("Graded as", clean_text(result.graded_as) or "unknown"),
+        *((("Notes", notes),) if notes else ()),
         ("Isolation", clean_text(result.isolation) or "not recorded"),
         ("Time", f"{result.seconds:.1f} s"),
         ("Seed", "none" if result.seed is None else str(result.seed)),
@@ -275,6 +398,8 @@ def _submission_page(result: SubmissionResult) -> _SubmissionPage:
         checks=checks,
         problems=tuple(c for c in checks if c.status != "passed"),
         sources=_source_views(result.source, checks, result.checks),
+        notebook_name=clean_text(next((f for f in result.files if f.endswith(".ipynb")), "notebook")),
+        cells=_cell_views(result.notebook, code, checks, result.checks),
     )
 
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import base64
 import re
+import struct
+import zlib
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 
 from grader.report import clean_text, report_file_name, write_index, write_submission_report
-from grader.results import CheckResult, SubmissionResult
+from grader.results import CheckResult, NotebookCell, SubmissionResult
 
 NEURAL_NET = """\
 import numpy as np
@@ -89,17 +92,66 @@ def hostile() -> SubmissionResult:
     )
 
 
+def png(width: int = 2, height: int = 2) -> str:
+    """A real (grey) PNG, base64-encoded as a notebook stores it."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    rows = b"".join(b"\x00" + b"\x80" * width for _ in range(height))
+    data = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+    return base64.b64encode(data).decode()
+
+
+PNG = png()
+
+
+def notebook(images: tuple[str, ...] = (PNG,)) -> SubmissionResult:
+    cells = (
+        NotebookCell(1, "markdown", f"# Tutorial 1\n\nImplement **sigmoid** first. {HOSTILE}\n"),
+        NotebookCell(2, "code", "import numpy as np\nimport matplotlib.pyplot as plt\n", status="ok"),
+        NotebookCell(3, "code", "def sigmoid(x):\n    return 1 / (1 + np.exp(-x))\n", status="ok"),
+        NotebookCell(4, "code", "print(weights)\n", (("text", "NameError: name 'weights' is not defined"),), "error", "NameError: name 'weights' is not defined"),
+        NotebookCell(5, "code", "x = np.linspace(-6, 6)\nplt.plot(x, sigmoid(x))\n", (*(("png", i) for i in images), ("text", f"[<matplotlib.lines.Line2D>] {HOSTILE}")), "skipped"),
+        NotebookCell(6, "raw", "raw cell <b>text</b>"),
+        NotebookCell(7, "code", "def fcc(x, W, b):\n    h = sigmoid(x @ W + b)\n    return h.T\n", status="ok"),
+        NotebookCell(8, "code", "while True:\n    pass\n", status="timeout", error="cell timed out after 60 s"),
+    )
+    checks = (
+        CheckResult("sigmoid", 2, 2, "passed", "max |got - expected| = 0.0e+00, limit 1e-12"),
+        CheckResult("fcc_forward", 0, 3, "failed", "fcc_forward 0/3: expected shape (4, 3), got (3, 4)", location="fcc_sigmoid.ipynb cell 7, line 3"),
+        CheckResult("fcc_hidden", 0, 2, "error", "NameError: name 'W' is not defined", public=False, location="fcc_sigmoid.ipynb cell 4, line 1"),
+        CheckResult("plot", 0, 1, "error", "RuntimeError: no figure", location="fcc_sigmoid.ipynb cell 5"),
+    )
+    notes = (
+        "graded definitions: fcc (cell 7), sigmoid (cell 3)",
+        "cell 4 raised: NameError: name 'weights' is not defined (execution went on)",
+    )
+    return SubmissionResult(
+        "erin", "fcc_sigmoid", 2, 8, "graded", checks, seconds=2.5, files=("fcc_sigmoid.ipynb",),
+        graded_as="notebook (definitions only)", seed=7, isolation="limits only", notes=notes, notebook=cells,
+    )
+
+
+def cell_html(html: str, index: int) -> str:
+    found = re.search(rf'<article class="cell [^"]*" id="cell-{index}">.*?</article>', html, re.S)
+    assert found, f"no cell {index}"
+    return found.group(0)
+
+
 class _Links(HTMLParser):
     def __init__(self) -> None:
         super().__init__()
         self.hrefs: list[str] = []
         self.ids: set[str] = set()
         self.scripts = 0
+        self.imgs: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         found = dict(attrs)
         if tag == "script":
             self.scripts += 1
+        if tag == "img":
+            self.imgs.append(str(found.get("src")))
         if found.get("href"):
             self.hrefs.append(str(found["href"]))
         if found.get("id"):
@@ -295,3 +347,120 @@ def test_index_summary_statistics(tmp_path: Path) -> None:
 def test_index_of_no_submissions_still_renders(tmp_path: Path) -> None:
     html = write_index([], tmp_path, "fcc_sigmoid").read_text(encoding="utf-8")
     assert "No submissions." in html and "fcc_sigmoid" in html
+
+
+def test_grading_notes_are_listed_under_graded_as(tmp_path: Path) -> None:
+    html = render(notebook(), tmp_path)
+    meta = re.search(r'<dl class="meta">.*?</dl>', html, re.S)
+    assert meta
+    notes = re.findall(r"<li>(.*?)</li>", meta.group(0))
+    assert notes == ["graded definitions: fcc (cell 7), sigmoid (cell 3)", "cell 4 raised: NameError: name &#39;weights&#39; is not defined (execution went on)"]
+    assert meta.group(0).index("Graded as") < meta.group(0).index("Notes") < meta.group(0).index("Isolation")
+    assert "<dt>Notes</dt>" not in render(partial(), tmp_path)
+
+
+def test_long_notes_are_cut_short(tmp_path: Path) -> None:
+    many = SubmissionResult("fay", "fcc_sigmoid", 0, 1, "graded", notes=tuple(f"cell {i} raised: E" for i in range(40)))
+    html = render(many, tmp_path)
+    assert html.count("<li>") == 13 and "and 28 more" in html
+
+
+def test_notebook_cells_appear_in_order_with_their_labels(tmp_path: Path) -> None:
+    html = render(notebook(), tmp_path)
+    assert re.findall(r'<article class="cell [^"]*" id="cell-(\d+)">', html) == [str(i) for i in range(1, 9)]
+    assert "In&nbsp;[7]:" in html and "In&nbsp;[1]:" not in html  # markdown has no In[] prompt
+    assert 'class="cell markdown-cell"' in html and 'class="cell raw-cell"' in html
+    # code cells are numbered line by line
+    assert re.search(r'<tr id="cell-3-L2"><td class="ln"><a href="#cell-3-L2">2</a></td><td class="src">    return 1 / \(1 \+ np.exp\(-x\)\)</td></tr>', html)
+    assert "Submitted source" not in html  # nothing but the notebook was submitted
+
+
+def test_markdown_is_shown_as_text_not_rendered(tmp_path: Path) -> None:
+    cell = cell_html(render(notebook(), tmp_path), 1)
+    assert "# Tutorial 1\n\nImplement **sigmoid** first." in cell
+    assert "<h1" not in cell and "<strong" not in cell
+
+
+def test_failing_cells_show_their_status_and_error(tmp_path: Path) -> None:
+    html = render(notebook(), tmp_path)
+    error = cell_html(html, 4)
+    assert 'class="cell code-cell error"' in error and 'class="badge error"' in error
+    assert re.search(r'<pre class="cell-error">NameError: name &#39;weights&#39; is not defined</pre>', error)
+    timeout = cell_html(html, 8)
+    assert "timed out" in timeout and "cell timed out after 60 s" in timeout
+    assert 'class="badge skipped"' in cell_html(html, 5) and "not run when graded" in cell_html(html, 5)
+    assert "badge" not in cell_html(html, 3)  # a cell that ran fine carries no flag
+
+
+def test_check_in_a_cell_links_to_the_cell_and_back(tmp_path: Path) -> None:
+    html = render(notebook(), tmp_path)
+    links = parse(html)
+    problem = re.search(r'<article class="problem failed" id="check-2-fcc_forward">.*?</article>', html, re.S)
+    assert problem and '<a href="#cell-7">fcc_sigmoid.ipynb cell 7, line 3 &rarr; see the cell below</a>' in problem.group(0)
+    assert "cell-7" in links.ids
+    cell = cell_html(html, 7)
+    assert 'class="cell code-cell hit"' in cell
+    # line 3 of the cell is marked and links back to the check; line 2 is not
+    row = re.search(r'<tr id="cell-7-L3" class="hit">.*?</tr>', cell, re.S)
+    assert row and re.search(r'<a class="flag" href="#check-2-fcc_forward">&#x25C0; fcc_forward</a>', row.group(0))
+    assert '<tr id="cell-7-L2">' in cell
+    # a location without a line marks the cell as a whole
+    assert '<a href="#cell-5">fcc_sigmoid.ipynb cell 5 &rarr;' in html and 'href="#check-4-plot"' in cell_html(html, 5)
+    # a hidden check's location is not shown, so it marks nothing
+    assert "hit" not in cell_html(html, 4) and "cell 4, line 1" not in html
+    assert {h[1:] for h in links.hrefs} <= links.ids
+
+
+@pytest.mark.parametrize("location", ["fcc_sigmoid.ipynb cell 99, line 1", "fcc_sigmoid.ipynb cell 1, line 1", "fcc_sigmoid.ipynb cell 7, line 40", "cell 7"])
+def test_location_outside_the_notebook_links_nowhere_or_to_the_cell(tmp_path: Path, location: str) -> None:
+    result = notebook()
+    check = CheckResult("odd", 0, 1, "failed", "odd", location=location)
+    html = render(SubmissionResult(result.submission, result.assignment, 0, 1, "graded", (check,), notebook=result.notebook), tmp_path)
+    links = parse(html)
+    assert {h[1:] for h in links.hrefs} <= links.ids
+    assert 'class="hit"' not in html  # no line is marked
+    problem = re.search(r'<article class="problem failed" id="check-1-odd">.*?</article>', html, re.S)
+    assert problem and location in problem.group(0)
+    # a line past the end still finds its cell; anything else is shown as text only
+    assert ('href="#cell-7"' in problem.group(0)) == location.endswith("line 40")
+    assert ('class="cell code-cell hit"' in html) == location.endswith("line 40")
+
+
+def test_png_output_is_embedded_and_markup_stays_text(tmp_path: Path) -> None:
+    html = render(notebook(), tmp_path)
+    links = parse(html)
+    assert links.imgs == [f"data:image/png;base64,{PNG}"]
+    assert "<script" not in html and "<b>" not in html and links.scripts == 0
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in cell_html(html, 1)
+    assert "[&lt;matplotlib.lines.Line2D&gt;] &lt;script&gt;" in cell_html(html, 5)
+    assert "raw cell &lt;b&gt;text&lt;/b&gt;" in cell_html(html, 6)
+    # The page may show inline images and nothing else from outside.
+    assert "default-src 'none'; style-src 'unsafe-inline'; img-src data:\"" in html
+
+
+@pytest.mark.parametrize(
+    "image",
+    [
+        base64.b64encode(b"GIF89a\x01\x00\x01\x00").decode(),
+        base64.b64encode(b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>').decode(),
+        PNG[:12] + '" onerror="alert(1)',
+        PNG + "\n<script>",
+        "javascript:alert(1)",
+        "not base64 at all!",
+        PNG[:-2],  # broken padding
+        "",
+        "iVBORw0KGgo" + "A" * 1_500_000,  # over the size cap
+    ],
+)
+def test_only_valid_png_data_is_ever_embedded(tmp_path: Path, image: str) -> None:
+    html = render(notebook(images=(image,)), tmp_path)
+    links = parse(html)
+    assert links.imgs == [] and "<img" not in html
+    assert "an image output was left out: it is not a valid PNG" in html
+    assert "onerror" not in html and "<script" not in html and "<svg" not in html
+
+
+def test_notebook_result_round_trips_into_the_same_page(tmp_path: Path) -> None:
+    result = notebook()
+    again = SubmissionResult.from_json(result.to_json())
+    assert render(again, tmp_path / "a") == render(result, tmp_path / "b")

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import base64
+import math
 import os
 import struct
 import subprocess
+import zlib
 from pathlib import Path
 
 import pytest
 
 from grader.report import write_index, write_submission_report
-from grader.results import CheckResult, SubmissionResult
+from grader.results import CheckResult, NotebookCell, SubmissionResult
 
 CHROMIUM = Path("/usr/bin/chromium")
 XSS = '<img src=x onerror="document.body.dataset.pwned=1">'
@@ -23,6 +26,48 @@ def softmax(z):
     z = z + np.max(z, axis=0)
     return np.exp(z) / np.sum(np.exp(z), axis=0)
 """
+
+
+def sigmoid_plot(width: int = 360, height: int = 200) -> str:
+    """A PNG of the sigmoid curve on axes, base64-encoded as Jupyter saves a figure."""
+    pixels = [[(255, 255, 255)] * width for _ in range(height)]
+    for x in range(width):
+        pixels[height - 20][x] = (110, 119, 129)
+    for y in range(height):
+        pixels[y][width // 2] = (110, 119, 129)
+    for x in range(width):
+        y = round((height - 30) * (1 - 1 / (1 + math.exp(-(x - width / 2) / 30)))) + 5
+        for dy in (-1, 0, 1):
+            pixels[y + dy][x] = (31, 119, 180)
+    rows = b"".join(b"\x00" + bytes(c for p in row for c in p) for row in pixels)
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    data = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+    return base64.b64encode(data).decode()
+
+
+def notebook_submission() -> SubmissionResult:
+    cells = (
+        NotebookCell(1, "markdown", "# Tutorial 1: a fully connected layer\n\nImplement `sigmoid` and `fcc` below.\nDo not change the cell that loads the data.\n"),
+        NotebookCell(2, "code", "import numpy as np\nimport matplotlib.pyplot as plt\n", status="ok"),
+        NotebookCell(3, "code", "def sigmoid(x):\n    return 1 / (1 + np.exp(-x))\n", status="ok"),
+        NotebookCell(4, "code", "x = np.linspace(-6, 6, 200)\nplt.plot(x, sigmoid(x))\n", (("text", "[<matplotlib.lines.Line2D at 0x7f3a>]"), ("png", sigmoid_plot())), "skipped"),
+        NotebookCell(5, "code", "print(weights.shape)\n", (("text", f"NameError: name 'weights' is not defined {XSS}"),), "error", "NameError: name 'weights' is not defined"),
+        NotebookCell(6, "markdown", f"## The layer\n\nh = sigmoid(W x + b), one row per sample. {XSS}\n"),
+        NotebookCell(7, "code", "def fcc(x, W, b):\n    # x: (n, d), W: (d, k), b: (k,)\n    h = sigmoid(x @ W + b)\n    return h.T\n", status="ok"),
+    )
+    checks = (
+        CheckResult("sigmoid", 2, 2, "passed", "max |got - expected| = 0.0e+00, limit 1e-12"),
+        CheckResult("fcc_forward", 0, 3, "failed", "fcc_forward 0/3: expected shape (4, 3), got (3, 4)", details=("did you return the transpose?",), location="fcc_sigmoid.ipynb cell 7, line 4"),
+    )
+    notes = ("graded definitions: fcc (cell 7), sigmoid (cell 3)", "cell 5 raised: NameError: name 'weights' is not defined (execution went on)")
+    return SubmissionResult(
+        "nina", "fcc_sigmoid", 2, 5, "graded", checks, seconds=1.9, files=("fcc_sigmoid.ipynb",),
+        graded_as="notebook (definitions only)", seed=7, isolation="bubblewrap: no network, read-only system, limits", notes=notes, notebook=cells,
+    )
 
 
 def results() -> list[SubmissionResult]:
@@ -44,17 +89,17 @@ def results() -> list[SubmissionResult]:
     )
     broken = SubmissionResult("zed", "fcc_sigmoid", 0, 9, "error", error="zed.ipynb: not a notebook (invalid JSON at line 3); export it again from Jupyter")
     full = SubmissionResult("amy", "fcc_sigmoid", 9, 9, "graded", tuple(CheckResult(c.name, c.max_points, c.max_points, "passed", "ok", public=c.public) for c in checks))
-    return [student, broken, full]
+    return [student, broken, full, notebook_submission()]
 
 
-def chromium(page: Path, tmp_path: Path, *mode: str) -> str:
+def chromium(page: Path, tmp_path: Path, *mode: str, height: int = 1600) -> str:
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} not found: install it with `apt-get install chromium` to run the browser tests")
     profile = tmp_path / "profile"
     command = [
         str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={profile}",
-        "--window-size=1200,1600", *mode, page.as_uri(),
+        f"--window-size=1200,{height}", *mode, page.as_uri(),
     ]
     # A private HOME keeps Chromium's crash and config files out of the real one.
     env = {**os.environ, "HOME": str(tmp_path)}
@@ -100,20 +145,34 @@ def test_hostile_markup_stays_text_in_the_browser(pages: dict[str, Path], tmp_pa
 
 def test_index_renders_every_submission_and_check_rate(pages: dict[str, Path], tmp_path: Path) -> None:
     dom = chromium(pages["index"], tmp_path, "--dump-dom")
-    assert dom.count('<tr class="submission') == 3
+    assert dom.count('<tr class="submission') == 4
     assert "not a notebook (invalid JSON at line 3)" in dom
-    assert dom.count('<tr class="check-rate">') == 3
+    assert dom.count('<tr class="check-rate">') == 4  # sigmoid, softmax_large_logits, backprop_hidden, fcc_forward
     for report in pages.values():
         if report.name != "index.html":
             assert f'href="{report.name}"' in dom
 
 
-@pytest.mark.parametrize("which", ["student", "zed", "index"])
-def test_screenshots_are_real_pictures(pages: dict[str, Path], tmp_path: Path, which: str) -> None:
+def test_notebook_report_shows_cells_outputs_and_links(pages: dict[str, Path], tmp_path: Path) -> None:
+    dom = chromium(pages["nina"], tmp_path, "--dump-dom")
+    assert dom.count('<article class="cell') == 7
+    assert "graded definitions: fcc (cell 7), sigmoid (cell 3)" in dom
+    assert '<a href="#cell-7">fcc_sigmoid.ipynb cell 7, line 4' in dom
+    assert 'id="cell-7"' in dom and '<tr id="cell-7-L4" class="hit">' in dom
+    assert dom.count("<img") == 1 and 'src="data:image/png;base64,iVBORw0KGgo' in dom
+    assert 'class="badge error"' in dom and "name 'weights' is not defined" in dom
+    # markdown and outputs stay text: the only element the student's cells produce is the PNG
+    assert "data-pwned" not in dom and "&lt;img src=x onerror=" in dom
+
+
+# The notebook page is shot tall enough to hold its cells and the plot (headless
+# screenshots ignore a #fragment, so scrolling to the cells is not an option).
+@pytest.mark.parametrize(("which", "height"), [("student", 1600), ("zed", 1600), ("index", 1600), ("nina", 2400)])
+def test_screenshots_are_real_pictures(pages: dict[str, Path], tmp_path: Path, which: str, height: int) -> None:
     page = next(p for name, p in pages.items() if name.startswith(which))
     shot = tmp_path / f"{which}.png"
-    chromium(page, tmp_path, f"--screenshot={shot}")
+    chromium(page, tmp_path, f"--screenshot={shot}", height=height)
     assert shot.is_file(), "Chromium wrote no screenshot"
-    assert png_size(shot) == (1200, 1600)
+    assert png_size(shot) == (1200, height)
     # A blank or error page compresses to a few kilobytes; a laid-out report does not.
     assert shot.stat().st_size > 30_000
