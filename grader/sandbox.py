@@ -341,6 +341,9 @@ def _owner(path: Path) -> int:
 
 # -- running ---------------------------------------------------------------------------
 
+# `read` takes stdin one byte at a time up to the newline, leaving the request to the worker.
+_LAUNCHER = 'read -r go && exec "$@"'
+
 
 def run_worker(
     layout: JobLayout,
@@ -361,6 +364,11 @@ def run_worker(
     else:
         argv, env = _fallback_command(layout)
     request = {**request, **_request_paths(layout, isolation), "limits": _self_limits(limits, isolation)}
+    # The worker must be in its cgroups before it can fork: bwrap forks the sandboxed
+    # process as soon as it starts, and a child forked before `cgroup.add` escapes the pids
+    # and memory limits (and `kill_all`). So a tiny shell waits for a go line on stdin,
+    # written once the cgroups hold its pid, then execs the real command (same pid).
+    program, argv = argv[0], ["/bin/sh", "-c", _LAUNCHER, "grader-launcher", *argv]
     result_read, result_write = os.pipe()
     request["result_fd"] = result_write
     cgroup = _Cgroup.create(limits) if isolation.cgroups else None
@@ -381,15 +389,15 @@ def run_worker(
         os.close(result_write)
         if cgroup:
             cgroup.remove()
-        raise SandboxError(f"cannot start the worker ({argv[0]}): {exc}") from exc
+        raise SandboxError(f"cannot start the worker ({program}): {exc}") from exc
     os.close(result_write)
     outcome = WorkerOutcome()
     try:
         if cgroup:
-            cgroup.add(proc.pid)  # before the request: no student code runs until it arrives
+            cgroup.add(proc.pid)  # before the go line: nothing has forked yet
         assert proc.stdin is not None and proc.stdout is not None
         with _ignored(BrokenPipeError):
-            proc.stdin.write(json.dumps(request).encode())
+            proc.stdin.write(b"\n" + json.dumps(request).encode())
             proc.stdin.close()
         _collect(proc, result_read, outcome, limits, check_timeout, deadline)
     finally:
