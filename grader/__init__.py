@@ -3,7 +3,8 @@
 Authoring (an assignment's checks.py): `Assignment`, `Check` and the expectations
 `matches_reference`, `gradients_agree`, `at_most`, `at_least`, `accuracy_at_least`,
 `is_finite`, `rows_sum_to`, `decreases`, `all_of`.
-Running: `grade` (a batch), `self_check` (a student's folder), `GradeOptions`, `Limits`;
+Running: `grade` (a batch), `check()` (the public checks, from a student's notebook),
+`self_check` (a student's folder), `GradeOptions`, `Limits`;
 results are `SubmissionResult` / `CheckResult`.
 
 Names are imported on first use (PEP 562): the sandboxed worker imports
@@ -27,6 +28,7 @@ __all__ = [
     "all_of",
     "at_least",
     "at_most",
+    "check",
     "decreases",
     "grade",
     "gradients_agree",
@@ -46,6 +48,7 @@ _WHERE = {
     "GraderError": ("grader.errors", "GraderError"),
     "Limits": ("grader.sandbox", "Limits"),
     "self_check": ("grader.selfcheck", "self_check"),
+    "check": ("grader.selfcheck", "check"),
     "matches_reference": ("grader.expect", "MatchesReference"),
     "gradients_agree": ("grader.expect", "GradientsAgree"),
     "at_most": ("grader.expect", "AtMost"),

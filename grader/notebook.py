@@ -158,7 +158,7 @@ def full_run(path: Path, work: Path, request: dict[str, Any]) -> str | None:
             except CellExecutionError as exc:  # raised only for timeouts with allow_errors
                 records.append(CellRecord(index + 1, "timeout", str(exc).splitlines()[0][:300], time.perf_counter() - started))
                 continue
-            records.append(_record(index + 1, cell, time.perf_counter() - started))
+            records.append(_record(index + 1, cell, time.perf_counter() - started, client.timeout))
         counts = {int(c.execution_count): i + 1 for i, c in enumerate(notebook.cells) if c.cell_type == "code" and c.get("execution_count")}
         kernel_request = {**request, "cells": [asdict(r) for r in records], "counts": counts, "notebook": path.name, "mode": "notebook (full run)"}
         Path(KERNEL_REQUEST).write_text(json.dumps(kernel_request))
@@ -172,8 +172,12 @@ def full_run(path: Path, work: Path, request: dict[str, Any]) -> str | None:
     return None
 
 
-def _record(cell: int, executed: Any, seconds: float) -> CellRecord:
+def _record(cell: int, executed: Any, seconds: float, timeout: float | None) -> CellRecord:
     for output in executed.get("outputs", []):
-        if output.get("output_type") == "error":
-            return CellRecord(cell, "error", f"{output.get('ename')}: {output.get('evalue')}"[:300], seconds)
+        if output.get("output_type") != "error":
+            continue
+        # nbclient interrupts a cell at its timeout: the kernel reports a KeyboardInterrupt
+        if output.get("ename") == "KeyboardInterrupt" and timeout and seconds >= timeout * 0.9:
+            return CellRecord(cell, "timeout", f"stopped after {timeout:g} s (the time limit per cell)", seconds)
+        return CellRecord(cell, "error", f"{output.get('ename')}: {output.get('evalue')}"[:300], seconds)
     return CellRecord(cell, "ok", "", seconds)

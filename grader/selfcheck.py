@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import tempfile
+import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +26,7 @@ from grader.sandbox import Limits, detect_isolation
 from grader.submissions import discover
 from grader.template import SELFCHECK_DIR, SELFCHECK_FILE
 
-__all__ = ["self_check"]
+__all__ = ["SelfCheckReport", "check", "self_check"]
 
 
 def self_check(
@@ -114,3 +116,55 @@ def _one_submission(folder: Path, assignment: Assignment) -> Any:
     if len(found) != 1:
         raise SubmissionError(f"{folder}: expected one assignment folder holding {assignment.entry}, found {len(found)} submissions")
     return found[0]
+
+
+@dataclass(frozen=True, slots=True)
+class SelfCheckReport:
+    """What `grader.check()` returns: shown as a table in Jupyter, as text elsewhere."""
+
+    result: SubmissionResult
+    hidden_count: int
+    hidden_points: float
+    checked: str  # which file was checked, and when it was last saved
+
+    @property
+    def passed(self) -> bool:
+        return self.result.status == "graded" and all(c.passed for c in self.result.checks)
+
+    def _repr_html_(self) -> str:
+        from jinja2 import Environment, PackageLoader, select_autoescape
+
+        from grader.report import clean_text
+
+        env = Environment(loader=PackageLoader("grader", "templates"), autoescape=select_autoescape(["html", "j2"]))
+        env.filters["clean"] = clean_text
+        return env.get_template("selfcheck.html.j2").render(report=self, result=self.result)
+
+    def __repr__(self) -> str:
+        lines = [f"{self.result.assignment}: {self.result.score:g} / {self.result.max_score:g} points ({self.checked})"]
+        if self.result.status == "error":
+            lines.append(f"cannot check: {self.result.error}")
+        for c in self.result.checks:
+            lines.append(f"  {'PASS' if c.passed else c.status.upper():8s} {c.name} {c.points:g}/{c.max_points:g}: {c.message}")
+            lines += [f"           {d}" for d in c.details[:3]]
+        if self.hidden_count:
+            lines.append(f"{self.hidden_count} hidden checks worth {self.hidden_points:g} more points run when your instructor grades.")
+        return "\n".join(lines)
+
+
+def check(name: str | None = None, path: Path | str = ".") -> SelfCheckReport:
+    """Run the public checks (or the one named) from inside a notebook or a script.
+
+    Checks the files as last saved: save the notebook first. Raises `SubmissionError`
+    outside an assignment folder.
+    """
+    result, (count, points) = self_check(path, only=name)
+    entry = next((f for f in result.files if f.endswith(".ipynb") or f.endswith(".py")), "")
+    saved = ""
+    if entry:
+        location = Path(path).resolve()
+        candidates = [p / entry for p in (location, *location.parents) if (p / entry).is_file()]
+        if candidates:
+            saved = time.strftime("%H:%M:%S", time.localtime(candidates[0].stat().st_mtime))
+    checked = f"checked {result.graded_as or entry}" + (f" as saved at {saved}" if saved else "")
+    return SelfCheckReport(result, count, points, checked)

@@ -21,6 +21,7 @@ import shutil
 import tempfile
 import urllib.error
 import urllib.request
+import zlib
 from pathlib import Path
 from typing import BinaryIO
 
@@ -63,7 +64,7 @@ def _read_idx(path: Path, magic: int) -> np.ndarray:
     try:
         with _open_idx(path) as f:
             raw = f.read()
-    except (OSError, EOFError) as e:  # gzip raises these on corrupt or truncated data
+    except (OSError, EOFError, zlib.error) as e:  # gzip: corrupt or truncated data
         raise MNISTFormatError(f"{path}: cannot read it as (gzipped) IDX: {e}") from e
 
     ndim = magic & 0xFF
@@ -139,18 +140,26 @@ def download_mnist(
 
 
 def _load_npz(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    # allow_pickle=False: a data file must never be able to run code.
+    keys = ("x_train", "y_train", "x_test", "y_test")
     try:
-        with np.load(path, allow_pickle=False) as data:
-            arrays = {k: data[k] for k in ("x_train", "y_train", "x_test", "y_test")}
-    except KeyError as e:
-        raise MNISTFormatError(
-            f"{path}: missing array {e}; expected x_train, y_train, x_test, y_test "
-            "(the layout of Keras' mnist.npz)"
-        ) from e
+        # allow_pickle=False: a data file must never be able to run code.
+        loaded = np.load(path, allow_pickle=False)
     except (OSError, ValueError) as e:
         raise MNISTFormatError(f"{path}: not a readable .npz file: {e}") from e
-    return arrays["x_train"], arrays["y_train"], arrays["x_test"], arrays["y_test"]
+    if not isinstance(loaded, np.lib.npyio.NpzFile):  # a single .npy array under this name
+        raise MNISTFormatError(f"{path}: holds one array, expected an .npz with {', '.join(keys)}")
+    with loaded:
+        missing = [k for k in keys if k not in loaded.files]
+        if missing:
+            raise MNISTFormatError(
+                f"{path}: missing {', '.join(missing)}; expected arrays {', '.join(keys)} "
+                "(the layout of Keras' mnist.npz)"
+            )
+        try:
+            x_train, y_train, x_test, y_test = (loaded[k] for k in keys)
+        except (OSError, ValueError) as e:  # e.g. object arrays, which need pickle
+            raise MNISTFormatError(f"{path}: cannot read its arrays: {e}") from e
+    return x_train, y_train, x_test, y_test
 
 
 def _check_pair(images: np.ndarray, labels: np.ndarray, what: str, where: Path) -> None:

@@ -13,19 +13,19 @@ sits between a pair of marker comments::
 line's indentation::
 
     # TODO: <description>
-    raise NotImplementedError("<description>")
+    raise NotImplementedError('<description>')
 
-So: blocks never nest, a description is one line without double quotes or
-backslashes (it ends up inside a string literal), and everything outside the blocks
-(set-up lines such as `scores = None`, `if y is None: return scores`, the returns)
-is shipped to students as is and must keep the template valid Python.
+So blocks never nest, a description is a single line, and everything outside the
+blocks (set-up lines such as `scores = None`, `if y is None: return scores`, the
+returns) is shipped to students as is and must keep the template valid Python.
+Markers are comments: quoting them in a docstring, as here, does not make a block.
 """
 
 from __future__ import annotations
 
 import numpy as np
-# Unused here, but the course's code imports both; kept so the reference loads
-# under exactly the conditions a real submission does.
+# Unused here, but the course's code imports it: kept so the reference loads under
+# exactly the conditions a real submission does (e.g. a headless matplotlib).
 import matplotlib.pyplot as plt  # noqa: F401
 from past.builtins import xrange  # the `future` package's Python-2 shim
 
@@ -33,7 +33,7 @@ from past.builtins import xrange  # the `future` package's Python-2 shim
 class TwoLayerNet(object):
     """
     A two-layer fully-connected neural network. The net has an input dimension of
-    N, a hidden layer dimension of H, and performs classification over C classes.
+    D, a hidden layer dimension of H, and performs classification over C classes.
     We train the network with a softmax loss function and L2 regularization on the
     weight matrices. The network uses a ReLU nonlinearity after the first fully
     connected layer.
@@ -143,7 +143,7 @@ class TwoLayerNet(object):
 
         Inputs:
         - X: A numpy array of shape (N, D) giving training data.
-        - y: A numpy array f shape (N,) giving training labels; y[i] = c means that
+        - y: A numpy array of shape (N,) giving training labels; y[i] = c means that
           X[i] has label c, where 0 <= c < C.
         - X_val: A numpy array of shape (N_val, D) giving validation data.
         - y_val: A numpy array of shape (N_val,) giving validation labels.
@@ -183,8 +183,8 @@ class TwoLayerNet(object):
             loss, grads = self.loss(X_batch, y=y_batch, reg=reg)
             loss_history.append(loss)
 
-            # TODO: Update every parameter in self.params with SGD with momentum using grads, learning_rate and the velocity dict (velocity = momentum * velocity - learning_rate * grad)
-            raise NotImplementedError('Update every parameter in self.params with SGD with momentum using grads, learning_rate and the velocity dict (velocity = momentum * velocity - learning_rate * grad)')
+            # TODO: Update every parameter in self.params by SGD with momentum: velocity[name] = momentum * velocity[name] - learning_rate * grads[name], then add velocity[name] to the parameter
+            raise NotImplementedError('Update every parameter in self.params by SGD with momentum: velocity[name] = momentum * velocity[name] - learning_rate * grads[name], then add velocity[name] to the parameter')
 
             if verbose and it % 100 == 0:
                 print('iteration %d / %d: loss %f' % (it, num_iters, loss))

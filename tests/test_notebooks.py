@@ -1,0 +1,165 @@
+"""Notebook submissions: both assignments, both execution paths, broken notebooks.
+
+Real notebooks, executed in the real worker (definitions only) or by nbclient in a real
+Jupyter kernel inside the same sandbox (full run).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import zipfile
+from dataclasses import replace
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from grader.batch import GradeOptions, grade, prepared_context
+from grader.checks import load_assignment
+from grader.grading import grade_submission
+from grader.results import SubmissionResult
+from grader.sandbox import Limits
+from grader.submissions import discover
+
+from conftest import REFERENCE, ROOT
+
+FCC = REFERENCE / "fcc_sigmoid" / "fcc_sigmoid.ipynb"
+NEURAL_NET = REFERENCE / "two_layer_net" / "cs231nHD" / "neural_net.py"
+FAST_LIMITS = Limits(cell_timeout=4, notebook_timeout=120, submission_timeout=300)
+
+
+def _grade_one(folder: Path, assignment: str, mode: str = "auto", limits: Limits = FAST_LIMITS) -> SubmissionResult:
+    spec = load_assignment(assignment, REFERENCE)
+    options = GradeOptions(seed=7, limits=limits, reports=False, reference_root=REFERENCE)
+    with prepared_context(spec, options) as context:
+        (submission,) = discover(folder, spec.entry, context.work_root)
+        return grade_submission(submission, replace(context, notebook_mode=mode))
+
+
+def _notebook(path: Path, *cells: str) -> Path:
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_markdown_cell("# My work")] + [nbformat.v4.new_code_cell(c) for c in cells]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(notebook, path)
+    return path
+
+
+@pytest.mark.parametrize("mode", ["definitions", "full"])
+def test_reference_notebook_earns_full_marks_on_both_paths(tmp_path: Path, mode: str) -> None:
+    folder = tmp_path / "student"
+    folder.mkdir()
+    shutil.copyfile(FCC, folder / "fcc_sigmoid.ipynb")
+    result = _grade_one(folder, "fcc_sigmoid", mode)
+    assert result.score == result.max_score == 20, [c.message for c in result.checks if not c.passed]
+    assert result.graded_as.startswith("notebook (definitions only)" if mode == "definitions" else "notebook (full run)")
+
+
+def test_template_notebook_earns_zero_saying_not_implemented_in_which_cell() -> None:
+    result = _grade_one(ROOT / "student_template" / "fcc_sigmoid", "fcc_sigmoid")
+    assert result.status == "graded" and result.score == 0
+    for check in result.checks:
+        assert check.status == "error" and check.message.startswith("not implemented: ")
+        assert check.location and check.location.startswith("fcc_sigmoid.ipynb cell ")
+
+
+def test_magics_failing_cells_and_a_hanging_cell_do_not_stop_the_notebook(tmp_path: Path) -> None:
+    source = NEURAL_NET.read_text()
+    _notebook(
+        tmp_path / "alice" / "two_layer_net.ipynb",
+        "%matplotlib inline\n%load_ext autoreload\n%autoreload 2\nimport numpy as np\nimport time",
+        "start = time.clock()  # removed in Python 3.8",
+        "while True:\n    pass",
+        source,
+        "net = TwoLayerNet(4, 10, 3)\nprint('made a net')",
+    )
+    result = _grade_one(tmp_path / "alice", "two_layer_net", mode="full")
+    assert result.score == 20, [c.message for c in result.checks if not c.passed]
+    assert result.graded_as == "notebook (full run): two_layer_net.ipynb"
+    notes = " ".join(result.notes)
+    assert "cell 3 raised: AttributeError: module 'time' has no attribute 'clock'" in notes
+    assert "cell 4 timed out" in notes
+    assert "TwoLayerNet (cell 5)" in notes
+    statuses = {cell.index: cell.status for cell in result.notebook}
+    assert statuses[3] == "error" and statuses[4] == "timeout" and statuses[5] == "ok"
+
+
+def test_auto_mode_runs_the_notebook_when_definitions_need_computed_globals(tmp_path: Path) -> None:
+    # HIDDEN is computed by a call, so the fast path leaves it out and the class fails
+    source = NEURAL_NET.read_text().replace("import numpy as np", "import numpy as np\nHIDDEN_SCALE = float(np.sqrt(1.0))", 1)
+    source = source.replace("hidden = np.maximum(0.0, hidden_pre)", "hidden = np.maximum(0.0, hidden_pre) * HIDDEN_SCALE")
+    assert "HIDDEN_SCALE" in source.split("class TwoLayerNet")[1], "the reference changed: update this test's patch"
+    _notebook(tmp_path / "bob" / "net.ipynb", source)
+    result = _grade_one(tmp_path / "bob", "two_layer_net", mode="auto")
+    assert result.graded_as.startswith("notebook (full run)")
+    assert result.score == 20
+
+
+def test_notebook_beside_the_package_is_graded_from_the_py(tmp_path: Path) -> None:
+    archive = tmp_path / "carol.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.write(REFERENCE / "two_layer_net" / "two_layer_net.ipynb", "carol/two_layer_net.ipynb")
+        zf.write(NEURAL_NET, "carol/cs231nHD/neural_net.py")
+        zf.writestr("carol/cs231nHD/__init__.py", "")
+    results = grade(archive, "two_layer_net", GradeOptions(output=tmp_path / "out", seed=3, reports=False, reference_root=REFERENCE))
+    assert [(r.submission, r.score, r.graded_as) for r in results] == [("carol", 20, "module: cs231nHD/neural_net.py")]
+
+
+MALFORMED = {
+    "invalid_json": b'{"cells": [ {"cell_type": "code", ',
+    "binary_junk": bytes(range(256)) * 40,
+    "missing_cells": json.dumps({"metadata": {}, "nbformat": 4, "nbformat_minor": 5}).encode(),
+    "unknown_cell_type": json.dumps({"cells": [{"cell_type": "widget", "source": "x", "metadata": {}}], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}).encode(),
+    "only_markdown": json.dumps({"cells": [{"cell_type": "markdown", "source": "hi", "metadata": {}}], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}).encode(),
+}
+
+
+def test_malformed_notebooks_get_a_clear_error_and_the_batch_goes_on(tmp_path: Path) -> None:
+    batch = tmp_path / "batch"
+    for name, content in MALFORMED.items():
+        (batch / name).mkdir(parents=True)
+        (batch / name / "fcc_sigmoid.ipynb").write_bytes(content)
+    huge = nbformat.read(FCC, as_version=4)
+    huge.cells[1].outputs = [nbformat.v4.new_output("stream", text="x" * 5_000_000)]
+    (batch / "huge_outputs").mkdir()
+    nbformat.write(huge, batch / "huge_outputs" / "fcc_sigmoid.ipynb")
+    (batch / "good").mkdir()
+    shutil.copyfile(FCC, batch / "good" / "fcc_sigmoid.ipynb")
+    v3 = nbformat.v3.new_notebook(worksheets=[nbformat.v3.new_worksheet(cells=[nbformat.v3.new_code_cell("import numpy as np")])])
+    (batch / "version3").mkdir()
+    (batch / "version3" / "fcc_sigmoid.ipynb").write_text(nbformat.v3.writes_json(v3))
+    results = {r.submission: r for r in grade(batch, "fcc_sigmoid", GradeOptions(output=tmp_path / "out", seed=1, jobs=2, reference_root=REFERENCE))}
+    assert results["good"].score == 20
+    assert results["huge_outputs"].score == 20  # outputs are never executed; the report caps them
+    for name in MALFORMED:
+        error = results[name].error or ""
+        assert "fcc_sigmoid.ipynb" in error and results[name].score == 0, (name, error)
+    assert "not a readable notebook" in (results["invalid_json"].error or "")
+    assert "no code cells" in (results["only_markdown"].error or "")
+    # version 3 is upgraded and graded: it defines nothing, so every check names what is missing
+    assert "does not define" in (results["version3"].error or "")
+    assert len(list((tmp_path / "out").glob("*.html"))) == len(results) + 1
+
+
+def test_self_check_in_a_notebook_folder(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    folder = shutil.copytree(ROOT / "student_template" / "fcc_sigmoid", tmp_path / "fcc")
+    done = subprocess.run([sys.executable, "-m", "grader", "check"], cwd=folder, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 1 and "not implemented" in done.stdout and "0 / 15 points" in done.stdout
+    shutil.copyfile(FCC, folder / "fcc_sigmoid.ipynb")
+    done = subprocess.run([sys.executable, "-m", "grader", "check"], cwd=folder, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0 and "15 / 15 points" in done.stdout
+
+
+def test_check_inside_a_notebook_returns_an_html_table(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import grader
+
+    folder = shutil.copytree(ROOT / "student_template" / "fcc_sigmoid", tmp_path / "fcc")
+    monkeypatch.chdir(folder)
+    report = grader.check("del_sigmoid")
+    html = report._repr_html_()
+    assert not report.passed
+    assert "del_sigmoid" in html and "not implemented" in html and "hidden checks" in html
+    assert "<script" not in html
