@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
@@ -125,17 +126,14 @@ def doctor() -> None:
         click.echo(line)
 
 
-class _guard:
+@contextmanager
+def _guard() -> Iterator[None]:
     """Map a GraderError to one line and exit status 2."""
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None, _: Any) -> bool:
-        if isinstance(value, GraderError):
-            click.echo(f"error: {value}", err=True)
-            sys.exit(2)
-        return False
+    try:
+        yield
+    except GraderError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(2)
 
 
 def _print_batch(results: list[SubmissionResult], console: Console) -> None:

@@ -60,7 +60,10 @@ class Expectation(Protocol):
     """What every expectation kind provides (see the module docstring)."""
 
     kind: ClassVar[str]
-    needs_reference: ClassVar[bool]
+
+    @property
+    def needs_reference(self) -> bool:
+        """Whether `judge` needs the reference's observation of the same probe."""
 
     def judge(self, observed: Observed, reference: Observed | None, secrets: Mapping[str, np.ndarray], public: bool) -> Verdict: ...
 
@@ -98,7 +101,8 @@ def _array(observed: Observed, key: str, label: str) -> np.ndarray:
         raise _Failure(f"{label}: expected a numpy array, got {value.describe()}")
     if value.dtype.kind not in "fiub":
         raise _Failure(f"{label}: expected numbers, got dtype {value.dtype}")
-    return value
+    array: np.ndarray = value
+    return array
 
 
 def _shaped_like(got: np.ndarray, expected: np.ndarray, label: str) -> np.ndarray:
@@ -143,7 +147,8 @@ def _worst_rows(got: np.ndarray, expected: np.ndarray, errors: np.ndarray, limit
 
 def rel_error(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """The handout's relative error, elementwise: |x - y| / max(1e-8, |x| + |y|)."""
-    return np.abs(x - y) / np.maximum(1e-8, np.abs(x) + np.abs(y))
+    error: np.ndarray = np.abs(x - y) / np.maximum(1e-8, np.abs(x) + np.abs(y))
+    return error
 
 
 def _verdict(run: Any) -> Verdict:
@@ -414,7 +419,7 @@ class AllOf:
     parts: tuple[Expectation, ...]
 
     @property
-    def needs_reference(self) -> bool:  # type: ignore[override]
+    def needs_reference(self) -> bool:
         return any(p.needs_reference for p in self.parts)
 
     def judge(self, observed: Observed, reference: Observed | None, secrets: Mapping[str, np.ndarray], public: bool) -> Verdict:

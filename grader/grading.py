@@ -98,6 +98,12 @@ def _observe(submission: Submission, context: BatchContext, checks: tuple[Check,
             if _record(outcome, observation, by_name, context):
                 break
             done = set(observation.frames) | set(observation.failures)
+            if not any(c.name in done for c in remaining):
+                # No check came back and none was running: a stream the student's code
+                # broke between checks. Another worker would do the same; do not loop.
+                for c in remaining:
+                    observation.failures[c.name] = unrun(c, "error", f"no result came back: the worker sent a malformed stream ({outcome.detail or outcome.end})")
+                break
             remaining = [c for c in remaining if c.name not in done]
             if remaining and time.monotonic() >= deadline:
                 for c in remaining:
@@ -122,6 +128,14 @@ def _needs_full_run(observation: Observation) -> bool:
 def _record(outcome: WorkerOutcome, observation: Observation, by_name: dict[str, Check], context: BatchContext) -> bool:
     """Fold one worker's outcome into the observation; True when nothing more can run."""
     loaded = next((f for f in outcome.frames if f.type == "loaded"), None)
+    if loaded is None and (observation.frames or observation.failures):
+        # A fresh worker that failed to load after an earlier one did: the checks already
+        # judged keep their results, only the remaining ones carry this failure.
+        failure = _load_failure(outcome, context)
+        for name, check in by_name.items():
+            if name not in observation.frames and name not in observation.failures:
+                observation.failures[name] = unrun(check, failure.status, failure.message, (), None, failure.stdout)
+        return True
     if loaded is None:
         observation.load_error = _load_failure(outcome, context)
         return True
@@ -138,9 +152,9 @@ def _record(outcome: WorkerOutcome, observation: Observation, by_name: dict[str,
         observation.load_error = CheckResult("import", 0, 0, "error", f"the submission does not define {names} (in {context.assignment.entry})", True)
         return True
     for frame in outcome.frames:
-        name = frame.header.get("check")
-        if frame.type == "result" and name in by_name and name not in observation.frames:
-            observation.frames[str(name)] = frame
+        check_name = str(frame.header.get("check"))
+        if frame.type == "result" and check_name in by_name and check_name not in observation.frames:
+            observation.frames[check_name] = frame
     if outcome.end != "done" and outcome.running in by_name:
         observation.failures[outcome.running] = _crash(by_name[outcome.running], outcome)
     elif outcome.end != "done" and outcome.end == "timeout":

@@ -46,7 +46,7 @@ def read_notebook(path: Path) -> Any:
     import nbformat
 
     try:
-        notebook = nbformat.read(path, as_version=4)
+        notebook = nbformat.read(path, as_version=4)  # type: ignore[no-untyped-call]
     except Exception as exc:  # nbformat raises a zoo of types for junk
         raise ValueError(f"{path.name} is not a readable notebook ({type(exc).__name__}: {str(exc)[:200]}); re-save it from Jupyter") from None
     return notebook
@@ -162,7 +162,7 @@ def full_run(path: Path, work: Path, request: dict[str, Any]) -> str | None:
         counts = {int(c.execution_count): i + 1 for i, c in enumerate(notebook.cells) if c.cell_type == "code" and c.get("execution_count")}
         kernel_request = {**request, "cells": [asdict(r) for r in records], "counts": counts, "notebook": path.name, "mode": "notebook (full run)"}
         Path(KERNEL_REQUEST).write_text(json.dumps(kernel_request))
-        serve = nbformat.v4.new_code_cell(f"import grader.worker\ngrader.worker.serve_in_kernel({KERNEL_REQUEST!r}, {os.getpid()})")
+        serve = nbformat.v4.new_code_cell(f"import grader.worker\ngrader.worker.serve_in_kernel({KERNEL_REQUEST!r}, {os.getpid()})")  # type: ignore[no-untyped-call]
         notebook.cells.append(serve)
         try:
             client.timeout = None  # the grader times each check from here

@@ -91,13 +91,14 @@ def strip_solutions(source: str, path: str) -> str:
 
 
 def _strip_notebook(path: Path, relative: str) -> str:
-    notebook = nbformat.read(path, as_version=4)
+    notebook = nbformat.read(path, as_version=4)  # type: ignore[no-untyped-call]
     for index, cell in enumerate(notebook.cells):
         if cell.cell_type == "code":
             cell.source = strip_solutions(cell.source, f"{relative} (cell {index + 1})")
             cell.outputs = []
             cell.execution_count = None
-    return nbformat.writes(notebook) + "\n"
+    text: str = nbformat.writes(notebook)  # type: ignore[no-untyped-call]
+    return text + "\n"
 
 
 def _copy_tree(assignment: Assignment, target: Path) -> None:
