@@ -18,6 +18,7 @@ loop and deadlines: nothing here blocks on a pipe a student's daemon could hold 
 from __future__ import annotations
 
 import functools
+from contextlib import suppress
 import importlib.util
 import json
 import os
@@ -210,25 +211,14 @@ class _Cgroup:
             if not pids:
                 return
             for pid in pids:
-                with _ignored(ProcessLookupError):
+                with suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
             time.sleep(0.02)
 
     def remove(self) -> None:
         for path in self.paths:
-            with _ignored(OSError):
+            with suppress(OSError):
                 path.rmdir()
-
-
-class _ignored:
-    def __init__(self, *kinds: type[BaseException]) -> None:
-        self.kinds = kinds
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, kind: type[BaseException] | None, *_: Any) -> bool:
-        return kind is not None and issubclass(kind, self.kinds)
 
 
 # -- command lines -------------------------------------------------------------------
@@ -396,10 +386,11 @@ def run_worker(
         if cgroup:
             cgroup.add(proc.pid)  # before the go line: nothing has forked yet
         assert proc.stdin is not None and proc.stdout is not None
-        with _ignored(BrokenPipeError):
+        with suppress(BrokenPipeError):
             proc.stdin.write(b"\n" + json.dumps(request).encode())
             proc.stdin.close()
-        _collect(proc, result_read, outcome, limits, check_timeout, deadline)
+        names = [str(c["name"]) for c in request.get("checks", [])]
+        _collect(proc, result_read, outcome, limits, check_timeout, deadline, names)
     finally:
         _kill(proc, cgroup)
         os.close(result_read)
@@ -417,8 +408,10 @@ def _collect(
     limits: Limits,
     check_timeout: Callable[[str], float],
     deadline: float,
+    names: list[str],
 ) -> None:
     assert proc.stdout is not None
+    order = _FrameOrder(names)
     reader = FrameReader(max_frame_bytes=limits.results_mb * MiB, max_total_bytes=limits.results_mb * MiB)
     output = _HeadTail(limits.output_kb * 1024)
     selector = selectors.DefaultSelector()
@@ -453,6 +446,10 @@ def _collect(
                     outcome.end, outcome.detail = "protocol", str(exc)
                     return
                 for frame in frames:
+                    problem = order.check(frame, outcome.running)
+                    if problem:
+                        outcome.end, outcome.detail = "protocol", problem
+                        return
                     outcome.frames.append(frame)
                     if frame.type == "start":
                         outcome.running = str(frame.header.get("check"))
@@ -470,6 +467,46 @@ def _collect(
     finally:
         selector.close()
         outcome.output = output.text()
+
+
+class _FrameOrder:
+    """The order an honest worker sends frames in: `loaded`, then `start`/`result` for
+    each requested check, one at a time, then `done`. Student code can write to the result
+    pipe too, so anything else (an unknown or repeated check, a `done` before every
+    result) is a protocol error, charged to the check that was running."""
+
+    def __init__(self, names: list[str]) -> None:
+        self.names = set(names)
+        self.loaded = False
+        self.started: set[str] = set()
+        self.finished: set[str] = set()
+
+    def check(self, frame: Frame, running: str | None) -> str | None:
+        kind, name = frame.type, frame.header.get("check")
+        if kind == "loaded":
+            if self.loaded:
+                return "a second 'loaded' frame"
+            self.loaded = True
+            return None
+        if not self.loaded:
+            return f"a {kind!r} frame before the submission was loaded"
+        if kind == "start":
+            if running is not None:
+                return f"a check started while {running!r} was running"
+            if not isinstance(name, str) or name not in self.names or name in self.started:
+                return "a check was started that was not asked for"
+            self.started.add(name)
+            return None
+        if kind == "result":
+            if not isinstance(name, str) or name != running:
+                return "a result for a check that was not running"
+            self.finished.add(name)
+            return None
+        if kind == "done":
+            if running is not None or self.finished != self.names:
+                return "'done' before every check had its result"
+            return None
+        return f"an unknown frame type {kind[:40]!r}"
 
 
 class _HeadTail:
@@ -495,7 +532,7 @@ class _HeadTail:
 
 
 def _kill(proc: subprocess.Popen[bytes], cgroup: _Cgroup | None) -> None:
-    with _ignored(ProcessLookupError, PermissionError):
+    with suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, signal.SIGKILL)
     if cgroup:
         cgroup.kill_all()
