@@ -82,9 +82,10 @@ def grade(path: Path, assignment: str, output: Path | None, jobs: int | None, se
     else:
         _print_batch(results, err if as_json else Console())
     out = options.output or Path("reports") / assignment
-    err.print(f"reports: {out}/index.html  gradebook: {out}/gradebook.csv  results: {out}/results.jsonl")
+    # plain echo: rich would wrap long paths at the terminal width and break copy-paste
+    click.echo(f"reports: {out}/index.html  gradebook: {out}/gradebook.csv  results: {out}/results.jsonl", err=True)
     if results and results[0].isolation:
-        err.print(f"isolation: {results[0].isolation}")
+        click.echo(f"isolation: {results[0].isolation}", err=True)
 
 
 @main.command()
