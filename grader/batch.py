@@ -41,6 +41,9 @@ class GradeOptions:
     reference_root: Path | None = None  # where reference/<assignment>/ lives
     cache_dir: Path | None = field(default_factory=default_cache_dir)  # expected values; None: no cache
     reports: bool = True  # write HTML reports, index.html and gradebook.csv
+    # notebooks: "auto" (definitions only, a full kernel run when they are not enough),
+    # "definitions" or "full"; see benchmarks/README.md for what each costs
+    notebook_mode: str = "auto"
 
 
 @contextmanager
@@ -61,6 +64,7 @@ def prepared_context(assignment: Assignment, options: GradeOptions, checks: tupl
             work_root=work_root,
             secrets=hidden,
             checks=checks,
+            notebook_mode=options.notebook_mode,
         )
         expected = reference_observations(context, options.cache_dir)
         yield replace(context, expected=expected)

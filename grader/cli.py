@@ -60,12 +60,14 @@ def main() -> None:
 @click.option("-j", "--jobs", type=int, default=None, help="Submissions graded at once [default: CPU count].")
 @click.option("--seed", type=int, default=None, help="Seed for the hidden checks' inputs [default: fresh per batch; recorded in results.jsonl].")
 @click.option("--json", "as_json", is_flag=True, help="Print results as JSON lines on stdout instead of a table.")
+@click.option("--notebook-mode", type=click.Choice(["auto", "definitions", "full"]), default="auto", show_default=True, help="Notebooks: run only their definitions (fast), every cell in a kernel (full), or definitions first and a full run when needed (auto).")
 @_limit_options
-def grade(path: Path, assignment: str, output: Path | None, jobs: int | None, seed: int | None, as_json: bool, isolation: str, memory_mb: int, cpu_seconds: int, submission_timeout: float, reference_root: Path | None) -> None:
+def grade(path: Path, assignment: str, output: Path | None, jobs: int | None, seed: int | None, as_json: bool, notebook_mode: str, isolation: str, memory_mb: int, cpu_seconds: int, submission_timeout: float, reference_root: Path | None) -> None:
     """Grade PATH: a neural_net.py, a notebook, a folder of submissions, or a .zip export."""
     from grader.batch import GradeOptions, grade as grade_batch
 
-    options = GradeOptions(output=output, seed=seed, isolation=isolation, reference_root=reference_root, limits=_limits(memory_mb, cpu_seconds, submission_timeout))
+    limits = _limits(memory_mb, cpu_seconds, submission_timeout)
+    options = GradeOptions(output=output, seed=seed, isolation=isolation, reference_root=reference_root, limits=limits, notebook_mode=notebook_mode)
     if jobs:
         options = replace(options, jobs=jobs)
     err = Console(stderr=True)
