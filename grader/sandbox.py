@@ -268,7 +268,7 @@ def _bwrap_command(layout: JobLayout, limits: Limits) -> tuple[list[str], dict[s
     for prefix in _python_prefixes():
         argv += ["--ro-bind", prefix, prefix]
     for hidden in _hidden_dataset_dirs():
-        argv += ["--tmpfs", hidden]
+        argv += ["--tmpfs", hidden, "--remount-ro", hidden]
     argv += [
         "--ro-bind", grader_package, f"{SANDBOX_GRADER}/grader",
         "--proc", "/proc",
@@ -278,6 +278,9 @@ def _bwrap_command(layout: JobLayout, limits: Limits) -> tuple[list[str], dict[s
         "--ro-bind", str(layout.submission), SANDBOX_SUBMISSION,
         "--ro-bind", str(layout.data), SANDBOX_DATA,
         "--ro-bind", str(layout.probes), SANDBOX_PROBES,
+        # bwrap's root is an unsized tmpfs (half the RAM) the sandbox user can write to;
+        # only the sized /tmp and /dev/shm stay writable (remount-ro does not recurse).
+        "--remount-ro", "/",
         "--chdir", "/tmp",
         "--clearenv",
     ]  # fmt: skip
