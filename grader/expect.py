@@ -90,24 +90,31 @@ def _fmt_small(x: float) -> str:
 def _times_over(value: float, limit: float) -> str:
     if limit <= 0 or not np.isfinite(value):
         return ""
-    return f" ({value / limit:,.0f}x over)" if value / limit >= 10 else f" ({value / limit:.1f}x the limit)"
+    ratio = value / limit
+    if ratio >= 1e6:
+        return f" ({ratio:.0e}x over)"
+    return f" ({ratio:,.0f}x over)" if ratio >= 10 else f" ({ratio:.1f}x the limit)"
+
+
+def _prefix(label: str) -> str:
+    return f"{label}: " if label else ""
 
 
 def _array(observed: Observed, key: str, label: str) -> np.ndarray:
     if key not in observed:
-        raise _Failure(f"{label}: no value came back (the probe returned nothing for {key!r})")
+        raise _Failure(f"{_prefix(label)}no value came back (the probe returned nothing for {key!r})")
     value = observed[key]
     if isinstance(value, Invalid):
-        raise _Failure(f"{label}: expected a numpy array, got {value.describe()}")
+        raise _Failure(f"{_prefix(label)}expected a numpy array, got {value.describe()}")
     if value.dtype.kind not in "fiub":
-        raise _Failure(f"{label}: expected numbers, got dtype {value.dtype}")
+        raise _Failure(f"{_prefix(label)}expected numbers, got dtype {value.dtype}")
     array: np.ndarray = value
     return array
 
 
 def _shaped_like(got: np.ndarray, expected: np.ndarray, label: str) -> np.ndarray:
     if got.shape != expected.shape:
-        raise _Failure(f"{label}: expected shape {expected.shape}, got {got.shape}")
+        raise _Failure(f"{_prefix(label)}expected shape {expected.shape}, got {got.shape}")
     return got
 
 
@@ -118,7 +125,7 @@ def _finite(got: np.ndarray, label: str) -> np.ndarray:
         first = tuple(int(i) for i in np.argwhere(bad)[0])
         kind = "NaN" if np.isnan(values[bad]).any() else "infinite"
         where = f", first at {list(first)}" if got.ndim else ""
-        raise _Failure(f"{label}: got {int(bad.sum())} {kind} value{'s' * (int(bad.sum()) != 1)}{where}")
+        raise _Failure(f"{_prefix(label)}got {int(bad.sum())} {kind} value{'s' * (int(bad.sum()) != 1)}{where}")
     return values
 
 
@@ -192,16 +199,16 @@ class MatchesReference:
         return _combine(verdicts, self.partial)
 
     def _judge_key(self, key: str, observed: Observed, reference: Observed, public: bool, named: bool) -> Verdict:
-        label = key if named else "result"
+        label = key if named else ""
         expected = reference[key]
         assert isinstance(expected, np.ndarray), "reference observations are validated when cached"
         got = _shaped_like(_array(observed, key, label), expected, label)
         if self.exact:
             same = got == expected
             if same.all():
-                return Verdict(1.0, f"{label}: all {got.size} values equal the reference")
+                return Verdict(1.0, f"{_prefix(label)}all {got.size} values equal the reference")
             rows = _worst_rows(got.astype(float), expected.astype(float), (~same).astype(float), 0.0) if public else ()
-            return Verdict(0.0, f"{label}: {int((~same).sum())} of {got.size} values differ from the reference", rows)
+            return Verdict(0.0, f"{_prefix(label)}{int((~same).sum())} of {got.size} values differ from the reference", rows)
         values, wanted = _finite(got, label), expected.astype(np.float64)
         if self.sum_abs is not None:
             measure, limit, errors = "sum |got - expected|", self.sum_abs, np.abs(values - wanted)
@@ -213,7 +220,7 @@ class MatchesReference:
             assert self.rel is not None
             measure, limit, errors = "max relative error", self.rel, rel_error(values, wanted)
             value = float(errors.max(initial=0.0))
-        line = f"{label}: {measure} = {_fmt_small(value)}, limit {limit:g}"
+        line = f"{_prefix(label)}{measure} = {_fmt_small(value)}, limit {limit:g}"
         if value <= limit:
             return Verdict(1.0, line)
         details = _worst_rows(values, wanted, errors, limit) if public else (f"{int((~(errors <= limit)).sum())} of {errors.size} elements differ",)

@@ -110,7 +110,7 @@ def test_softmax_properties_combine() -> None:
 
 def test_exact_match_for_labels() -> None:
     verdict = _judge(MatchesReference(exact=True), np.array([1, 2, 0]), np.array([1, 2, 3]))
-    assert verdict.message == "result: 1 of 3 values differ from the reference"
+    assert verdict.message == "1 of 3 values differ from the reference"
 
 
 @pytest.mark.parametrize(
