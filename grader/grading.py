@@ -180,7 +180,10 @@ def _load_failure(outcome: WorkerOutcome, context: BatchContext) -> CheckResult:
     if outcome.end == "timeout":
         message = "loading the submission took too long (code at module level, or a notebook cell, that never finishes?)"
         return CheckResult("import", 0, 0, "timeout", message, True, (), 0.0, None, _excerpt(outcome.output))
-    return CheckResult("import", 0, 0, "error", f"the worker died while loading the submission: {outcome.detail or outcome.end}", True, (), 0.0, None, _excerpt(outcome.output))
+    last = outcome.output.strip().splitlines()[-1:] or [""]
+    said = f" (last output: {last[0][:200]})" if last[0] else ""
+    message = f"the worker died while loading the submission: {outcome.detail or outcome.end}{said}"
+    return CheckResult("import", 0, 0, "error", message, True, (), 0.0, None, _excerpt(outcome.output))
 
 
 def _excerpt(output: str, limit: int = 4000) -> str:

@@ -265,16 +265,20 @@ def _sandbox_env(home: str, grader_path: str) -> dict[str, str]:
 def _bwrap_command(layout: JobLayout, limits: Limits) -> tuple[list[str], dict[str, str]]:
     grader_package = str(Path(__file__).resolve().parent)
     argv = ["bwrap", *_namespace_flags(), "--ro-bind", "/usr", "/usr", *_system_links()]
-    for prefix in _python_prefixes():
-        argv += ["--ro-bind", prefix, prefix]
-    for hidden in _hidden_dataset_dirs():
-        argv += ["--tmpfs", hidden, "--remount-ro", hidden]
     argv += [
         "--ro-bind", grader_package, f"{SANDBOX_GRADER}/grader",
         "--proc", "/proc",
         "--dev", "/dev", "--remount-ro", "/dev",
         "--size", str(16 * MiB), "--tmpfs", "/dev/shm",
         "--size", str(limits.tmp_mb * MiB), "--tmpfs", "/tmp",
+    ]  # fmt: skip
+    # Mounts apply in order: Python goes after /tmp's tmpfs, or a venv under /tmp
+    # (a common place for one) would be hidden by it.
+    for prefix in _python_prefixes():
+        argv += ["--ro-bind", prefix, prefix]
+    for hidden in _hidden_dataset_dirs():
+        argv += ["--tmpfs", hidden, "--remount-ro", hidden]
+    argv += [
         "--ro-bind", str(layout.submission), SANDBOX_SUBMISSION,
         "--ro-bind", str(layout.data), SANDBOX_DATA,
         "--ro-bind", str(layout.probes), SANDBOX_PROBES,
