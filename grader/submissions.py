@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 import stat
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -219,8 +220,11 @@ def safe_extract(archive: Path, target: Path, limits: ArchiveLimits = ArchiveLim
     """
     try:
         zf = zipfile.ZipFile(archive)
-    except (zipfile.BadZipFile, OSError) as exc:
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
         raise ArchiveError(f"not a readable zip archive ({exc}); re-export the submissions") from None
+    except UnicodeDecodeError:
+        # the archive flags its names as UTF-8 and one is not
+        raise ArchiveError("its file names are marked as UTF-8 but are not valid UTF-8; re-create the zip") from None
     problems: dict[str, list[str]] = {}
     target.mkdir(parents=True, exist_ok=True)
     with zf:
@@ -233,13 +237,38 @@ def safe_extract(archive: Path, target: Path, limits: ArchiveLimits = ArchiveLim
             if problem:
                 problems.setdefault(_student_id(owner) if owner else "", []).append(f"{info.filename!r}: {problem}")
                 continue
-            destination = target.joinpath(*parts)
-            if info.is_dir():
-                destination.mkdir(parents=True, exist_ok=True)
-                continue
-            destination.parent.mkdir(parents=True, exist_ok=True)
-            _copy_member(zf, info, destination, limits)
+            try:
+                _extract_member(zf, info, target.joinpath(*parts), limits)
+            except ArchiveError:
+                raise
+            except _UNREADABLE as exc:
+                # one member that cannot be written here (a name too long, a file where a
+                # folder is, a bad CRC, encryption) costs its owner, not the batch
+                problems.setdefault(_student_id(owner) if owner else "", []).append(f"{info.filename!r}: cannot be unpacked ({_reason(exc)})")
     return problems
+
+
+# What a single member can raise while it is inflated and written.
+_UNREADABLE = (OSError, zipfile.BadZipFile, zlib.error, EOFError, RuntimeError, NotImplementedError, ValueError)
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return f"{type(exc).__name__}: {exc}"[:200]
+
+
+def _extract_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, destination: Path, limits: ArchiveLimits) -> None:
+    if info.is_dir():
+        destination.mkdir(parents=True, exist_ok=True)
+        return
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        _copy_member(zf, info, destination, limits)
+    except BaseException:
+        if destination.is_file() and not destination.is_symlink():
+            destination.unlink()
+        raise
 
 
 def _check_sizes(members: list[zipfile.ZipInfo], limits: ArchiveLimits) -> None:
