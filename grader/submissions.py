@@ -13,11 +13,12 @@ submission; a folder or zip of per-student folders, files or zips (Moodle's
 
 from __future__ import annotations
 
+import contextlib
 import re
 import stat
 import zipfile
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 
 __all__ = ["ArchiveLimits", "Submission", "discover", "safe_extract"]
@@ -85,15 +86,32 @@ def _from_zip(archive: Path, entry: str, target: Path, limits: ArchiveLimits, de
         return [Submission.broken(_student_id(archive.stem), f"{archive.name}: {exc}")]
     root = _unwrap(target)
     if _is_one_submission(root, entry):
-        return [_single(root, _student_id(archive.stem), entry=entry, problems=problems.get("", []))]
+        # one student's archive: every refused member is that student's problem
+        every = [problem for found_in in problems.values() for problem in found_in]
+        return [_single(root, _student_id(archive.stem), entry=entry, problems=every)]
     found = _from_batch_folder(root, entry, target.parent / f"{target.name}-nested", limits, depth)
     with_problems = []
     for sub in found:
         extra = problems.get(sub.id, [])
-        if extra and sub.error is None:
+        if extra:
             sub = Submission.broken(sub.id, f"{archive.name}: " + "; ".join(extra))
         with_problems.append(sub)
     return with_problems
+
+
+def _one_student(archive: Path, found: list[Submission]) -> Submission:
+    """A zip found inside a batch is one student's: one row, named after the zip (nested
+    zips or stray folders inside it must not turn into rows of their own)."""
+    student = _student_id(archive.stem)
+    usable = [s for s in found if s.error is None]
+    if len(found) == 1 or len(usable) == 1:
+        return replace(found[0] if len(found) == 1 else usable[0], id=student)
+    names = ", ".join(s.id for s in found[:5]) or "nothing"
+    reasons = "; ".join(f"{s.id}: {s.error}" for s in found[:3] if s.error)
+    return Submission.broken(student, f"{archive.name} holds {len(usable)} gradable submissions ({names}), not one{': ' + reasons if reasons else ''}")
+
+
+_OTHER_ARCHIVES = (".tar.gz", ".tar.bz2", ".tar.xz", ".tgz", ".tar", ".gz", ".bz2", ".xz", ".7z", ".rar")
 
 
 def _from_batch_folder(folder: Path, entry: str, workspace: Path, limits: ArchiveLimits, depth: int) -> list[Submission]:
@@ -109,7 +127,10 @@ def _from_batch_folder(folder: Path, entry: str, workspace: Path, limits: Archiv
             if depth + 1 > limits.max_depth:
                 found.append(Submission.broken(_student_id(child.stem), f"{child.name}: archives nested more than {limits.max_depth} deep"))
             else:
-                found += _from_zip(child, entry, workspace / _safe_name(child.stem), limits, depth + 1)
+                found.append(_one_student(child, _from_zip(child, entry, workspace / _safe_name(child.stem), limits, depth + 1)))
+        elif child.name.lower().endswith(_OTHER_ARCHIVES):
+            stem = next(child.name[: -len(s)] for s in _OTHER_ARCHIVES if child.name.lower().endswith(s))
+            found.append(Submission.broken(_student_id(stem), f"{child.name}: only .zip archives are unpacked; resubmit as a .zip"))
     return _unique_ids(found)
 
 
@@ -236,6 +257,11 @@ def safe_extract(archive: Path, target: Path, limits: ArchiveLimits = ArchiveLim
             owner = parts[0] if len(parts) > 1 else ""
             if problem:
                 problems.setdefault(_student_id(owner) if owner else "", []).append(f"{info.filename!r}: {problem}")
+                if owner and owner not in ("..", "."):
+                    # the student's folder must exist for the student to get a row, even
+                    # when every one of their members was refused
+                    with contextlib.suppress(OSError, ValueError):
+                        (target / owner).mkdir(parents=True, exist_ok=True)
                 continue
             try:
                 _extract_member(zf, info, target.joinpath(*parts), limits)
