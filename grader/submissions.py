@@ -88,7 +88,7 @@ def _from_zip(archive: Path, entry: str, target: Path, limits: ArchiveLimits, de
     if _is_one_submission(root, entry):
         # one student's archive: every refused member is that student's problem
         every = [problem for found_in in problems.values() for problem in found_in]
-        return [_single(root, _student_id(archive.stem), entry=entry, problems=every)]
+        return [_single(root, _student_id(archive.stem), entry=entry, problems=[f"{archive.name}: " + "; ".join(every)] if every else [])]
     found = _from_batch_folder(root, entry, target.parent / f"{target.name}-nested", limits, depth)
     with_problems = []
     for sub in found:
@@ -254,6 +254,7 @@ def safe_extract(archive: Path, target: Path, limits: ArchiveLimits = ArchiveLim
         seen: set[str] = set()
         for info in members:
             problem, parts = _member_problem(info, seen)
+            problem = problem or _bomb(info, limits)
             owner = parts[0] if len(parts) > 1 else ""
             if problem:
                 problems.setdefault(_student_id(owner) if owner else "", []).append(f"{info.filename!r}: {problem}")
@@ -300,12 +301,18 @@ def _extract_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, destination: Pat
 def _check_sizes(members: list[zipfile.ZipInfo], limits: ArchiveLimits) -> None:
     if len(members) > limits.max_members:
         raise ArchiveError(f"{len(members)} entries (more than {limits.max_members})")
-    total = sum(m.file_size for m in members)
+    # members refused as bombs are never inflated: they do not count
+    total = sum(m.file_size for m in members if _bomb(m, limits) is None)
     if total > limits.max_total_bytes:
         raise ArchiveError(f"would unpack to {total >> 20} MiB (limit {limits.max_total_bytes >> 20} MiB): a zip bomb or not submissions")
-    for m in members:
-        if m.file_size > limits.max_member_bytes or (m.compress_size and m.file_size / m.compress_size > limits.max_ratio and m.file_size > 1 << 20):
-            raise ArchiveError(f"{m.filename!r} unpacks to {m.file_size >> 20} MiB from {m.compress_size >> 10} KiB: a zip bomb")
+
+
+def _bomb(m: zipfile.ZipInfo, limits: ArchiveLimits) -> str | None:
+    """Why one member is not inflated (its size or ratio, from the zip's directory;
+    zipfile never inflates a member past the size the directory states)."""
+    if m.file_size > limits.max_member_bytes or (m.compress_size and m.file_size / m.compress_size > limits.max_ratio and m.file_size > 1 << 20):
+        return f"unpacks to {m.file_size >> 20} MiB from {m.compress_size >> 10} KiB: a zip bomb (not extracted)"
+    return None
 
 
 def _member_problem(info: zipfile.ZipInfo, seen: set[str]) -> tuple[str | None, tuple[str, ...]]:
