@@ -104,11 +104,14 @@ def _one_student(archive: Path, found: list[Submission]) -> Submission:
     zips or stray folders inside it must not turn into rows of their own)."""
     student = _student_id(archive.stem)
     usable = [s for s in found if s.error is None]
-    if len(found) == 1 or len(usable) == 1:
-        return replace(found[0] if len(found) == 1 else usable[0], id=student)
-    names = ", ".join(s.id for s in found[:5]) or "nothing"
-    reasons = "; ".join(f"{s.id}: {s.error}" for s in found[:3] if s.error)
-    return Submission.broken(student, f"{archive.name} holds {len(usable)} gradable submissions ({names}), not one{': ' + reasons if reasons else ''}")
+    # folders without the graded file (notes/, data/) do not compete with the one that has it
+    stray = [s for s in found if s.root is not None and s.entry is None]
+    if len(found) == 1 or (len(usable) == 1 and len(usable) + len(stray) == len(found)):
+        return replace(usable[0] if usable else found[0], id=student)
+    if not found:
+        return Submission.broken(student, f"{archive.name}: holds no submission")
+    reasons = "; ".join(f"{s.id}: {s.error}" if s.error else f"{s.id}: gradable" for s in found[:4])
+    return Submission.broken(student, f"{archive.name} is not one submission ({reasons}); resubmit a zip of your own files")
 
 
 _OTHER_ARCHIVES = (".tar.gz", ".tar.bz2", ".tar.xz", ".tgz", ".tar", ".gz", ".bz2", ".xz", ".7z", ".rar")
