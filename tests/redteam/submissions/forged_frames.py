@@ -1,0 +1,36 @@
+"""`predict` forges well-formed but hostile frames: a "start" for a check that does not
+exist, a result whose check name is a list, and an array header claiming 80 GB."""
+
+import os
+import stat
+
+import working_net
+from grader.wire import encode_frame
+
+
+def _pipes():
+    for name in os.listdir("/proc/self/fd"):
+        fd = int(name)
+        try:
+            if fd > 2 and stat.S_ISFIFO(os.fstat(fd).st_mode):
+                yield fd
+        except OSError:
+            pass
+
+
+FORGERIES = [
+    encode_frame({"type": "start", "check": "no_such_check"}),
+    encode_frame({"type": "result", "check": ["predict"], "status": "ok"}),
+    encode_frame({"type": "result", "check": "hidden_scores", "status": "ok", "seconds": 0.0}),
+]
+
+
+class TwoLayerNet(working_net.TwoLayerNet):
+    def predict(self, X):
+        for fd in list(_pipes()):
+            for frame in FORGERIES:
+                try:
+                    os.write(fd, frame)
+                except OSError:
+                    pass
+        return super().predict(X)

@@ -1,0 +1,5 @@
+"""`os._exit(0)` at module level: the worker process ends without a word."""
+
+import os
+
+os._exit(0)

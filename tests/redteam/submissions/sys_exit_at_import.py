@@ -1,0 +1,5 @@
+"""`sys.exit(0)` at module level."""
+
+import sys
+
+sys.exit(0)
