@@ -265,8 +265,10 @@ def _sandbox_env(home: str, grader_path: str) -> dict[str, str]:
         "MKL_NUM_THREADS": "1",
         "MPLBACKEND": "Agg",
         "MPLCONFIGDIR": f"{home}/.matplotlib",
+        # Bytecode: the installed packages' own __pycache__ is read (a prefix would force every
+        # worker to recompile numpy and matplotlib: 1.4 s instead of 0.5 s per start); a
+        # planted .pyc cannot run, because only .py/.ipynb files are copied to the worker.
         "PYTHONDONTWRITEBYTECODE": "1",
-        "PYTHONPYCACHEPREFIX": "/tmp/pycache" if home == "/tmp" else f"{home}/pycache",
         "PYTHONIOENCODING": "utf-8",
         "LANG": "C.UTF-8",
     }
