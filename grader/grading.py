@@ -193,7 +193,8 @@ def _excerpt(output: str, limit: int = 4000) -> str:
 def _request(submission: Submission, context: BatchContext, checks: list[Check]) -> dict[str, Any]:
     return {
         "entry": _staged_entry(submission, context.assignment),
-        "kind": submission.kind,
+        # a .py for a notebook assignment is an exported notebook: its definitions only
+        "kind": "script" if context.assignment.entry_is_notebook and submission.kind == "module" else submission.kind,
         "names": list(context.assignment.names),
         "seed": context.seed,
         "checks": [{"name": c.name, "file": c.probe_file, "probe": c.probe_name} for c in checks],

@@ -104,20 +104,27 @@ def cell_filename(work: Path, notebook: str, cell: int) -> str:
 
 
 def definitions_only(path: Path, work: Path) -> tuple[dict[str, Any], list[CellRecord]]:
-    """Execute only what defines things, cell by cell, in this process."""
-    notebook = read_notebook(path)
+    """Execute only what defines things, cell by cell, in this process.
+
+    A `.py` (a notebook exported with `jupyter nbconvert --to script`) is one cell: its
+    magics (`get_ipython()` calls) and top-level training code are skipped alike.
+    """
+    if path.suffix == ".py":
+        cells, filename = [(1, path.read_text(encoding="utf-8", errors="replace"))], lambda _: str(path)
+    else:
+        cells, filename = code_cells(read_notebook(path)), lambda cell: cell_filename(work, path.name, cell)
     namespace: dict[str, Any] = {"__name__": "__main__"}
     records = []
-    for cell, source in code_cells(notebook):
+    for cell, source in cells:
         started = time.perf_counter()
         try:
-            tree = ast.parse(_python_only(source), filename=cell_filename(work, path.name, cell))
+            tree = ast.parse(_python_only(source), filename=filename(cell))
             kept = [node for node in tree.body if isinstance(node, _KEPT) or _is_constant(node)]
             if not kept:
                 records.append(CellRecord(cell, "skipped"))
                 continue
             tree.body = kept
-            exec(compile(tree, cell_filename(work, path.name, cell), "exec"), namespace)
+            exec(compile(tree, filename(cell), "exec"), namespace)
         except Exception as exc:  # the student's cell failed: record it and go on, as Jupyter would
             records.append(CellRecord(cell, "error", f"{type(exc).__name__}: {exc}"[:300], time.perf_counter() - started))
             continue

@@ -182,9 +182,13 @@ def _choose_entry(files: list[str], entry: str) -> str | None:
     renamed = [f for f in files if f.endswith("." + suffix) and stem in PurePosixPath(f).name]
     if len(renamed) == 1:
         return renamed[0]
-    # A notebook alone may hold what the assignment grades (its classes defined in cells).
-    notebooks = [f for f in files if f.endswith(".ipynb")]
-    return notebooks[0] if len(notebooks) == 1 else None
+    # A notebook alone may hold what a .py assignment grades (its classes defined in cells),
+    # and a .py alone what a notebook assignment grades (a notebook exported as a script).
+    for other in (".ipynb", ".py"):
+        alone = [f for f in files if f.endswith(other)]
+        if len(alone) == 1 and other != "." + suffix:
+            return alone[0]
+    return None
 
 
 def _is_one_submission(folder: Path, entry: str) -> bool:

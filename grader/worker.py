@@ -273,7 +273,7 @@ def load_submission(request: dict[str, Any], work: Path) -> tuple[dict[str, Any]
     # root (`from cs231nHD import ...`) both resolve, as they do on the student's machine.
     for folder in {str(entry.parent), str(work)}:
         sys.path.insert(0, folder)
-    if request["kind"] == "notebook":
+    if request["kind"] in ("notebook", "script"):
         from grader.notebook import definitions_only
 
         namespace, records = definitions_only(entry, work)
@@ -344,7 +344,7 @@ def main() -> None:
     record, loaded = run_recorded(lambda: load_submission(request, work), code)
     namespace, cells = loaded if record["status"] == "ok" else ({}, [])
     np.seterr(**numpy_errors)
-    mode = "notebook (definitions only)" if request["kind"] == "notebook" else "module"
+    mode = {"notebook": "notebook (definitions only)", "script": "script (definitions only)"}.get(request["kind"], "module")
     run_checks(namespace, request, emit, code, {**record, "cells": cells, "mode": mode})
     # Skip the student's atexit handlers and buffered writers: nothing more is ours.
     os._exit(0)

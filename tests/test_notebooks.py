@@ -163,3 +163,23 @@ def test_check_inside_a_notebook_returns_an_html_table(tmp_path: Path, monkeypat
     assert not report.passed
     assert "del_sigmoid" in html and "not implemented" in html and "hidden checks" in html
     assert "<script" not in html
+
+
+def test_notebook_assignment_graded_from_an_exported_script(tmp_path: Path) -> None:
+    """`jupyter nbconvert --to script` output: magics become get_ipython() calls and the
+    training runs at top level; the script is graded from its definitions."""
+    lines = []
+    for cell in nbformat.read(FCC, as_version=4).cells:
+        if cell.cell_type != "code":
+            continue
+        for line in cell.source.split("\n"):
+            if line.startswith("%"):
+                name, _, argument = line[1:].partition(" ")
+                line = f"get_ipython().run_line_magic({name!r}, {argument!r})"
+            lines.append(line)
+    folder = tmp_path / "dora"
+    folder.mkdir()
+    (folder / "fcc_sigmoid.py").write_text("#!/usr/bin/env python\n# coding: utf-8\n" + "\n".join(lines))
+    result = _grade_one(folder, "fcc_sigmoid")
+    assert result.graded_as == "script (definitions only): fcc_sigmoid.py"
+    assert result.score == 20, [c.message for c in result.checks if not c.passed]
