@@ -109,10 +109,13 @@ def definitions_only(path: Path, work: Path) -> tuple[dict[str, Any], list[CellR
     A `.py` (a notebook exported with `jupyter nbconvert --to script`) is one cell: its
     magics (`get_ipython()` calls) and top-level training code are skipped alike.
     """
-    if path.suffix == ".py":
-        cells, filename = [(1, path.read_text(encoding="utf-8", errors="replace"))], lambda _: str(path)
-    else:
-        cells, filename = code_cells(read_notebook(path)), lambda cell: cell_filename(work, path.name, cell)
+    script = path.suffix == ".py"
+    cells = [(1, path.read_text(encoding="utf-8", errors="replace"))] if script else code_cells(read_notebook(path))
+
+    def filename(cell: int) -> str:
+        # a script's lines are labelled by its own path, a notebook's by cell
+        return str(path) if script else cell_filename(work, path.name, cell)
+
     namespace: dict[str, Any] = {"__name__": "__main__"}
     records = []
     for cell, source in cells:
