@@ -356,8 +356,9 @@ class IsFinite:
 
     def judge(self, observed: Observed, reference: Observed | None, secrets: Mapping[str, np.ndarray], public: bool) -> Verdict:
         def run() -> Verdict:
-            got = _finite(_array(observed, self.key, self.key), self.key)
-            return Verdict(1.0, f"{self.key}: all {got.size} values finite")
+            label = "" if self.key == "value" else self.key
+            got = _finite(_array(observed, self.key, label), label)
+            return Verdict(1.0, f"{_prefix(label)}all {got.size} values finite")
 
         return _verdict(run)
 
@@ -377,15 +378,16 @@ class RowsSumTo:
 
     def judge(self, observed: Observed, reference: Observed | None, secrets: Mapping[str, np.ndarray], public: bool) -> Verdict:
         def run() -> Verdict:
-            got = _finite(_array(observed, self.key, self.key), self.key)
+            label = "" if self.key == "value" else self.key
+            got = _finite(_array(observed, self.key, label), label)
             if got.ndim != 2:
-                raise _Failure(f"{self.key}: expected a 2-D array, got shape {got.shape}")
+                raise _Failure(f"{_prefix(label)}expected a 2-D array, got shape {got.shape}")
             miss = np.abs(got.sum(axis=1) - self.total)
             worst = float(miss.max(initial=0.0))
             if worst <= self.tol:
-                return Verdict(1.0, f"{self.key}: every row sums to {self.total:g}")
+                return Verdict(1.0, f"{_prefix(label)}every row sums to {self.total:g}")
             row = int(np.argmax(miss))
-            return Verdict(0.0, f"{self.key}: row {row} sums to {_fmt(float(got[row].sum()))}, expected {self.total:g} (off {_fmt_small(worst)})")
+            return Verdict(0.0, f"{_prefix(label)}row {row} sums to {_fmt(float(got[row].sum()))}, expected {self.total:g} (off {_fmt_small(worst)})")
 
         return _verdict(run)
 
