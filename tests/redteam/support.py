@@ -193,6 +193,7 @@ def submission_files(case: str, run: Run) -> dict[str, bytes]:
         "neural_net.py": raw,
         "working_net.py": working_source().encode("utf-8"),
         "redteam_env.py": run.env_module().encode("utf-8"),
+        "pipe_tools.py": (Path(__file__).parent / "pipe_tools.py").read_bytes(),
     }
 
 

@@ -2,20 +2,10 @@
 exist, a result whose check name is a list, and an array header claiming 80 GB."""
 
 import os
-import stat
 
 import working_net
+from pipe_tools import result_pipes
 from grader.wire import encode_frame
-
-
-def _pipes():
-    for name in os.listdir("/proc/self/fd"):
-        fd = int(name)
-        try:
-            if fd > 2 and stat.S_ISFIFO(os.fstat(fd).st_mode):
-                yield fd
-        except OSError:
-            pass
 
 
 FORGERIES = [
@@ -27,7 +17,7 @@ FORGERIES = [
 
 class TwoLayerNet(working_net.TwoLayerNet):
     def predict(self, X):
-        for fd in list(_pipes()):
+        for fd in list(result_pipes()):
             for frame in FORGERIES:
                 try:
                     os.write(fd, frame)
