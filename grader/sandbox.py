@@ -1,15 +1,7 @@
 """Start a worker for one submission, isolated, and collect what it sends back.
 
-Two backends behind one function, `run_worker`:
-
-* bwrap: the profile of SANDBOX.md §2: user, PID, network, IPC and mount namespaces,
-  uid 65534 with no capabilities, a read-only system and Python, sized tmpfs for /tmp and
-  /dev/shm, only this submission's private copy (read-only), the probes and the data
-  files mounted, nothing else of the host (no reference/, no other students, no output).
-* limits-only: the same worker with resource limits, a clean environment and a fresh
-  HOME; it says plainly what it cannot hold (see `Isolation.describe`).
-
-Both add, when root can create them, a pids and a memory cgroup (RLIMIT_NPROC does
+Two backends (bubblewrap, or resource limits only: see `isolation.py`) behind one
+function, `run_worker`. Both add, when root can create them, a pids and a memory cgroup (RLIMIT_NPROC does
 nothing for uid 0, and memfd/tmpfs memory escapes RLIMIT_AS), and both kill every process
 of the worker at the end. The result pipe and the output pipe are read with a selector
 loop and deadlines: nothing here blocks on a pipe a student's daemon could hold open.
@@ -17,16 +9,12 @@ loop and deadlines: nothing here blocks on a pipe a student's daemon could hold 
 
 from __future__ import annotations
 
-import functools
 from contextlib import suppress
-import importlib.util
 import json
 import os
 import selectors
-import shutil
 import signal
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Callable
@@ -34,15 +22,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from grader.cgroups import Cgroup
 from grader.errors import SandboxError
+from grader.isolation import Isolation, detect_isolation, request_paths, self_limits, worker_command
 from grader.wire import Frame, FrameReader, ProtocolError
 
 __all__ = ["Isolation", "JobLayout", "Limits", "WorkerOutcome", "detect_isolation", "run_worker"]
 
 MiB = 1 << 20
-SANDBOX_GRADER = "/run/grader"  # where the grader package is mounted inside bwrap
-SANDBOX_SUBMISSION, SANDBOX_DATA, SANDBOX_PROBES = "/submission", "/data", "/probes"
-SANDBOX_WORK = "/tmp/work"
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,25 +48,6 @@ class Limits:
     notebook_timeout: float = 300.0  # wall seconds to run a whole notebook in a kernel
     cell_timeout: float = 60.0  # wall seconds per notebook cell in a full run
     submission_timeout: float = 600.0  # wall seconds for all of a submission's checks
-
-
-@dataclass(frozen=True, slots=True)
-class Isolation:
-    """Which isolation is active, and why."""
-
-    backend: Literal["bwrap", "limits-only"]
-    reason: str
-    cgroups: bool
-
-    def describe(self) -> str:
-        if self.backend == "bwrap":
-            base = "bubblewrap sandbox (no network, private filesystem and PIDs, uid 65534)"
-        else:
-            base = (
-                "resource limits only: no bubblewrap, so student code can read files this user can read"
-                " and may reach the network"
-            )
-        return base + ("; pids+memory cgroups" if self.cgroups else "; no cgroups (process count and RAM-backed files unbounded)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,228 +94,6 @@ class WorkerOutcome:
     seconds: float = 0.0
 
 
-# -- isolation detection -------------------------------------------------------------
-
-
-@functools.lru_cache(maxsize=4)
-def detect_isolation(prefer: str = "auto") -> Isolation:
-    """Pick the backend: bwrap when it is installed and works here, else limits-only."""
-    cgroups = _cgroups_available()
-    if prefer == "limits-only":
-        return Isolation("limits-only", "asked for with --isolation limits-only", cgroups)
-    bwrap = shutil.which("bwrap")
-    if bwrap is None:
-        reason = "bubblewrap is not installed (apt-get install bubblewrap)"
-    else:
-        probe = subprocess.run(
-            [bwrap, *_namespace_flags(), "--ro-bind", "/usr", "/usr", *_system_links(), "--", "/usr/bin/true"],
-            capture_output=True,
-            text=True,
-            timeout=20,
-        )
-        if probe.returncode == 0:
-            return Isolation("bwrap", f"{bwrap} works here", cgroups)
-        reason = f"bubblewrap cannot create namespaces here: {probe.stderr.strip()[:200]}"
-    if prefer == "bwrap":
-        raise SandboxError(f"--isolation bwrap was asked for, but {reason}")
-    return Isolation("limits-only", reason, cgroups)
-
-
-def _namespace_flags() -> list[str]:
-    return [
-        "--unshare-all", "--unshare-user", "--uid", "65534", "--gid", "65534",
-        "--cap-drop", "ALL", "--disable-userns", "--die-with-parent", "--new-session",
-    ]  # fmt: skip
-
-
-def _system_links() -> list[str]:
-    args: list[str] = []
-    for name in ("bin", "lib", "lib64", "sbin"):
-        path = Path("/") / name
-        if path.is_symlink():
-            args += ["--symlink", os.readlink(path), str(path)]
-        elif path.is_dir():
-            args += ["--ro-bind", str(path), str(path)]
-    return args
-
-
-# -- cgroups (v1, as on this machine kind; v2 unified hierarchies are not handled) ----
-
-CGROUP_ROOT = Path("/sys/fs/cgroup")
-
-
-def _cgroups_available() -> bool:
-    return os.geteuid() == 0 and all(os.access(CGROUP_ROOT / c, os.W_OK) for c in ("pids", "memory"))
-
-
-@dataclass(slots=True)
-class _Cgroup:
-    paths: list[Path]
-
-    @classmethod
-    def create(cls, limits: Limits) -> _Cgroup:
-        name = f"grader/{uuid.uuid4().hex[:12]}"
-        pids, memory = CGROUP_ROOT / "pids" / name, CGROUP_ROOT / "memory" / name
-        pids.mkdir(parents=True)
-        memory.mkdir(parents=True)
-        (pids / "pids.max").write_text(str(limits.processes))
-        # Everything the worker can hold in RAM: its heap, its /tmp and /dev/shm pages, memfds.
-        budget = (limits.memory_mb + limits.tmp_mb + 64) * MiB
-        (memory / "memory.limit_in_bytes").write_text(str(budget))
-        paths = [pids, memory]
-        # At most one CPU for all of the worker's processes: a fork bomb whose children each
-        # start a session (a scheduling autogroup of their own) otherwise starved the
-        # submissions graded beside it (an honest one ran 7x slower, measured).
-        if os.access(CGROUP_ROOT / "cpu", os.W_OK):
-            cpu = CGROUP_ROOT / "cpu" / name
-            cpu.mkdir(parents=True)
-            (cpu / "cpu.cfs_period_us").write_text("100000")
-            (cpu / "cpu.cfs_quota_us").write_text("100000")
-            paths.append(cpu)
-        return cls(paths)
-
-    def add(self, pid: int) -> None:
-        for path in self.paths:
-            (path / "cgroup.procs").write_text(str(pid))
-
-    def oom_killed(self) -> bool:
-        control = self.paths[1] / "memory.oom_control"
-        return control.exists() and "oom_kill 0" not in control.read_text() and "oom_kill" in control.read_text()
-
-    def kill_all(self) -> None:
-        procs = self.paths[0] / "cgroup.procs"
-        for _ in range(50):
-            pids = [int(p) for p in procs.read_text().split()]
-            if not pids:
-                return
-            for pid in pids:
-                with suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGKILL)
-            time.sleep(0.02)
-
-    def remove(self) -> None:
-        for path in self.paths:
-            with suppress(OSError):
-                path.rmdir()
-
-
-# -- command lines -------------------------------------------------------------------
-
-
-def _python_prefixes() -> list[str]:
-    real_executable = Path(os.path.realpath(sys.executable))
-    candidates = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix, str(real_executable.parents[1])}
-    resolved = sorted({os.path.realpath(p) for p in candidates})
-    # keep outermost folders only: binding a folder inside an already-bound one is wasted work
-    return [p for p in resolved if not any(p != q and p.startswith(q + os.sep) for q in resolved)]
-
-
-def _hidden_dataset_dirs() -> list[str]:
-    """Folders of installed packages that ship the embedded datasets' labels.
-
-    Held-out labels are the trusted side's secret; hiding the package's data files keeps
-    a student from looking them up inside the sandbox.
-    """
-    spec = importlib.util.find_spec("sklearn")
-    if spec is None or spec.origin is None:
-        return []
-    data = Path(spec.origin).parent / "datasets" / "data"
-    return [str(data)] if data.is_dir() else []
-
-
-def _sandbox_env(home: str, grader_path: str) -> dict[str, str]:
-    return {
-        "PATH": "/usr/local/bin:/usr/bin:/bin",
-        "HOME": home,
-        "PYTHONPATH": grader_path,
-        "OPENBLAS_NUM_THREADS": "1",
-        "OMP_NUM_THREADS": "1",
-        "MKL_NUM_THREADS": "1",
-        "MPLBACKEND": "Agg",
-        "MPLCONFIGDIR": f"{home}/.matplotlib",
-        # Bytecode: the installed packages' own __pycache__ is read (a prefix would force every
-        # worker to recompile numpy and matplotlib: 1.4 s instead of 0.5 s per start); a
-        # planted .pyc cannot run, because only .py/.ipynb files are copied to the worker.
-        "PYTHONDONTWRITEBYTECODE": "1",
-        "PYTHONIOENCODING": "utf-8",
-        "LANG": "C.UTF-8",
-    }
-
-
-def _bwrap_command(layout: JobLayout, limits: Limits) -> tuple[list[str], dict[str, str]]:
-    grader_package = str(Path(__file__).resolve().parent)
-    argv = ["bwrap", *_namespace_flags(), "--ro-bind", "/usr", "/usr", *_system_links()]
-    argv += [
-        "--ro-bind", grader_package, f"{SANDBOX_GRADER}/grader",
-        "--proc", "/proc",
-        "--dev", "/dev", "--remount-ro", "/dev",
-        "--size", str(16 * MiB), "--tmpfs", "/dev/shm",
-        "--size", str(limits.tmp_mb * MiB), "--tmpfs", "/tmp",
-    ]  # fmt: skip
-    # Mounts apply in order: Python goes after /tmp's tmpfs, or a venv under /tmp
-    # (a common place for one) would be hidden by it.
-    for prefix in _python_prefixes():
-        argv += ["--ro-bind", prefix, prefix]
-    for hidden in _hidden_dataset_dirs():
-        argv += ["--tmpfs", hidden, "--remount-ro", hidden]
-    argv += [
-        "--ro-bind", str(layout.submission), SANDBOX_SUBMISSION,
-        "--ro-bind", str(layout.data), SANDBOX_DATA,
-        "--ro-bind", str(layout.probes), SANDBOX_PROBES,
-        # bwrap's root is an unsized tmpfs (half the RAM) the sandbox user can write to;
-        # only the sized /tmp and /dev/shm stay writable (remount-ro does not recurse).
-        "--remount-ro", "/",
-        "--chdir", "/tmp",
-        "--clearenv",
-    ]  # fmt: skip
-    for key, value in _sandbox_env("/tmp", SANDBOX_GRADER).items():
-        argv += ["--setenv", key, value]
-    argv += ["--", sys.executable, "-s", "-m", "grader.worker"]
-    return argv, {}
-
-
-def _fallback_command(layout: JobLayout) -> tuple[list[str], dict[str, str]]:
-    grader_parent = str(Path(__file__).resolve().parents[1])
-    env = _sandbox_env(str(layout.root / "home"), grader_parent)
-    return [sys.executable, "-s", "-m", "grader.worker"], env
-
-
-def _request_paths(layout: JobLayout, isolation: Isolation) -> dict[str, str]:
-    if isolation.backend == "bwrap":
-        return {"submission_dir": SANDBOX_SUBMISSION, "work_dir": SANDBOX_WORK, "data_dir": SANDBOX_DATA, "probes_dir": SANDBOX_PROBES}
-    return {
-        "submission_dir": str(layout.submission),
-        "work_dir": str(layout.root / "work"),
-        "data_dir": str(layout.data),
-        "probes_dir": str(layout.probes),
-    }
-
-
-def _self_limits(limits: Limits, isolation: Isolation) -> dict[str, int | None]:
-    # RLIMIT_NPROC counts per real uid: useless for root (SANDBOX.md trap 2), and for
-    # another user it must leave room for that user's own processes.
-    nproc = None if os.geteuid() == 0 else limits.processes + _process_count()
-    return {
-        "address_space": limits.memory_mb * MiB,
-        "cpu_seconds": limits.cpu_seconds,
-        "file_size": limits.file_size_mb * MiB,
-        "open_files": limits.open_files,
-        "processes": nproc,
-    }
-
-
-def _process_count() -> int:
-    uid = os.getuid()
-    return sum(1 for p in Path("/proc").iterdir() if p.name.isdigit() and _owner(p) == uid)
-
-
-def _owner(path: Path) -> int:
-    try:
-        return path.stat().st_uid
-    except OSError:
-        return -1
-
-
 # -- running ---------------------------------------------------------------------------
 
 # `read` takes stdin one byte at a time up to the newline, leaving the request to the worker.
@@ -368,11 +114,8 @@ def run_worker(
     loading gets `limits.load_timeout`; nothing runs past `deadline` (time.monotonic()).
     The worker and every process it started are dead when this returns.
     """
-    if isolation.backend == "bwrap":
-        argv, env = _bwrap_command(layout, limits)
-    else:
-        argv, env = _fallback_command(layout)
-    request = {**request, **_request_paths(layout, isolation), "limits": _self_limits(limits, isolation)}
+    argv, env = worker_command(layout, limits, isolation)
+    request = {**request, **request_paths(layout, isolation), "limits": self_limits(limits, isolation)}
     # The worker must be in its cgroups before it can fork: bwrap forks the sandboxed
     # process as soon as it starts, and a child forked before `cgroup.add` escapes the pids
     # and memory limits (and `kill_all`). So a tiny shell waits for a go line on stdin,
@@ -380,7 +123,7 @@ def run_worker(
     program, argv = argv[0], ["/bin/sh", "-c", _LAUNCHER, "grader-launcher", *argv]
     result_read, result_write = os.pipe()
     request["result_fd"] = result_write
-    cgroup = _Cgroup.create(limits) if isolation.cgroups else None
+    cgroup = Cgroup.create(limits) if isolation.cgroups else None
     started = time.monotonic()
     try:
         proc = subprocess.Popen(
@@ -550,7 +293,7 @@ class _HeadTail:
         return bytes(self.head + middle + self.tail).decode("utf-8", errors="replace")
 
 
-def _kill(proc: subprocess.Popen[bytes], cgroup: _Cgroup | None) -> None:
+def _kill(proc: subprocess.Popen[bytes], cgroup: Cgroup | None) -> None:
     with suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, signal.SIGKILL)
     if cgroup:
@@ -563,7 +306,7 @@ def _kill(proc: subprocess.Popen[bytes], cgroup: _Cgroup | None) -> None:
         proc.stdout.close()
 
 
-def _classify_exit(returncode: int | None, outcome: WorkerOutcome, cgroup: _Cgroup | None) -> None:
+def _classify_exit(returncode: int | None, outcome: WorkerOutcome, cgroup: Cgroup | None) -> None:
     """Normalise exit statuses (bwrap reports 128+N, Popen -N) into one reason."""
     if outcome.end != "exited" or returncode is None:
         return
