@@ -1,9 +1,8 @@
 """Start a worker for one submission, isolated, and collect what it sends back.
 
 Two backends (bubblewrap, or resource limits only: see `isolation.py`) behind one
-function, `run_worker`. Both add, when root can create them, a pids and a memory cgroup (RLIMIT_NPROC does
-nothing for uid 0, and memfd/tmpfs memory escapes RLIMIT_AS), and both kill every process
-of the worker at the end. The result pipe and the output pipe are read with a selector
+function, `run_worker`. Both add, when root can create them, per-worker cgroups
+(`cgroups.py`), and both kill every process of the worker at the end. The result pipe and the output pipe are read with a selector
 loop and deadlines: nothing here blocks on a pipe a student's daemon could hold open.
 """
 
