@@ -145,7 +145,7 @@ def _result_or_error(future: Future[SubmissionResult], submission: Submission, c
 
 def _write_summaries(results: list[SubmissionResult], out_dir: Path, assignment: str) -> None:
     from grader.gradebook import write_gradebook
-    from grader.report import write_index
+    from grader.summary import write_index
 
     write_gradebook(results, out_dir / "gradebook.csv")
     write_index(results, out_dir, assignment)

@@ -1,4 +1,4 @@
-"""HTML reports: one self-contained page per submission and a class summary.
+"""HTML reports: one self-contained page per submission (the class summary: summary.py).
 
 Pages read `SubmissionResult`s only; every verdict was reached before they are drawn.
 Everything a student controls (submission names, file names, messages, captured output,
@@ -17,7 +17,6 @@ import binascii
 import functools
 import hashlib
 import re
-import statistics
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -27,7 +26,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from grader.results import CheckResult, NotebookCell, SubmissionResult
 
-__all__ = ["clean_text", "report_file_name", "write_index", "write_submission_report"]
+__all__ = ["clean_text", "format_number", "report_file_name", "template_environment", "write_submission_report"]
 
 # CSI (ESC [ ... final), OSC (ESC ] ... BEL or ST), other two-byte ESC sequences, and the
 # 8-bit CSI/OSC forms: these can move the cursor, retitle a terminal or hide text.
@@ -102,26 +101,13 @@ def write_submission_report(result: SubmissionResult, out_dir: Path) -> Path:
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / report_file_name(result.submission)
-    html = _environment().get_template("submission.html.j2").render(page=_submission_page(result))
-    path.write_text(html, encoding="utf-8")
-    return path
-
-
-def write_index(results: Sequence[SubmissionResult], out_dir: Path, assignment: str) -> Path:
-    """Write the class summary `out_dir/index.html`, linking every submission's report.
-
-    The links assume each report was written by `write_submission_report` into the same
-    folder. Raises OSError when `out_dir` cannot be written.
-    """
-    out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / "index.html"
-    html = _environment().get_template("index.html.j2").render(page=_index_page(results, assignment))
+    html = template_environment().get_template("submission.html.j2").render(page=_submission_page(result))
     path.write_text(html, encoding="utf-8")
     return path
 
 
 @functools.cache
-def _environment() -> Environment:
+def template_environment() -> Environment:
     # Built once: compiling the templates per submission would dominate a large batch.
     env = Environment(
         loader=PackageLoader("grader", "templates"),
@@ -130,7 +116,7 @@ def _environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["num"] = _num
+    env.filters["num"] = format_number
     return env
 
 
@@ -210,7 +196,7 @@ class _SubmissionPage:
     cells: tuple[_CellView, ...]
 
 
-def _num(value: float) -> str:
+def format_number(value: float) -> str:
     """Points as people write them: 14, 3.5, 0.25 (never 14.0 or 3.5000001)."""
     return f"{value:.2f}".rstrip("0").rstrip(".") if value == value else "NaN"
 
@@ -258,7 +244,7 @@ def _check_view(index: int, check: CheckResult, source: dict[str, str], code: di
     return _CheckView(
         name=clean_text(check.name),
         anchor=f"check-{index}-{_ANCHOR_PART.sub('_', check.name)[:40]}",
-        points=f"{_num(check.points)} / {_num(check.max_points)}",
+        points=f"{format_number(check.points)} / {format_number(check.max_points)}",
         status=check.status,
         icon=_STATUS_ICON.get(check.status, "?"),
         public=check.public,
@@ -385,11 +371,11 @@ def _submission_page(result: SubmissionResult) -> _SubmissionPage:
         ("Seed", "none" if result.seed is None else str(result.seed)),
     )
     return _SubmissionPage(
-        title=f"{clean_text(result.submission)}: {_num(result.score)} / {_num(result.max_score)}",
+        title=f"{clean_text(result.submission)}: {format_number(result.score)} / {format_number(result.max_score)}",
         submission=clean_text(result.submission),
         assignment=clean_text(result.assignment),
-        score=_num(result.score),
-        max_score=_num(result.max_score),
+        score=format_number(result.score),
+        max_score=format_number(result.max_score),
         percent=max(0.0, min(100.0, result.percent)),
         status=result.status,
         error=clean_text(result.error or ("the submission could not be graded" if result.status == "error" else "")),
@@ -401,94 +387,3 @@ def _submission_page(result: SubmissionResult) -> _SubmissionPage:
         notebook_name=clean_text(next((f for f in result.files if f.endswith(".ipynb")), "notebook")),
         cells=_cell_views(result.notebook, code, checks, result.checks),
     )
-
-
-# ---------------------------------------------------------------- class summary
-
-
-@dataclass(frozen=True, slots=True)
-class _CheckRate:
-    name: str
-    max_points: str
-    public: bool
-    counts: dict[str, int]
-    taken: int
-    rate: float
-
-
-@dataclass(frozen=True, slots=True)
-class _Row:
-    submission: str
-    href: str
-    score: str
-    max_score: str
-    percent: float
-    status: str
-    passed: str
-    seconds: str
-    error: str
-
-
-def _histogram(percents: Sequence[float]) -> list[tuple[str, int]]:
-    """Counts in ten bins of 10 percentage points; 100% falls in the last bin."""
-    bins = [0] * 10
-    for p in percents:
-        bins[min(9, max(0, int(p // 10)))] += 1
-    return [(f"{10 * i}\u2013{10 * i + 10}%", n) for i, n in enumerate(bins)]
-
-
-def _check_rates(results: Sequence[SubmissionResult]) -> list[_CheckRate]:
-    # Only submissions that ran a check count towards its rate; first-seen order keeps
-    # the assignment's own order of checks.
-    seen: dict[str, list[CheckResult]] = {}
-    for result in results:
-        for check in result.checks:
-            seen.setdefault(check.name, []).append(check)
-    rates = []
-    for name, runs in seen.items():
-        counts = {s: sum(c.status == s for c in runs) for s in ("passed", "failed", "error", "timeout")}
-        rates.append(_CheckRate(clean_text(name), _num(runs[0].max_points), runs[0].public, counts, len(runs), 100.0 * counts["passed"] / len(runs)))
-    return rates
-
-
-def _index_page(results: Sequence[SubmissionResult], assignment: str) -> dict[str, object]:
-    ordered = sorted(results, key=lambda r: r.submission.casefold())
-    percents = [r.percent for r in ordered]
-    graded = [r.percent for r in ordered if r.status == "graded"]
-    maxima = {r.max_score for r in ordered}
-    common_max = next(iter(maxima)) if len(maxima) == 1 else None
-    rows = [
-        _Row(
-            submission=clean_text(r.submission),
-            href=report_file_name(r.submission),
-            score=_num(r.score),
-            max_score=_num(r.max_score),
-            percent=max(0.0, min(100.0, r.percent)),
-            status=r.status,
-            passed=f"{sum(c.passed for c in r.checks)} / {len(r.checks)}" if r.checks else "\u2013",
-            seconds=f"{r.seconds:.1f}",
-            error=clean_text(r.error or ""),
-        )
-        for r in ordered
-    ]
-
-    def stat(values: Sequence[float], how: str) -> str:
-        if not values:
-            return "\u2013"
-        value = statistics.fmean(values) if how == "mean" else statistics.median(values)
-        points = f"{_num(round(value * common_max / 100, 2))} / {_num(common_max)} \u00b7 " if common_max else ""
-        return f"{points}{value:.1f}%"
-
-    histogram = _histogram(percents)
-    return {
-        "assignment": clean_text(assignment),
-        "count": len(ordered),
-        "errors": len(ordered) - len(graded),
-        "mean": stat(percents, "mean"),
-        "median": stat(percents, "median"),
-        "graded_mean": stat(graded, "mean"),
-        "histogram": histogram,
-        "histogram_top": max([n for _, n in histogram] + [1]),
-        "checks": _check_rates(ordered),
-        "rows": rows,
-    }

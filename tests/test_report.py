@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from grader.report import clean_text, report_file_name, write_index, write_submission_report
+from grader.report import clean_text, report_file_name, write_submission_report
+from grader.summary import write_index
 from grader.results import CheckResult, NotebookCell, SubmissionResult
 
 NEURAL_NET = """\

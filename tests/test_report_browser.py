@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from grader.report import write_index, write_submission_report
+from grader.report import write_submission_report
+from grader.summary import write_index
 from grader.results import CheckResult, NotebookCell, SubmissionResult
 
 CHROMIUM = Path("/usr/bin/chromium")

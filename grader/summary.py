@@ -1,0 +1,119 @@
+"""The class summary page, `index.html`: scores, the pass rate of each check, every report.
+
+Reads `SubmissionResult`s only, through the same templates and escaping as report.py.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from grader.report import clean_text, format_number, report_file_name, template_environment
+from grader.results import CheckResult, SubmissionResult
+
+__all__ = ["write_index"]
+
+
+def write_index(results: Sequence[SubmissionResult], out_dir: Path, assignment: str) -> Path:
+    """Write the class summary `out_dir/index.html`, linking every submission's report.
+
+    The links assume each report was written by `write_submission_report` into the same
+    folder. Raises OSError when `out_dir` cannot be written.
+    """
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / "index.html"
+    html = template_environment().get_template("index.html.j2").render(page=_index_page(results, assignment))
+    path.write_text(html, encoding="utf-8")
+    return path
+
+
+
+
+@dataclass(frozen=True, slots=True)
+class _CheckRate:
+    name: str
+    max_points: str
+    public: bool
+    counts: dict[str, int]
+    taken: int
+    rate: float
+
+
+@dataclass(frozen=True, slots=True)
+class _Row:
+    submission: str
+    href: str
+    score: str
+    max_score: str
+    percent: float
+    status: str
+    passed: str
+    seconds: str
+    error: str
+
+
+def _histogram(percents: Sequence[float]) -> list[tuple[str, int]]:
+    """Counts in ten bins of 10 percentage points; 100% falls in the last bin."""
+    bins = [0] * 10
+    for p in percents:
+        bins[min(9, max(0, int(p // 10)))] += 1
+    return [(f"{10 * i}\u2013{10 * i + 10}%", n) for i, n in enumerate(bins)]
+
+
+def _check_rates(results: Sequence[SubmissionResult]) -> list[_CheckRate]:
+    # Only submissions that ran a check count towards its rate; first-seen order keeps
+    # the assignment's own order of checks.
+    seen: dict[str, list[CheckResult]] = {}
+    for result in results:
+        for check in result.checks:
+            seen.setdefault(check.name, []).append(check)
+    rates = []
+    for name, runs in seen.items():
+        counts = {s: sum(c.status == s for c in runs) for s in ("passed", "failed", "error", "timeout")}
+        rates.append(_CheckRate(clean_text(name), format_number(runs[0].max_points), runs[0].public, counts, len(runs), 100.0 * counts["passed"] / len(runs)))
+    return rates
+
+
+def _index_page(results: Sequence[SubmissionResult], assignment: str) -> dict[str, object]:
+    ordered = sorted(results, key=lambda r: r.submission.casefold())
+    percents = [r.percent for r in ordered]
+    graded = [r.percent for r in ordered if r.status == "graded"]
+    maxima = {r.max_score for r in ordered}
+    common_max = next(iter(maxima)) if len(maxima) == 1 else None
+    rows = [
+        _Row(
+            submission=clean_text(r.submission),
+            href=report_file_name(r.submission),
+            score=format_number(r.score),
+            max_score=format_number(r.max_score),
+            percent=max(0.0, min(100.0, r.percent)),
+            status=r.status,
+            passed=f"{sum(c.passed for c in r.checks)} / {len(r.checks)}" if r.checks else "\u2013",
+            seconds=f"{r.seconds:.1f}",
+            error=clean_text(r.error or ""),
+        )
+        for r in ordered
+    ]
+
+    def stat(values: Sequence[float], how: str) -> str:
+        if not values:
+            return "\u2013"
+        value = statistics.fmean(values) if how == "mean" else statistics.median(values)
+        points = f"{format_number(round(value * common_max / 100, 2))} / {format_number(common_max)} \u00b7 " if common_max else ""
+        return f"{points}{value:.1f}%"
+
+    histogram = _histogram(percents)
+    return {
+        "assignment": clean_text(assignment),
+        "count": len(ordered),
+        "errors": len(ordered) - len(graded),
+        "mean": stat(percents, "mean"),
+        "median": stat(percents, "median"),
+        "graded_mean": stat(graded, "mean"),
+        "histogram": histogram,
+        "histogram_top": max([n for _, n in histogram] + [1]),
+        "checks": _check_rates(ordered),
+        "rows": rows,
+    }
