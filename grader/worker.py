@@ -339,11 +339,9 @@ def main() -> None:
         if problem:
             emit.send({"type": "loaded", "status": "error", "mode": "notebook (full run)", "error": {"type": "NotebookError", "message": problem}})
         os._exit(0)
-    numpy_errors = np.geterr()
     code = StudentCode(work)
     record, loaded = run_recorded(lambda: load_submission(request, work), code)
     namespace, cells = loaded if record["status"] == "ok" else ({}, [])
-    np.seterr(**numpy_errors)
     mode = {"notebook": "notebook (definitions only)", "script": "script (definitions only)"}.get(request["kind"], "module")
     run_checks(namespace, request, emit, code, {**record, "cells": cells, "mode": mode})
     # Skip the student's atexit handlers and buffered writers: nothing more is ours.
