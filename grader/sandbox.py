@@ -90,7 +90,6 @@ class WorkerOutcome:
     # the check that was running when the worker ended (None: loading, or between checks)
     running: str | None = None
     output: str = ""
-    seconds: float = 0.0
 
 
 # -- running ---------------------------------------------------------------------------
@@ -123,7 +122,6 @@ def run_worker(
     result_read, result_write = os.pipe()
     request["result_fd"] = result_write
     cgroup = Cgroup.create(limits) if isolation.cgroups else None
-    started = time.monotonic()
     try:
         proc = subprocess.Popen(
             argv,
@@ -155,7 +153,6 @@ def run_worker(
     finally:
         _kill(proc, cgroup)
         os.close(result_read)
-        outcome.seconds = time.monotonic() - started
     _classify_exit(proc.returncode, outcome, cgroup)
     if cgroup:
         cgroup.remove()
