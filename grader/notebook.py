@@ -99,7 +99,7 @@ def _names_bound(node: ast.stmt) -> list[str]:
 
 
 def cell_filename(work: Path, notebook: str, cell: int) -> str:
-    """The code filename a cell is compiled under; `label_for` turns it back into a label."""
+    """The code filename a cell is compiled under; `worker.StudentCode.label` turns it back into a label."""
     return f"{work}/{notebook}#cell{cell}"
 
 
