@@ -157,7 +157,7 @@ def _record(outcome: WorkerOutcome, observation: Observation, by_name: dict[str,
             observation.frames[check_name] = frame
     if outcome.end != "done" and outcome.running in by_name:
         observation.failures[outcome.running] = _crash(by_name[outcome.running], outcome)
-    elif outcome.end != "done" and outcome.end == "timeout":
+    elif outcome.end == "timeout":
         return True
     return False
 
