@@ -82,7 +82,7 @@ def grade(path: Path, assignment: str, output: Path | None, jobs: int | None, se
         for result in results:
             click.echo(json.dumps(result.to_json()))
     else:
-        _print_batch(results, err if as_json else Console())
+        _print_batch(results, Console())
     out = options.output or Path("reports") / assignment
     # plain echo: rich would wrap long paths at the terminal width and break copy-paste
     click.echo(f"reports: {out}/index.html  gradebook: {out}/gradebook.csv  results: {out}/results.jsonl", err=True)
