@@ -56,7 +56,7 @@ def code_cells(notebook: Any) -> list[tuple[int, str]]:
     return [(i + 1, str(c.get("source", ""))) for i, c in enumerate(notebook.get("cells", [])) if c.get("cell_type") == "code"]
 
 
-def _python_only(source: str) -> str:
+def python_only(source: str) -> str:
     # IPython magics and shell escapes are not Python; blanking them keeps line numbers.
     return "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in source.split("\n"))
 
@@ -80,7 +80,7 @@ def defined_names(notebook: Any) -> dict[str, int]:
     where: dict[str, int] = {}
     for cell, source in code_cells(notebook):
         try:
-            tree = ast.parse(_python_only(source))
+            tree = ast.parse(python_only(source))
         except SyntaxError:
             continue
         for node in tree.body:
@@ -121,7 +121,7 @@ def definitions_only(path: Path, work: Path) -> tuple[dict[str, Any], list[CellR
     for cell, source in cells:
         started = time.perf_counter()
         try:
-            tree = ast.parse(_python_only(source), filename=filename(cell))
+            tree = ast.parse(python_only(source), filename=filename(cell))
             kept = [node for node in tree.body if isinstance(node, _KEPT) or _is_constant(node)]
             if not kept:
                 records.append(CellRecord(cell, "skipped"))

@@ -33,6 +33,7 @@ import numpy as np
 
 from grader.checks import HARNESS_FILES, PUBLIC_PROBES, Assignment, load_assignment
 from grader.errors import TemplateError
+from grader.notebook import python_only
 
 __all__ = ["SELFCHECK_DIR", "strip_solutions", "write_template"]
 
@@ -45,11 +46,9 @@ _SKIPPED_PARTS = frozenset({"__pycache__", ".ipynb_checkpoints"})
 
 def _marker_comments(source: str, path: str) -> list[tuple[int, str, str]]:
     """(line, 'begin'|'end', description) of every marker comment, in order."""
-    # IPython magics are not Python: blank them (keeping line numbers) before tokenizing.
-    python = "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in source.split("\n"))
     found = []
     try:
-        for token in tokenize.generate_tokens(io.StringIO(python).readline):
+        for token in tokenize.generate_tokens(io.StringIO(python_only(source)).readline):
             if token.type != tokenize.COMMENT:
                 continue
             if begin := _BEGIN.match(token.string):
