@@ -226,7 +226,7 @@ def _unique_ids(found: list[Submission]) -> list[Submission]:
         count = seen.get(sub.id, 0)
         seen[sub.id] = count + 1
         if count:
-            sub = Submission(f"{sub.id} ({count + 1})", sub.root, sub.files, sub.entry, sub.error, sub.ignored)
+            sub = replace(sub, id=f"{sub.id} ({count + 1})")
         unique.append(sub)
     return unique
 
