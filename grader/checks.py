@@ -20,7 +20,7 @@ import importlib.util
 import os
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import ModuleType
 
@@ -144,15 +144,9 @@ def load_assignment(name: str, root: Path | None = None) -> Assignment:
     assignment = getattr(module, "assignment", None)
     if not isinstance(assignment, Assignment):
         raise AssignmentError.in_file(checks_path, "defines no `assignment = Assignment(...)`")
-    assignment = _with_folder(assignment, folder)
+    assignment = replace(assignment, folder=folder)
     _validate(assignment)
     return assignment
-
-
-def _with_folder(assignment: Assignment, folder: Path) -> Assignment:
-    from dataclasses import replace
-
-    return replace(assignment, folder=folder)
 
 
 def _import_file(path: Path, module_name: str) -> ModuleType:
