@@ -94,18 +94,8 @@ class Assignment:
     folder: Path = field(default=Path("."))
 
     @property
-    def max_score(self) -> float:
-        return sum(c.points for c in self.checks)
-
-    @property
     def public_checks(self) -> tuple[Check, ...]:
         return tuple(c for c in self.checks if c.public)
-
-    def check_named(self, name: str) -> Check:
-        for c in self.checks:
-            if c.name == name:
-                return c
-        raise AssignmentError(f"assignment {self.name!r} has no check {name!r}; checks: {', '.join(c.name for c in self.checks)}")
 
     @property
     def entry_is_notebook(self) -> bool:
