@@ -136,7 +136,7 @@ def _result_or_error(future: Future[SubmissionResult], submission: Submission, c
             submission=submission.id,
             assignment=context.assignment.name,
             score=0.0,
-            max_score=sum(c.points for c in context.selected),
+            max_score=context.max_score,
             status="error",
             error=f"the grader failed on this submission ({type(exc).__name__}: {exc}); regrade it alone with -j 1 and report the problem",
             seed=context.seed,

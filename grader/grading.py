@@ -49,6 +49,10 @@ class BatchContext:
     def selected(self) -> tuple[Check, ...]:
         return self.checks if self.checks is not None else self.assignment.checks
 
+    @property
+    def max_score(self) -> float:
+        return sum(c.points for c in self.selected)
+
 
 @dataclass(slots=True)
 class Observation:
@@ -238,8 +242,7 @@ def grade_submission(submission: Submission, context: BatchContext) -> Submissio
     """Grade one submission; never raises for anything the student did."""
     assignment = context.assignment
     checks = context.selected
-    max_score = sum(c.points for c in checks)
-    common: dict[str, Any] = {"submission": submission.id, "assignment": assignment.name, "max_score": max_score, "seed": context.seed, "isolation": context.isolation.describe()}
+    common: dict[str, Any] = {"submission": submission.id, "assignment": assignment.name, "max_score": context.max_score, "seed": context.seed, "isolation": context.isolation.describe()}
     if submission.error is not None or submission.root is None or submission.entry is None:
         return SubmissionResult(score=0.0, status="error", error=submission.error, files=submission.files, **common)
     entry_path = submission.root / submission.entry
