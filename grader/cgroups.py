@@ -61,7 +61,8 @@ class Cgroup:
 
     def oom_killed(self) -> bool:
         control = self.paths[1] / "memory.oom_control"
-        return control.exists() and "oom_kill 0" not in control.read_text() and "oom_kill" in control.read_text()
+        text = control.read_text() if control.exists() else ""
+        return "oom_kill" in text and "oom_kill 0" not in text
 
     def kill_all(self) -> None:
         procs = self.paths[0] / "cgroup.procs"
