@@ -61,7 +61,6 @@ class Observation:
     frames: dict[str, Frame] = field(default_factory=dict)
     failures: dict[str, CheckResult] = field(default_factory=dict)
     load_error: CheckResult | None = None
-    output: str = ""
     seconds: float = 0.0
     mode: str = ""
     cells: list[dict[str, Any]] = field(default_factory=list)
@@ -98,7 +97,6 @@ def _observe(submission: Submission, context: BatchContext, checks: tuple[Check,
         while remaining:
             request = {**_request(submission, context, remaining), "notebook_mode": mode, "cell_timeout": limits.cell_timeout}
             outcome = run_worker(layout, request, context.isolation, limits, lambda n: by_name[n].timeout, deadline)
-            observation.output += outcome.output
             if _record(outcome, observation, by_name, context):
                 break
             done = set(observation.frames) | set(observation.failures)
