@@ -109,15 +109,13 @@ def write_submission_report(result: SubmissionResult, out_dir: Path) -> Path:
 @functools.cache
 def template_environment() -> Environment:
     # Built once: compiling the templates per submission would dominate a large batch.
-    env = Environment(
+    return Environment(
         loader=PackageLoader("grader", "templates"),
         autoescape=select_autoescape(("html", "htm", "j2"), default_for_string=True, default=True),
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["num"] = format_number
-    return env
 
 
 # ---------------------------------------------------------------- view models
