@@ -45,6 +45,10 @@ class GradeOptions:
     # "definitions" or "full"; see benchmarks/README.md for what each costs
     notebook_mode: str = "auto"
 
+    def output_dir(self, assignment: str) -> Path:
+        """Where reports go: `output`, or reports/<assignment>/ in the current folder."""
+        return self.output or Path("reports") / assignment
+
 
 @contextmanager
 def prepared_context(assignment: Assignment, options: GradeOptions, checks: tuple[Check, ...] | None = None) -> Iterator[BatchContext]:
@@ -85,7 +89,7 @@ def grade(
     if not path.exists():
         raise SubmissionError.missing(path)
     assignment = load_assignment(assignment_name, options.reference_root)
-    out_dir = options.output or Path("reports") / assignment.name
+    out_dir = options.output_dir(assignment.name)
     out_dir.mkdir(parents=True, exist_ok=True)
     with prepared_context(assignment, options) as context:
         submissions = discover(path, assignment.entry, context.work_root / "unpacked")

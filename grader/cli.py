@@ -83,7 +83,7 @@ def grade(path: Path, assignment: str, output: Path | None, jobs: int | None, se
             click.echo(json.dumps(result.to_json()))
     else:
         _print_batch(results, Console())
-    out = options.output or Path("reports") / assignment
+    out = options.output_dir(assignment)
     # plain echo: rich would wrap long paths at the terminal width and break copy-paste
     click.echo(f"reports: {out}/index.html  gradebook: {out}/gradebook.csv  results: {out}/results.jsonl", err=True)
     if results and results[0].isolation:

@@ -261,7 +261,7 @@ def grade_submission(submission: Submission, context: BatchContext) -> Submissio
         files=submission.files,
         graded_as=f"{observation.mode or submission.kind}: {submission.entry}",
         source=_sources(submission),
-        notes=notebook_notes(entry_path, observation.cells, assignment.names) if notebook else (),
+        notes=_ignored_note(submission) + (notebook_notes(entry_path, observation.cells, assignment.names) if notebook else ()),
         notebook=report_cells(entry_path, observation.cells) if notebook else (),
         **common,
     )
@@ -277,6 +277,14 @@ def _result_for(check: Check, observation: Observation, context: BatchContext) -
     if frame is None:
         return unrun(check, "error", "no result came back for this check")
     return judge_frame(check, frame, context.expected.get(check.name), context.secrets)
+
+
+def _ignored_note(submission: Submission) -> tuple[str, ...]:
+    """Files handed in but not graded (compiled files, links, data): say so, once."""
+    if not submission.ignored:
+        return ()
+    shown = ", ".join(submission.ignored[:8]) + (f" and {len(submission.ignored) - 8} more" if len(submission.ignored) > 8 else "")
+    return (f"not read (only .py and .ipynb files are graded): {shown}",)
 
 
 def _sources(submission: Submission) -> dict[str, str]:

@@ -28,4 +28,5 @@ def test_planted_pyc_files_never_replace_the_visible_source(tmp_path: Path) -> N
     py_compile.compile(str(cheat), cfile=str(student / "neural_net.pyc"))
     (result,) = grade(tmp_path / "batch", "two_layer_net", GradeOptions(output=tmp_path / "out", seed=2, reports=False, reference_root=REFERENCE))
     assert result.files == ("neural_net.py",)
+    assert any("not read" in note and "neural_net.pyc" in note for note in result.notes)
     assert result.score == 20, [c.message for c in result.checks if not c.passed]
