@@ -269,37 +269,37 @@ class GradientsAgree:
 
 
 @dataclass(frozen=True, slots=True)
-class AtMost:
-    """A scalar observation is at most `bound` (e.g. a final training loss)."""
+class _Bound:
+    """A scalar observation on one side of `bound`; `upper` says which side."""
 
-    kind: ClassVar[str] = "at_most"
+    kind: ClassVar[str]
     needs_reference: ClassVar[bool] = False
+    upper: ClassVar[bool]
     bound: float
     what: str = "value"
     key: str = "value"
 
     def judge(self, observed: Observed, reference: Observed | None, secrets: Mapping[str, np.ndarray], public: bool) -> Verdict:
-        return _verdict(lambda: _bound(_scalar(observed, self.key, self.what), self.bound, self.what, upper=True))
+        return _verdict(lambda: _bound(_scalar(observed, self.key, self.what), self.bound, self.what, upper=self.upper))
 
     def to_json(self) -> dict[str, Any]:
         return {"kind": self.kind, "bound": self.bound, "what": self.what, "key": self.key}
 
 
 @dataclass(frozen=True, slots=True)
-class AtLeast:
+class AtMost(_Bound):
+    """A scalar observation is at most `bound` (e.g. a final training loss)."""
+
+    kind: ClassVar[str] = "at_most"
+    upper: ClassVar[bool] = True
+
+
+@dataclass(frozen=True, slots=True)
+class AtLeast(_Bound):
     """A scalar observation is at least `bound`."""
 
     kind: ClassVar[str] = "at_least"
-    needs_reference: ClassVar[bool] = False
-    bound: float
-    what: str = "value"
-    key: str = "value"
-
-    def judge(self, observed: Observed, reference: Observed | None, secrets: Mapping[str, np.ndarray], public: bool) -> Verdict:
-        return _verdict(lambda: _bound(_scalar(observed, self.key, self.what), self.bound, self.what, upper=False))
-
-    def to_json(self) -> dict[str, Any]:
-        return {"kind": self.kind, "bound": self.bound, "what": self.what, "key": self.key}
+    upper: ClassVar[bool] = False
 
 
 def _scalar(observed: Observed, key: str, what: str) -> float:
