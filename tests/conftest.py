@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import importlib.util
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
@@ -14,15 +17,48 @@ REFERENCE = ROOT / "reference"
 BATCH_SEED = 20261124
 
 
-def load_example_batch() -> ModuleType:
-    """examples/two_layer_net/make_batch.py: the reference, the template and the mutants."""
-    path = ROOT / "examples" / "two_layer_net" / "make_batch.py"
-    spec = importlib.util.spec_from_file_location("make_batch", path)
+def import_file(path: Path, name: str) -> ModuleType:
+    """Import one file as module `name` (registered, so its dataclasses resolve)."""
+    spec = importlib.util.spec_from_file_location(name, path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
-    sys.modules["make_batch"] = module
+    sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
+
+
+def load_example_batch() -> ModuleType:
+    """examples/two_layer_net/make_batch.py: the reference, the template and the mutants."""
+    return import_file(ROOT / "examples" / "two_layer_net" / "make_batch.py", "make_batch")
+
+
+@contextlib.contextmanager
+def reference_package(*names: str) -> Iterator[dict[str, ModuleType]]:
+    """Modules of reference/two_layer_net/cs231nHD, imported fresh.
+
+    Other tests may import a different `cs231nHD` (a template, a submission), so the
+    package is imported anew here and sys.modules/sys.path are restored afterwards.
+    """
+    folder = REFERENCE / "two_layer_net"
+
+    def ours(key: str) -> bool:
+        return key == "cs231nHD" or key.startswith("cs231nHD.")
+
+    saved = {k: v for k, v in sys.modules.items() if ours(k)}
+    for key in saved:
+        del sys.modules[key]
+    sys.path.insert(0, str(folder))
+    try:
+        importlib.invalidate_caches()
+        modules = {name: importlib.import_module(f"cs231nHD.{name}") for name in names}
+        for name, module in modules.items():
+            assert Path(str(module.__file__)).resolve() == (folder / "cs231nHD" / f"{name}.py").resolve()
+        yield modules
+    finally:
+        sys.path.remove(str(folder))
+        for key in [k for k in sys.modules if ours(k)]:
+            del sys.modules[key]
+        sys.modules.update(saved)
 
 
 @pytest.fixture(scope="session")

@@ -9,9 +9,7 @@ from __future__ import annotations
 import functools
 import gzip
 import http.server
-import importlib
 import struct
-import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,6 +20,8 @@ import pytest
 
 from grader import datasets
 
+from conftest import reference_package
+
 ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENT = ROOT / "reference" / "two_layer_net"
 
@@ -31,20 +31,8 @@ N_TRAIN, N_TEST = 12, 5
 @pytest.fixture(scope="module")
 def du() -> Iterator[ModuleType]:
     """The reference's cs231nHD.data_utils, imported fresh and removed afterwards."""
-    saved = {k: v for k, v in sys.modules.items() if k == "cs231nHD" or k.startswith("cs231nHD.")}
-    for name in saved:
-        del sys.modules[name]
-    sys.path.insert(0, str(ASSIGNMENT))
-    try:
-        importlib.invalidate_caches()
-        module = importlib.import_module("cs231nHD.data_utils")
-        assert Path(module.__file__).resolve() == (ASSIGNMENT / "cs231nHD" / "data_utils.py").resolve()
-        yield module
-    finally:
-        sys.path.remove(str(ASSIGNMENT))
-        for name in [k for k in sys.modules if k == "cs231nHD" or k.startswith("cs231nHD.")]:
-            del sys.modules[name]
-        sys.modules.update(saved)
+    with reference_package("data_utils") as modules:
+        yield modules["data_utils"]
 
 
 # --- writing MNIST-format files -----------------------------------------------------

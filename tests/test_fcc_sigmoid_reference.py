@@ -10,7 +10,6 @@ are never run this way: they go through the harness's sandboxed worker.
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import io
 import os
 import re
@@ -26,6 +25,8 @@ import numpy as np
 import pytest
 from nbclient import NotebookClient
 from threadpoolctl import threadpool_limits
+
+from conftest import import_file
 
 REFERENCE = Path(__file__).resolve().parents[1] / "reference" / "fcc_sigmoid"
 NOTEBOOK = REFERENCE / "fcc_sigmoid.ipynb"
@@ -56,17 +57,9 @@ def one_blas_thread() -> Iterator[None]:
         yield
 
 
-def _load_data_module() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("fcc_sigmoid_data", REFERENCE / "data.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
 def data() -> ModuleType:
-    return _load_data_module()
+    return import_file(REFERENCE / "data.py", "fcc_sigmoid_data")
 
 
 @pytest.fixture(scope="module")

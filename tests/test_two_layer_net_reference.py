@@ -8,10 +8,8 @@ are graded against fails here first.
 from __future__ import annotations
 
 import ast
-import importlib
 import io
 import re
-import sys
 import tokenize
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +18,8 @@ from types import ModuleType, SimpleNamespace
 import numpy as np
 import pytest
 from threadpoolctl import threadpool_limits
+
+from conftest import reference_package
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENT = ROOT / "reference" / "two_layer_net"
@@ -45,29 +45,9 @@ DIGITS_THRESHOLD = 0.85
 
 @pytest.fixture(scope="module")
 def ref() -> Iterator[SimpleNamespace]:
-    """The reference's cs231nHD modules, imported from reference/two_layer_net.
-
-    Other tests may import a different `cs231nHD` (a template, a submission), so the
-    package is imported fresh here and sys.modules/sys.path are restored afterwards.
-    """
-    saved = {k: v for k, v in sys.modules.items() if k == "cs231nHD" or k.startswith("cs231nHD.")}
-    for name in saved:
-        del sys.modules[name]
-    sys.path.insert(0, str(ASSIGNMENT))
-    try:
-        importlib.invalidate_caches()
-        modules = SimpleNamespace(
-            nn=importlib.import_module("cs231nHD.neural_net"),
-            gradient_check=importlib.import_module("cs231nHD.gradient_check"),
-            vis_utils=importlib.import_module("cs231nHD.vis_utils"),
-        )
-        assert Path(modules.nn.__file__).resolve() == NEURAL_NET.resolve()
-        yield modules
-    finally:
-        sys.path.remove(str(ASSIGNMENT))
-        for name in [k for k in sys.modules if k == "cs231nHD" or k.startswith("cs231nHD.")]:
-            del sys.modules[name]
-        sys.modules.update(saved)
+    """The reference's cs231nHD modules, imported fresh from reference/two_layer_net."""
+    with reference_package("neural_net", "gradient_check", "vis_utils") as modules:
+        yield SimpleNamespace(nn=modules["neural_net"], gradient_check=modules["gradient_check"], vis_utils=modules["vis_utils"])
 
 
 def rel_error(x: np.ndarray, y: np.ndarray) -> float:
