@@ -80,8 +80,6 @@ class Assignment:
 
     `entry` is the file name graded in a submission (`neural_net.py`, or a notebook
     name such as `fcc_sigmoid.ipynb`); `names` are the definitions the probes use.
-    `support` lists files of the reference folder (relative paths) that the worker gets
-    when the submission lacks them (the handout's given code).
     """
 
     name: str
@@ -89,7 +87,6 @@ class Assignment:
     entry: str
     names: tuple[str, ...]
     checks: tuple[Check, ...]
-    support: tuple[str, ...] = ()
     prepare_data: DataPreparer | None = None
     folder: Path = field(default=Path("."))
 

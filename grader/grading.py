@@ -222,11 +222,6 @@ def _stage(submission: Submission, context: BatchContext, checks: tuple[Check, .
         target = layout.submission / (_staged_entry(submission, context.assignment) if rel == submission.entry else rel)
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(submission.root / rel, target)
-    for rel in context.assignment.support:
-        target = layout.submission / rel
-        if not target.exists():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(context.assignment.folder / rel, target)
     for name in {c.probe_file for c in checks}:
         shutil.copyfile(context.assignment.folder / name, layout.probes / name)
     # Without bubblewrap each worker gets its own copy of the data: a worker could
