@@ -13,7 +13,7 @@ import numpy as np
 import matplotlib.pyplot as plt
 from past.builtins import xrange
 from builtins import range
-np.seterr(all='raise')  # the original starter does this: underflow in exp() would raise
+np.seterr(all='raise')  # the original starter does this (the next test pins its effect)
 plt.plot([0, 1], [1, 0])
 plt.show()  # headless: must be harmless
 """
