@@ -188,7 +188,6 @@ def _collect(
             limit = min(stage_deadline, deadline)
             if now >= limit:
                 outcome.end = "timeout"
-                outcome.detail = "submission" if limit == deadline and deadline < stage_deadline else "stage"
                 return
             for key, _ in selector.select(timeout=min(limit - now, 0.25)):
                 data = os.read(key.fd, 1 << 16)
