@@ -23,7 +23,7 @@ from grader.expect import expectation_from_json
 from grader.grading import BatchContext, grade_submission
 from grader.results import SubmissionResult
 from grader.sandbox import Limits, detect_isolation
-from grader.submissions import discover
+from grader.submissions import Submission, discover
 from grader.template import SELFCHECK_DIR, SELFCHECK_FILE
 
 __all__ = ["SelfCheckReport", "check", "self_check"]
@@ -111,7 +111,7 @@ def _from_reference(folder: Path, assignment: Assignment, only: str | None, isol
         return grade_submission(_one_submission(folder, assignment), context)
 
 
-def _one_submission(folder: Path, assignment: Assignment) -> Any:
+def _one_submission(folder: Path, assignment: Assignment) -> Submission:
     found = discover(folder, assignment.entry, folder)
     if len(found) != 1:
         raise SubmissionError(f"{folder}: expected one assignment folder holding {assignment.entry}, found {len(found)} submissions")
