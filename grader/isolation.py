@@ -186,7 +186,7 @@ def request_paths(layout: JobLayout, isolation: Isolation) -> dict[str, str]:
     }
 
 
-def self_limits(limits: Limits, isolation: Isolation) -> dict[str, int | None]:
+def self_limits(limits: Limits) -> dict[str, int | None]:
     # RLIMIT_NPROC counts per real uid: useless for root (SANDBOX.md trap 2), and for
     # another user it must leave room for that user's own processes.
     nproc = None if os.geteuid() == 0 else limits.processes + _process_count()

@@ -113,7 +113,7 @@ def run_worker(
     The worker and every process it started are dead when this returns.
     """
     argv, env = worker_command(layout, limits, isolation)
-    request = {**request, **request_paths(layout, isolation), "limits": self_limits(limits, isolation)}
+    request = {**request, **request_paths(layout, isolation), "limits": self_limits(limits)}
     # The worker must be in its cgroups before it can fork: bwrap forks the sandboxed
     # process as soon as it starts, and a child forked before `cgroup.add` escapes the pids
     # and memory limits (and `kill_all`). So a tiny shell waits for a go line on stdin,
