@@ -33,10 +33,10 @@ def _timed(action: Callable[[], object], repeats: int) -> tuple[float, float, fl
 
 
 def notebook_paths(repeats: int = 3) -> None:
-    from grader.batch import GradeOptions, prepared_context
-    from grader.checks import load_assignment
-    from grader.grading import grade_submission
-    from grader.submissions import discover
+    from grader.course.assignments import load_assignment
+    from grader.course.batch import GradeOptions, prepared_context
+    from grader.course.grading import grade_submission
+    from grader.intake.discovery import discover
 
     cases = {
         "fcc_sigmoid reference notebook": ("fcc_sigmoid", REFERENCE / "fcc_sigmoid" / "fcc_sigmoid.ipynb"),

@@ -16,12 +16,18 @@ from typing import Any, TypeVar
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 from grader.errors import GraderError
 from grader.results import CheckResult, SubmissionResult
-from grader.sandbox import Limits
+from grader.sandbox.limits import Limits
 
 __all__ = ["main"]
 
@@ -64,7 +70,8 @@ def main() -> None:
 @_limit_options
 def grade(path: Path, assignment: str, output: Path | None, jobs: int | None, seed: int | None, as_json: bool, notebook_mode: str, isolation: str, memory_mb: int, cpu_seconds: int, submission_timeout: float, reference_root: Path | None) -> None:
     """Grade PATH: a neural_net.py, a notebook, a folder of submissions, or a .zip export."""
-    from grader.batch import GradeOptions, grade as grade_batch
+    from grader.course.batch import GradeOptions
+    from grader.course.batch import grade as grade_batch
 
     limits = _limits(memory_mb, cpu_seconds, submission_timeout)
     options = GradeOptions(output=output, seed=seed, isolation=isolation, reference_root=reference_root, limits=limits, notebook_mode=notebook_mode)
@@ -96,7 +103,7 @@ def grade(path: Path, assignment: str, output: Path | None, jobs: int | None, se
 @_limit_options
 def check(path: Path, only: str | None, isolation: str, memory_mb: int, cpu_seconds: int, submission_timeout: float, reference_root: Path | None) -> None:
     """Run the public checks on your assignment folder (default: the current folder)."""
-    from grader.selfcheck import self_check
+    from grader.course.selfcheck import self_check
 
     with _guard():
         result, hidden = self_check(path, only=only, isolation=isolation, limits=_limits(memory_mb, cpu_seconds, submission_timeout), reference_root=reference_root)
@@ -113,7 +120,7 @@ def check(path: Path, only: str | None, isolation: str, memory_mb: int, cpu_seco
 @click.option("--reference", "reference_root", type=click.Path(path_type=Path, file_okay=False), default=None, help="Folder holding reference/<assignment>/.")
 def template(assignment: str, out: Path, reference_root: Path | None) -> None:
     """Regenerate the student template of ASSIGNMENT from its reference."""
-    from grader.template import write_template
+    from grader.course.template import write_template
 
     with _guard():
         written = write_template(assignment, out, reference_root)
@@ -123,7 +130,7 @@ def template(assignment: str, out: Path, reference_root: Path | None) -> None:
 @main.command()
 def doctor() -> None:
     """Say which isolation is active here, and why."""
-    from grader.doctor import diagnose
+    from grader.sandbox.doctor import diagnose
 
     for line in diagnose():
         click.echo(line)
@@ -172,6 +179,6 @@ def _plain(text: str) -> str:
     """Student text for the terminal: no escape sequences, no rich markup."""
     from rich.markup import escape
 
-    from grader.report import clean_text
+    from grader.outputs.text import clean_text
 
     return escape(clean_text(text))

@@ -69,7 +69,7 @@ def example_batch() -> ModuleType:
 @pytest.fixture(scope="session")
 def graded_example(tmp_path_factory: pytest.TempPathFactory, example_batch: ModuleType) -> tuple[Path, dict[str, object]]:
     """The example zip graded once (fixed seed), with reports: (output folder, results by student)."""
-    from grader.batch import GradeOptions, grade
+    from grader.course.batch import GradeOptions, grade
 
     work = tmp_path_factory.mktemp("example")
     archive = example_batch.write_zip(work / "submissions.zip")

@@ -1,4 +1,4 @@
-"""Archive attacks, where submissions are unpacked (grader.submissions).
+"""Archive attacks, where submissions are unpacked (grader.intake.discovery).
 
 Each case is a class zip holding an honest student and one hostile student `mallory`
 (as a folder of the class zip, or as mallory's own zip inside it). Through `discover`:
@@ -23,11 +23,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
-from grader.batch import GradeOptions, grade
-from grader.sandbox import Limits
-from grader.submissions import ArchiveLimits, discover
 from redteam import support
+
+from grader.course.batch import GradeOptions, grade
+from grader.intake.discovery import ArchiveLimits, discover
+from grader.sandbox.limits import Limits
 
 MARKER = f"archive-{uuid.uuid4().hex[:10]}"
 GOOD = support.working_source().encode()
@@ -118,7 +118,7 @@ CASES = [
                 ("path leaves the archive",)),
     ArchiveCase("traversal_backslash", [("mallory/neural_net.py", GOOD), (f"mallory\\..\\..\\{MARKER}-back.py", b"x = 1\n")],
                 ("path leaves the archive",)),
-    ArchiveCase("absolute_path", [(f"/mallory/neural_net.py", GOOD), (f"/tmp/{MARKER}-abs.py", b"x = 1\n")], ("absolute path",)),
+    ArchiveCase("absolute_path", [("/mallory/neural_net.py", GOOD), (f"/tmp/{MARKER}-abs.py", b"x = 1\n")], ("absolute path",)),
     ArchiveCase("symlink", [special("mallory/neural_net.py", str(support.REFERENCE / "cs231nHD" / "neural_net.py").encode(), stat.S_IFLNK | 0o777)],
                 ("symbolic link",)),
     ArchiveCase("symlink_folder", [("mallory/neural_net.py", GOOD), special("mallory/up", b"/", stat.S_IFLNK | 0o777), (f"mallory/up/tmp/{MARKER}-via-link.py", b"x = 1\n")],

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from grader.batch import GradeOptions, grade
-
 from conftest import REFERENCE
+
+from grader.course.batch import GradeOptions, grade
 
 HEIDELBERG_PREAMBLE = """\
 import numpy as np

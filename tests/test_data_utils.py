@@ -17,10 +17,9 @@ from types import ModuleType
 
 import numpy as np
 import pytest
+from conftest import reference_package
 
 from grader import datasets
-
-from conftest import reference_package
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENT = ROOT / "reference" / "two_layer_net"

@@ -5,17 +5,17 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from grader.expect import (
+from grader.judge.expectations import (
     AccuracyAtLeast,
     AtMost,
     GradientsAgree,
+    IsFinite,
     MatchesReference,
     RowsSumTo,
     all_of,
     expectation_from_json,
-    IsFinite,
 )
-from grader.wire import Invalid
+from grader.sandbox.wire import Invalid
 
 HANDOUT_SCORES = np.array(
     [[-0.81233741, -1.27654624, -0.70335995], [-0.17129677, -1.18803311, -0.47310444],

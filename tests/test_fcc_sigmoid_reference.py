@@ -23,10 +23,9 @@ import matplotlib
 import nbformat
 import numpy as np
 import pytest
+from conftest import import_file
 from nbclient import NotebookClient
 from threadpoolctl import threadpool_limits
-
-from conftest import import_file
 
 REFERENCE = Path(__file__).resolve().parents[1] / "reference" / "fcc_sigmoid"
 NOTEBOOK = REFERENCE / "fcc_sigmoid.ipynb"

@@ -8,7 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from grader.gradebook import FIXED_COLUMNS, write_gradebook, write_gradescope_json
+from grader.outputs.gradebook import (
+    FIXED_COLUMNS,
+    write_gradebook,
+    write_gradescope_json,
+)
 from grader.results import CheckResult, CheckStatus, SubmissionResult
 
 

@@ -14,15 +14,14 @@ from pathlib import Path
 
 import nbformat
 import pytest
-
-from grader.batch import GradeOptions, grade, prepared_context
-from grader.checks import load_assignment
-from grader.grading import grade_submission
-from grader.results import SubmissionResult
-from grader.sandbox import Limits
-from grader.submissions import discover
-
 from conftest import REFERENCE, ROOT
+
+from grader.course.assignments import load_assignment
+from grader.course.batch import GradeOptions, grade, prepared_context
+from grader.course.grading import grade_submission
+from grader.intake.discovery import discover
+from grader.results import SubmissionResult
+from grader.sandbox.limits import Limits
 
 FCC = REFERENCE / "fcc_sigmoid" / "fcc_sigmoid.ipynb"
 NEURAL_NET = REFERENCE / "two_layer_net" / "cs231nHD" / "neural_net.py"

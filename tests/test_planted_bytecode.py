@@ -7,9 +7,9 @@ import py_compile
 import shutil
 from pathlib import Path
 
-from grader.batch import GradeOptions, grade
-
 from conftest import REFERENCE
+
+from grader.course.batch import GradeOptions, grade
 
 CHEAT = "import numpy as np\nclass TwoLayerNet:\n    def __init__(self, *a, **k):\n        self.params = {}\n    def loss(self, X, y=None, reg=0.0):\n        return np.full((X.shape[0], 3), 7.0)\n"
 

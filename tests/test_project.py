@@ -6,9 +6,9 @@ import re
 import subprocess
 import sys
 
-import grader
-
 from conftest import ROOT
+
+import grader
 
 
 def test_public_api_is_this_short_list() -> None:
@@ -25,7 +25,7 @@ def test_worker_imports_nothing_heavy() -> None:
     # start-up is paid per submission: the worker must not pull in reports, CLI or notebooks
     code = "import sys, grader.worker; print(' '.join(sorted(sys.modules)))"
     loaded = set(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split())
-    assert not loaded & {"jinja2", "click", "rich", "nbformat", "nbclient", "sklearn", "grader.batch", "grader.report"}
+    assert not loaded & {"jinja2", "click", "rich", "nbformat", "nbclient", "sklearn", "grader.course.batch", "grader.outputs.report"}
 
 
 def _readme_commands() -> list[str]:

@@ -27,11 +27,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from grader.batch import GradeOptions, grade
-from grader.results import SubmissionResult
-from grader.sandbox import Limits, detect_isolation
 from redteam import support
+
+from grader.course.batch import GradeOptions, grade
+from grader.results import SubmissionResult
+from grader.sandbox.isolation import detect_isolation
+from grader.sandbox.limits import Limits
 
 ISOLATION = os.environ.get("GRADER_REDTEAM_ISOLATION", "auto")
 FALLBACK = detect_isolation(ISOLATION).backend == "limits-only"

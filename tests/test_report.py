@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from grader.report import clean_text, report_file_name, write_submission_report
-from grader.summary import write_index
+from grader.outputs.report import report_file_name, write_submission_report
+from grader.outputs.summary import write_index
+from grader.outputs.text import clean_text
 from grader.results import CheckResult, NotebookCell, SubmissionResult
 
 NEURAL_NET = """\

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from grader.report import write_submission_report
-from grader.summary import write_index
+from grader.outputs.report import write_submission_report
+from grader.outputs.summary import write_index
 from grader.results import CheckResult, NotebookCell, SubmissionResult
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -7,11 +7,10 @@ import json
 from pathlib import Path
 
 import pytest
-
-from grader.errors import TemplateError
-from grader.template import strip_solutions, write_template
-
 from conftest import REFERENCE, ROOT
+
+from grader.course.template import strip_solutions, write_template
+from grader.errors import TemplateError
 
 ASSIGNMENTS = sorted(p.parent.name for p in REFERENCE.glob("*/checks.py"))
 

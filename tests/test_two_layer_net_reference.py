@@ -17,9 +17,8 @@ from types import ModuleType, SimpleNamespace
 
 import numpy as np
 import pytest
-from threadpoolctl import threadpool_limits
-
 from conftest import reference_package
+from threadpoolctl import threadpool_limits
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENT = ROOT / "reference" / "two_layer_net"

@@ -8,7 +8,7 @@ import struct
 import numpy as np
 import pytest
 
-from grader.wire import FrameReader, Invalid, ProtocolError, encode_frame
+from grader.sandbox.wire import FrameReader, Invalid, ProtocolError, encode_frame
 
 MiB = 1 << 20
 

@@ -6,7 +6,8 @@ import time
 
 import working_net
 from pipe_tools import result_pipes
-from grader.wire import encode_frame
+
+from grader.sandbox.wire import encode_frame
 
 
 class TwoLayerNet(working_net.TwoLayerNet):

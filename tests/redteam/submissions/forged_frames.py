@@ -5,8 +5,8 @@ import os
 
 import working_net
 from pipe_tools import result_pipes
-from grader.wire import encode_frame
 
+from grader.sandbox.wire import encode_frame
 
 FORGERIES = [
     encode_frame({"type": "start", "check": "no_such_check"}),

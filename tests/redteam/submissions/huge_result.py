@@ -1,7 +1,6 @@
 """`predict` returns a 104 MB array."""
 
 import numpy as np
-
 import working_net
 
 

@@ -1,7 +1,6 @@
 """Scores and predictions come back as Python lists."""
 
 import numpy as np
-
 import working_net
 
 

@@ -2,7 +2,6 @@
 ndarray subclass whose comparisons are always True (predict)."""
 
 import numpy as np
-
 import working_net
 
 

@@ -1,7 +1,6 @@
 """Returns, for scores, an object that says it equals anything."""
 
 import numpy as np
-
 import working_net
 
 

@@ -1,7 +1,6 @@
 """`predict` allocates 128 MiB arrays until something stops it."""
 
 import numpy as np
-
 import working_net
 
 

@@ -1,8 +1,6 @@
 """Imports a module that is not installed anywhere."""
 
-import numpy as np
 import tensorflow_for_the_win  # noqa: F401
-
 import working_net
 
 TwoLayerNet = working_net.TwoLayerNet

@@ -1,7 +1,6 @@
 """One NaN in the toy model's scores (the handout's 5x4 toy data only)."""
 
 import numpy as np
-
 import working_net
 
 

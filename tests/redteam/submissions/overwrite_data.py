@@ -2,7 +2,6 @@
 `inputs.npz`) with zeros, so that every later reader would see other inputs."""
 
 import numpy as np
-
 import working_net
 
 try:

@@ -10,7 +10,6 @@ import sys
 
 import numpy as np
 import numpy.testing
-
 import working_net
 
 

@@ -30,7 +30,7 @@ def _peek():
             continue
         if cmdline.startswith("bwrap"):
             continue
-        if "pytest" in cmdline or "grader grade" in cmdline or "grader.batch" in cmdline:
+        if "pytest" in cmdline or "grader grade" in cmdline or "grader.course.batch" in cmdline:
             leaked.append(f"pid {entry}: {cmdline[:60]}")
             try:
                 with open(f"/proc/{entry}/mem", "rb") as f:

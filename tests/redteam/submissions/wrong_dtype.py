@@ -1,7 +1,6 @@
 """Scores come back as complex numbers, predictions as strings."""
 
 import numpy as np
-
 import working_net
 
 

@@ -1,7 +1,6 @@
 """Scores come back transposed: (C, N) instead of (N, C)."""
 
 import numpy as np
-
 import working_net
 
 

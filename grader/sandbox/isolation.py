@@ -18,17 +18,16 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
-from grader.cgroups import cgroups_available
 from grader.errors import SandboxError
-
-if TYPE_CHECKING:
-    from grader.sandbox import JobLayout, Limits
+from grader.sandbox.cgroups import cgroups_available
+from grader.sandbox.layout import JobLayout
+from grader.sandbox.limits import Limits, MiB
+from grader.sandbox.wire import SandboxPaths, WorkerLimits
 
 __all__ = ["Isolation", "detect_isolation", "request_paths", "self_limits", "worker_command"]
 
-MiB = 1 << 20
 SANDBOX_GRADER = "/run/grader"  # where the grader package is mounted inside bwrap
 SANDBOX_SUBMISSION, SANDBOX_DATA, SANDBOX_PROBES = "/submission", "/data", "/probes"
 SANDBOX_WORK = "/tmp/work"
@@ -138,7 +137,7 @@ def _sandbox_env(home: str, grader_path: str) -> dict[str, str]:
 
 
 def _bwrap_command(layout: JobLayout, limits: Limits) -> tuple[list[str], dict[str, str]]:
-    grader_package = str(Path(__file__).resolve().parent)
+    grader_package = str(Path(__file__).resolve().parents[1])  # grader/, not grader/sandbox/
     argv = ["bwrap", *_namespace_flags(), "--ro-bind", "/usr", "/usr", *_system_links()]
     argv += [
         "--ro-bind", grader_package, f"{SANDBOX_GRADER}/grader",
@@ -170,33 +169,30 @@ def _bwrap_command(layout: JobLayout, limits: Limits) -> tuple[list[str], dict[s
 
 
 def _fallback_command(layout: JobLayout) -> tuple[list[str], dict[str, str]]:
-    grader_parent = str(Path(__file__).resolve().parents[1])
+    grader_parent = str(Path(__file__).resolve().parents[2])  # the folder holding grader/
     env = _sandbox_env(str(layout.root / "home"), grader_parent)
     return [sys.executable, "-s", "-m", "grader.worker"], env
 
 
-def request_paths(layout: JobLayout, isolation: Isolation) -> dict[str, str]:
+def request_paths(layout: JobLayout, isolation: Isolation) -> SandboxPaths:
+    """The job's folders as the worker sees them."""
     if isolation.backend == "bwrap":
-        return {"submission_dir": SANDBOX_SUBMISSION, "work_dir": SANDBOX_WORK, "data_dir": SANDBOX_DATA, "probes_dir": SANDBOX_PROBES}
-    return {
-        "submission_dir": str(layout.submission),
-        "work_dir": str(layout.root / "work"),
-        "data_dir": str(layout.data),
-        "probes_dir": str(layout.probes),
-    }
+        return SandboxPaths(SANDBOX_SUBMISSION, SANDBOX_WORK, SANDBOX_DATA, SANDBOX_PROBES)
+    return SandboxPaths(str(layout.submission), str(layout.root / "work"), str(layout.data), str(layout.probes))
 
 
-def self_limits(limits: Limits) -> dict[str, int | None]:
+def self_limits(limits: Limits) -> WorkerLimits:
+    """The rlimits the worker sets on itself."""
     # RLIMIT_NPROC counts per real uid: useless for root (SANDBOX.md trap 2), and for
     # another user it must leave room for that user's own processes.
     nproc = None if os.geteuid() == 0 else limits.processes + _process_count()
-    return {
-        "address_space": limits.memory_mb * MiB,
-        "cpu_seconds": limits.cpu_seconds,
-        "file_size": limits.file_size_mb * MiB,
-        "open_files": limits.open_files,
-        "processes": nproc,
-    }
+    return WorkerLimits(
+        address_space=limits.memory_mb * MiB,
+        cpu_seconds=limits.cpu_seconds,
+        file_size=limits.file_size_mb * MiB,
+        open_files=limits.open_files,
+        processes=nproc,
+    )
 
 
 def _process_count() -> int:

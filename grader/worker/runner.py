@@ -1,8 +1,8 @@
 """The worker: runs one submission's probes inside the sandbox. Untrusted side.
 
-Started as `python -m grader.worker` by `sandbox.py`. It reads one JSON request from
+Started as `python -m grader.worker` by `grader.sandbox.runner`. It reads one JSON request from
 stdin, limits itself, loads the submission, runs each requested probe and writes one
-frame per event to the result fd (see `wire.py`):
+frame per event to the result fd (see `grader.sandbox.wire`):
 
     loaded  the submission imported (or why not), which graded names are missing
     start   a check's probe is about to run (the grader times it from here)
@@ -27,14 +27,14 @@ import sys
 import time
 import traceback
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from types import ModuleType, SimpleNamespace
 from typing import Any
 
 import numpy as np
 
-from grader.wire import encode_frame
+from grader.sandbox.wire import WorkerLimits, WorkerRequest, encode_frame
 
 MAX_REQUEST_BYTES = 1 << 20
 OUTPUT_EXCERPT = 4000
@@ -111,41 +111,39 @@ class Emitter:
 # -- set-up --------------------------------------------------------------------------
 
 
-def _read_request() -> dict[str, Any]:
+def _read_request() -> WorkerRequest:
     raw = sys.stdin.buffer.read(MAX_REQUEST_BYTES)
     # Student code must not read our request (or block on a terminal): stdin is empty.
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
     os.close(devnull)
-    request: dict[str, Any] = json.loads(raw)
-    return request
+    return WorkerRequest.from_json(json.loads(raw))
 
 
-def _apply_limits(limits: dict[str, int | None]) -> None:
+def _apply_limits(limits: WorkerLimits) -> None:
     table = {
-        "address_space": resource.RLIMIT_AS,
-        "file_size": resource.RLIMIT_FSIZE,
-        "open_files": resource.RLIMIT_NOFILE,
-        "processes": resource.RLIMIT_NPROC,
+        resource.RLIMIT_AS: limits.address_space,
+        resource.RLIMIT_FSIZE: limits.file_size,
+        resource.RLIMIT_NOFILE: limits.open_files,
+        resource.RLIMIT_NPROC: limits.processes,
     }
-    for key, which in table.items():
-        value = limits.get(key)
+    for which, value in table.items():
         if value:
             resource.setrlimit(which, (value, value))
-    if limits.get("cpu_seconds"):
-        soft = int(limits["cpu_seconds"] or 0)
+    if limits.cpu_seconds:
+        soft = limits.cpu_seconds
         # The hard limit one second later: a student may ignore SIGXCPU, not SIGKILL.
         resource.setrlimit(resource.RLIMIT_CPU, (soft, soft + 1))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
-def _prepare_workdir(request: dict[str, Any]) -> Path:
-    source, work = Path(request["submission_dir"]), Path(request["work_dir"])
+def _prepare_workdir(request: WorkerRequest) -> Path:
+    source, work = Path(request.paths.submission_dir), Path(request.paths.work_dir)
     if source != work:
         # The submission is mounted read-only; students' code may write next to itself,
         # so it runs on a private copy in the sized /tmp.
         shutil.copytree(source, work, symlinks=False, dirs_exist_ok=True)
-    data = Path(request["data_dir"])
+    data = Path(request.paths.data_dir)
     if data.is_dir():
         for item in data.iterdir():
             target = work / item.name
@@ -265,39 +263,39 @@ def run_recorded(action: Callable[[], Any], code: StudentCode) -> tuple[dict[str
 # -- main ----------------------------------------------------------------------------
 
 
-def load_submission(request: dict[str, Any], work: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def load_submission(request: WorkerRequest, work: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """The namespace the probes see (the student's module, or a notebook's definitions)
     and, for a notebook, how each cell went."""
-    entry = work / request["entry"]
+    entry = work / request.entry
     # Imports next to the entry (`import gradient_check`) and from the submission's
     # root (`from cs231nHD import ...`) both resolve, as they do on the student's machine.
     for folder in {str(entry.parent), str(work)}:
         sys.path.insert(0, folder)
-    if request["kind"] in ("notebook", "script"):
-        from grader.notebook import definitions_only
+    if request.kind in ("notebook", "script"):
+        from grader.worker.notebook import definitions_only
 
         namespace, records = definitions_only(entry, work)
         return namespace, [asdict(r) for r in records]
     return vars(_import_file(entry, entry.stem)), []
 
 
-def run_checks(namespace: dict[str, Any], request: dict[str, Any], emit: Emitter, code: StudentCode, loaded: dict[str, Any]) -> None:
+def run_checks(namespace: dict[str, Any], request: WorkerRequest, emit: Emitter, code: StudentCode, loaded: dict[str, Any]) -> None:
     """Send `loaded`, then run every requested probe against `namespace`."""
     probes = {
-        name: _import_file(Path(request["probes_dir"]) / name, f"_grader_probes_{Path(name).stem}")
-        for name in {c["file"] for c in request["checks"]}
+        name: _import_file(Path(request.paths.probes_dir) / name, f"_grader_probes_{Path(name).stem}")
+        for name in {c.file for c in request.checks}
     }
-    missing = [n for n in request["names"] if loaded["status"] == "ok" and n not in namespace]
+    missing = [n for n in request.names if loaded["status"] == "ok" and n not in namespace]
     emit.send({"type": "loaded", **loaded, "missing": missing})
     if loaded["status"] != "ok" or missing:
         return
-    context = ProbeContext(seed=int(request["seed"]), data_dir=Path(request["data_dir"]))
+    context = ProbeContext(seed=request.seed, data_dir=Path(request.paths.data_dir))
     view = SubmissionNamespace(**{n: v for n, v in list(namespace.items()) if not n.startswith("__")})
-    for check in request["checks"]:
-        emit.send({"type": "start", "check": check["name"]})
-        probe = getattr(probes[check["file"]], check["probe"])
+    for check in request.checks:
+        emit.send({"type": "start", "check": check.name})
+        probe = getattr(probes[check.file], check.probe)
         record, returned = run_recorded(lambda: probe(view, context), code)
-        _send_result(emit, check["name"], record, returned)
+        _send_result(emit, check.name, record, returned)
     emit.send({"type": "done"})
 
 
@@ -312,28 +310,29 @@ def _send_result(emit: Emitter, name: str, record: dict[str, Any], returned: Any
 
 
 def serve_in_kernel(request_path: str, worker_pid: int) -> None:
-    """Run the probes inside a notebook's kernel (see grader.notebook.full_run)."""
-    request = json.loads(Path(request_path).read_text())
+    """Run the probes inside a notebook's kernel (see grader.worker.notebook.full_run)."""
+    handoff = json.loads(Path(request_path).read_text())
+    request = WorkerRequest.from_json(handoff["request"])
     # The kernel did not inherit the worker's result pipe; the same uid may reopen it.
-    fd = os.open(f"/proc/{worker_pid}/fd/{int(request['result_fd'])}", os.O_WRONLY)
+    fd = os.open(f"/proc/{worker_pid}/fd/{request.result_fd}", os.O_WRONLY)
     shell = sys.modules["IPython"].get_ipython()
-    counts = {int(k): v for k, v in request["counts"].items()}
-    cells = {name: f"{request['notebook']} cell {counts[n]}" for name, n in shell.compile._filename_map.items() if n in counts}
-    code = StudentCode(Path(request["work_dir"]), cells)
-    loaded = {"status": "ok", "seconds": 0.0, "stdout": "", "cells": request["cells"], "mode": request["mode"]}
+    counts = {int(k): v for k, v in handoff["counts"].items()}
+    cells = {name: f"{handoff['notebook']} cell {counts[n]}" for name, n in shell.compile._filename_map.items() if n in counts}
+    code = StudentCode(Path(request.paths.work_dir), cells)
+    loaded = {"status": "ok", "seconds": 0.0, "stdout": "", "cells": handoff["cells"], "mode": handoff["mode"]}
     run_checks(shell.user_ns, request, Emitter(fd), code, loaded)
 
 
 def main() -> None:
     request = _read_request()
-    emit = Emitter(int(request["result_fd"]))
-    _apply_limits(request.get("limits", {}))
+    emit = Emitter(request.result_fd)
+    _apply_limits(request.limits)
     work = _prepare_workdir(request)
-    if request["kind"] == "notebook" and request.get("notebook_mode") == "full":
-        from grader.notebook import full_run
+    if request.kind == "notebook" and request.notebook_mode == "full":
+        from grader.worker.notebook import full_run
 
         try:
-            problem = full_run(work / request["entry"], work, {**request, "work_dir": str(work)})
+            problem = full_run(work / request.entry, work, replace(request, paths=replace(request.paths, work_dir=str(work))))
         except Exception as exc:  # an unreadable notebook, or a kernel that would not start
             problem = f"the notebook could not be run: {type(exc).__name__}: {exc}"
         if problem:
@@ -342,7 +341,7 @@ def main() -> None:
     code = StudentCode(work)
     record, loaded = run_recorded(lambda: load_submission(request, work), code)
     namespace, cells = loaded if record["status"] == "ok" else ({}, [])
-    mode = {"notebook": "notebook (definitions only)", "script": "script (definitions only)"}.get(request["kind"], "module")
+    mode = {"notebook": "notebook (definitions only)", "script": "script (definitions only)"}.get(request.kind, "module")
     run_checks(namespace, request, emit, code, {**record, "cells": cells, "mode": mode})
     # Skip the student's atexit handlers and buffered writers: nothing more is ours.
     os._exit(0)

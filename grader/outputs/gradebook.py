@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from grader.report import clean_text
+from grader.outputs.text import clean_text
 from grader.results import SubmissionResult
 
 __all__ = ["FIXED_COLUMNS", "write_gradebook", "write_gradescope_json"]

@@ -28,7 +28,11 @@ __all__ = [
     "Frame",
     "FrameReader",
     "Invalid",
+    "ProbeCall",
     "ProtocolError",
+    "SandboxPaths",
+    "WorkerLimits",
+    "WorkerRequest",
     "encode_frame",
 ]
 
@@ -244,3 +248,88 @@ def _array_spec(raw: Any) -> _ArraySpec:
     if type(nbytes) is not int or nbytes != math.prod(shape) * np.dtype(dtype).itemsize:
         raise ProtocolError(f"array {name!r}: byte length does not match its shape")
     return _ArraySpec(name, dtype, tuple(shape), nbytes)
+
+
+# -- the request: the one message the grader sends to a worker (on its stdin) --------
+
+
+@dataclass(frozen=True, slots=True)
+class ProbeCall:
+    """One check the worker runs: its name, the probe file and the probe function in it."""
+
+    name: str
+    file: str
+    probe: str
+
+
+@dataclass(frozen=True, slots=True)
+class SandboxPaths:
+    """Folders as the worker sees them (inside bwrap they are fixed mount points)."""
+
+    submission_dir: str = ""
+    work_dir: str = ""
+    data_dir: str = ""
+    probes_dir: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerLimits:
+    """The rlimits the worker sets on itself before loading any student code (None: unset)."""
+
+    address_space: int | None = None
+    cpu_seconds: int | None = None
+    file_size: int | None = None
+    open_files: int | None = None
+    processes: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerRequest:
+    """Everything a worker is told: what to load, which probes to run, where, and its limits.
+
+    Never holds an expected value, threshold or label: those stay on the trusted side.
+    The grader fills it in three steps (staging, the notebook mode, then the runner's
+    paths, limits and result fd), each with `dataclasses.replace`.
+    """
+
+    entry: str  # the graded file, relative to the work folder
+    kind: str  # "module", "notebook" or "script" (an exported notebook: definitions only)
+    names: tuple[str, ...]  # what the submission must define
+    seed: int
+    checks: tuple[ProbeCall, ...]
+    notebook_mode: str = "definitions"  # "definitions" or "full"
+    cell_timeout: float = 60.0
+    paths: SandboxPaths = field(default_factory=SandboxPaths)
+    limits: WorkerLimits = field(default_factory=WorkerLimits)
+    result_fd: int = -1
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict (nested dataclasses as objects, tuples as lists)."""
+        return {
+            "entry": self.entry,
+            "kind": self.kind,
+            "names": list(self.names),
+            "seed": self.seed,
+            "checks": [{"name": c.name, "file": c.file, "probe": c.probe} for c in self.checks],
+            "notebook_mode": self.notebook_mode,
+            "cell_timeout": self.cell_timeout,
+            "paths": {k: getattr(self.paths, k) for k in SandboxPaths.__dataclass_fields__},
+            "limits": {k: getattr(self.limits, k) for k in WorkerLimits.__dataclass_fields__},
+            "result_fd": self.result_fd,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> WorkerRequest:
+        """The request `to_json` wrote; a missing or extra key raises (TypeError/KeyError)."""
+        return cls(
+            entry=str(data["entry"]),
+            kind=str(data["kind"]),
+            names=tuple(str(n) for n in data["names"]),
+            seed=int(data["seed"]),
+            checks=tuple(ProbeCall(**c) for c in data["checks"]),
+            notebook_mode=str(data["notebook_mode"]),
+            cell_timeout=float(data["cell_timeout"]),
+            paths=SandboxPaths(**data["paths"]),
+            limits=WorkerLimits(**data["limits"]),
+            result_fd=int(data["result_fd"]),
+        )

@@ -1,6 +1,6 @@
 """Start a worker for one submission, isolated, and collect what it sends back.
 
-Two backends (bubblewrap, or resource limits only: see `isolation.py`) behind one
+Two backends (bubblewrap, or resource limits only: see `grader.sandbox.isolation`) behind one
 function, `run_worker`. Both add, when root can create them, per-worker cgroups
 (`cgroups.py`), and both kill every process of the worker at the end. The result pipe and the output pipe are read with a selector
 loop and deadlines: nothing here blocks on a pipe a student's daemon could hold open.
@@ -8,74 +8,30 @@ loop and deadlines: nothing here blocks on a pipe a student's daemon could hold 
 
 from __future__ import annotations
 
-from contextlib import suppress
 import json
 import os
 import selectors
 import signal
 import subprocess
 import time
-import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Literal
+from contextlib import suppress
+from dataclasses import dataclass, field, replace
+from typing import Literal
 
-from grader.cgroups import Cgroup
 from grader.errors import SandboxError
-from grader.isolation import Isolation, detect_isolation, request_paths, self_limits, worker_command
-from grader.wire import Frame, FrameReader, ProtocolError
+from grader.sandbox.cgroups import Cgroup
+from grader.sandbox.isolation import (
+    Isolation,
+    request_paths,
+    self_limits,
+    worker_command,
+)
+from grader.sandbox.layout import JobLayout
+from grader.sandbox.limits import Limits, MiB
+from grader.sandbox.wire import Frame, FrameReader, ProtocolError, WorkerRequest
 
-__all__ = ["Isolation", "JobLayout", "Limits", "WorkerOutcome", "detect_isolation", "run_worker"]
-
-MiB = 1 << 20
-
-
-@dataclass(frozen=True, slots=True)
-class Limits:
-    """Resource limits for one worker. Every default can be changed from the CLI."""
-
-    memory_mb: int = 2048  # address space per process; below ~192 MiB OpenBLAS fails to start
-    cpu_seconds: int = 300  # CPU time per worker process (SIGXCPU, then SIGKILL 1 s later)
-    file_size_mb: int = 64  # largest file the worker may write
-    open_files: int = 256
-    processes: int = 64  # pids cgroup (root) or RLIMIT_NPROC (other users)
-    tmp_mb: int = 256  # size of the private /tmp (the work copy lives there)
-    output_kb: int = 64  # captured stdout/stderr kept (head and tail)
-    results_mb: int = 64  # largest result stream accepted from one worker
-    load_timeout: float = 60.0  # wall seconds to import the submission (or read a notebook's definitions)
-    notebook_timeout: float = 300.0  # wall seconds to run a whole notebook in a kernel
-    cell_timeout: float = 60.0  # wall seconds per notebook cell in a full run
-    submission_timeout: float = 600.0  # wall seconds for all of a submission's checks
-
-
-@dataclass(frozen=True, slots=True)
-class JobLayout:
-    """Host folders prepared for one worker (all private to this job)."""
-
-    root: Path
-    # a batch-wide data folder, mounted read-only (bubblewrap only); else a private copy
-    shared_data: Path | None = None
-
-    @property
-    def submission(self) -> Path:
-        return self.root / "submission"
-
-    @property
-    def data(self) -> Path:
-        return self.shared_data or self.root / "data"
-
-    @property
-    def probes(self) -> Path:
-        return self.root / "probes"
-
-    @classmethod
-    def create(cls, parent: Path, shared_data: Path | None = None) -> JobLayout:
-        layout = cls(parent / f"job-{uuid.uuid4().hex[:12]}", shared_data)
-        for folder in (layout.submission, layout.data, layout.probes, layout.root / "home"):
-            folder.mkdir(parents=True, exist_ok=True)
-        return layout
-
+__all__ = ["EndReason", "WorkerOutcome", "run_worker"]
 
 EndReason = Literal["done", "exited", "timeout", "protocol", "cpu", "memory", "signal"]
 
@@ -100,7 +56,7 @@ _LAUNCHER = 'read -r go && exec "$@"'
 
 def run_worker(
     layout: JobLayout,
-    request: dict[str, Any],
+    request: WorkerRequest,
     isolation: Isolation,
     limits: Limits,
     check_timeout: Callable[[str], float],
@@ -113,14 +69,13 @@ def run_worker(
     The worker and every process it started are dead when this returns.
     """
     argv, env = worker_command(layout, limits, isolation)
-    request = {**request, **request_paths(layout, isolation), "limits": self_limits(limits)}
     # The worker must be in its cgroups before it can fork: bwrap forks the sandboxed
     # process as soon as it starts, and a child forked before `cgroup.add` escapes the pids
     # and memory limits (and `kill_all`). So a tiny shell waits for a go line on stdin,
     # written once the cgroups hold its pid, then execs the real command (same pid).
     program, argv = argv[0], ["/bin/sh", "-c", _LAUNCHER, "grader-launcher", *argv]
     result_read, result_write = os.pipe()
-    request["result_fd"] = result_write
+    request = replace(request, paths=request_paths(layout, isolation), limits=self_limits(limits), result_fd=result_write)
     cgroup = Cgroup.create(limits) if isolation.cgroups else None
     try:
         proc = subprocess.Popen(
@@ -146,9 +101,9 @@ def run_worker(
             cgroup.add(proc.pid)  # before the go line: nothing has forked yet
         assert proc.stdin is not None and proc.stdout is not None
         with suppress(BrokenPipeError):
-            proc.stdin.write(b"\n" + json.dumps(request).encode())
+            proc.stdin.write(b"\n" + json.dumps(request.to_json()).encode())
             proc.stdin.close()
-        names = [str(c["name"]) for c in request.get("checks", [])]
+        names = [c.name for c in request.checks]
         _collect(proc, result_read, outcome, limits, check_timeout, deadline, names)
     finally:
         _kill(proc, cgroup)

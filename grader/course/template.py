@@ -31,9 +31,10 @@ from typing import Any
 import nbformat
 import numpy as np
 
-from grader.checks import HARNESS_FILES, PUBLIC_PROBES, Assignment, load_assignment
+from grader.assignment import HARNESS_FILES, PUBLIC_PROBES, Assignment
+from grader.course.assignments import load_assignment
 from grader.errors import TemplateError
-from grader.notebook import python_only
+from grader.worker.notebook import python_only
 
 __all__ = ["SELFCHECK_DIR", "strip_solutions", "write_template"]
 
@@ -146,7 +147,7 @@ def selfcheck_spec(assignment: Assignment, expected: dict[str, Any]) -> dict[str
 
 def write_template(name: str, out: Path, reference_root: Path | None = None) -> Path:
     """Write `out/<name>/` from the reference; returns the folder written."""
-    from grader.batch import GradeOptions, prepared_context
+    from grader.course.batch import GradeOptions, prepared_context
 
     assignment = load_assignment(name, reference_root)
     target = out / name

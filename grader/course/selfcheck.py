@@ -17,14 +17,17 @@ from typing import Any
 
 import numpy as np
 
-from grader.checks import CHECKS_FILE, Assignment, Check, load_assignment
+from grader.assignment import CHECKS_FILE, Assignment, Check
+from grader.course.assignments import load_assignment
+from grader.course.context import BatchContext
+from grader.course.grading import grade_submission
+from grader.course.template import SELFCHECK_DIR, SELFCHECK_FILE
 from grader.errors import AssignmentError, SubmissionError
-from grader.expect import expectation_from_json
-from grader.grading import BatchContext, grade_submission
+from grader.intake.discovery import Submission, discover
+from grader.judge.expectations import expectation_from_json
 from grader.results import SubmissionResult
-from grader.sandbox import Limits, detect_isolation
-from grader.submissions import Submission, discover
-from grader.template import SELFCHECK_DIR, SELFCHECK_FILE
+from grader.sandbox.isolation import detect_isolation
+from grader.sandbox.limits import Limits
 
 __all__ = ["SelfCheckReport", "check", "self_check"]
 
@@ -104,7 +107,7 @@ def _run(folder: Path, assignment: Assignment, expected: dict[str, dict[str, np.
 
 
 def _from_reference(folder: Path, assignment: Assignment, only: str | None, isolation: str, limits: Limits) -> SubmissionResult:
-    from grader.batch import GradeOptions, prepared_context
+    from grader.course.batch import GradeOptions, prepared_context
 
     options = GradeOptions(seed=0, isolation=isolation, limits=limits, reports=False)
     with prepared_context(assignment, options, checks=_selected(assignment, only)) as context:
@@ -134,9 +137,9 @@ class SelfCheckReport:
     def _repr_html_(self) -> str:
         from jinja2 import Environment, PackageLoader, select_autoescape
 
-        from grader.report import clean_text
+        from grader.outputs.text import clean_text
 
-        env = Environment(loader=PackageLoader("grader", "templates"), autoescape=select_autoescape(["html", "j2"]))
+        env = Environment(loader=PackageLoader("grader.outputs", "templates"), autoescape=select_autoescape(["html", "j2"]))
         env.filters["clean"] = clean_text
         return env.get_template("selfcheck.html.j2").render(report=self, result=self.result)
 

@@ -12,10 +12,10 @@ from typing import Any
 
 import numpy as np
 
-from grader.checks import Check
-from grader.expect import Observed
+from grader.assignment import Check
+from grader.judge.expectations import Observed
 from grader.results import CheckResult, CheckStatus
-from grader.wire import Frame
+from grader.sandbox.wire import Frame
 
 __all__ = ["judge_frame", "unrun"]
 

@@ -24,25 +24,11 @@ from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from grader.outputs.text import clean_text, head_and_tail
 from grader.results import CheckResult, NotebookCell, SubmissionResult
 
-__all__ = ["clean_text", "format_number", "report_file_name", "template_environment", "write_submission_report"]
+__all__ = ["format_number", "report_file_name", "template_environment", "write_submission_report"]
 
-# CSI (ESC [ ... final), OSC (ESC ] ... BEL or ST), other two-byte ESC sequences, and the
-# 8-bit CSI/OSC forms: these can move the cursor, retitle a terminal or hide text.
-_ANSI = re.compile(
-    r"\x1b\[[0-?]*[ -/]*[@-~]"
-    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"
-    r"|\x1b[ -/]*[0-~]"
-    r"|\x9b[0-?]*[ -/]*[@-~]"
-    r"|\x9d[^\x07\x9c]*[\x07\x9c]?"
-)
-# Bidi embeddings/overrides/isolates (Trojan Source) and the invisible direction marks,
-# plus C0/C1 controls other than tab and newline: none of them belongs in a report.
-_INVISIBLE = re.compile(
-    "[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c"
-    "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]"
-)
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 _ANCHOR_PART = re.compile(r"[^A-Za-z0-9_.-]+")
 # Names that would overwrite the class summary or trip Windows when the folder is copied.
@@ -63,17 +49,6 @@ _CELL_STATUS = {
     "timeout": ("\u25f7", "timed out", "ran out of time when graded"),
     "skipped": ("\u2013", "skipped", "not run when graded"),
 }
-
-
-def clean_text(s: str) -> str:
-    """Return `s` without terminal escape sequences, bidi controls or stray control characters.
-
-    Tabs and newlines stay. A lone carriage return becomes a newline: a terminal would
-    let the text after it overwrite the text before, which could hide part of a name
-    or message; on a new line, a redrawn progress bar shows every state instead.
-    """
-    s = _ANSI.sub("", s).replace("\r\n", "\n").replace("\r", "\n")
-    return _INVISIBLE.sub("", s)
 
 
 def report_file_name(submission: str) -> str:
@@ -110,7 +85,7 @@ def write_submission_report(result: SubmissionResult, out_dir: Path) -> Path:
 def template_environment() -> Environment:
     # Built once: compiling the templates per submission would dominate a large batch.
     return Environment(
-        loader=PackageLoader("grader", "templates"),
+        loader=PackageLoader("grader.outputs", "templates"),
         autoescape=select_autoescape(("html", "htm", "j2"), default_for_string=True, default=True),
         undefined=StrictUndefined,
         trim_blocks=True,
@@ -201,11 +176,8 @@ def format_number(value: float) -> str:
 
 def _excerpt(text: str, limit: int = _STDOUT_LIMIT) -> str:
     text = clean_text(text).strip("\n")
-    if len(text) <= limit:
-        return text
     # Keep both ends: the start shows what ran, the end shows where it stopped.
-    head, tail = text[: limit // 2], text[-limit // 2 :]
-    return f"{head}\n... ({len(text) - limit:,} characters omitted) ...\n{tail}"
+    return head_and_tail(text, limit, f"\n... ({len(text) - limit:,} characters omitted) ...\n")
 
 
 def _line_anchor(path: str, line: int) -> str:

@@ -8,7 +8,7 @@ Two ways to get the namespace the probes run against:
 * full run: the whole notebook executed by nbclient in a real Jupyter kernel (a child of
   the worker, inside the same sandbox), with a time budget per cell; failing cells are
   recorded and execution goes on. The probes then run *in the kernel*, against the
-  notebook's own namespace: a last cell starts `grader.worker.serve_in_kernel`, which
+  notebook's own namespace: a last cell starts `grader.worker.runner.serve_in_kernel`, which
   writes its frames to the worker's result pipe (reopened through /proc).
 
 Either way, a name's cell is known (the report says where `fcc` came from), and an
@@ -24,6 +24,8 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
+
+from grader.sandbox.wire import WorkerRequest
 
 __all__ = ["CellRecord", "defined_names", "definitions_only", "full_run", "read_notebook"]
 
@@ -99,7 +101,7 @@ def _names_bound(node: ast.stmt) -> list[str]:
 
 
 def cell_filename(work: Path, notebook: str, cell: int) -> str:
-    """The code filename a cell is compiled under; `worker.StudentCode.label` turns it back into a label."""
+    """The code filename a cell is compiled under; `grader.worker.runner.StudentCode.label` turns it back into a label."""
     return f"{work}/{notebook}#cell{cell}"
 
 
@@ -135,21 +137,21 @@ def definitions_only(path: Path, work: Path) -> tuple[dict[str, Any], list[CellR
     return namespace, records
 
 
-def full_run(path: Path, work: Path, request: dict[str, Any]) -> str | None:
+def full_run(path: Path, work: Path, request: WorkerRequest) -> str | None:
     """Execute the notebook in a kernel, then hand the kernel the probes.
 
     Returns when the kernel has served every check (or died while serving them: the
     grader sees which check was running); the kernel writes those frames itself.
     Returns a sentence when the notebook could not even be run to its end.
     """
+    import nbformat
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError, DeadKernelError
-    import nbformat
 
     notebook = read_notebook(path)
     client = NotebookClient(
         notebook,
-        timeout=int(request.get("cell_timeout", 60)),
+        timeout=int(request.cell_timeout),
         kernel_name="python3",
         allow_errors=True,
         interrupt_on_timeout=True,
@@ -170,9 +172,9 @@ def full_run(path: Path, work: Path, request: dict[str, Any]) -> str | None:
                 continue
             records.append(_record(index + 1, cell, time.perf_counter() - started, client.timeout))
         counts = {int(c.execution_count): i + 1 for i, c in enumerate(notebook.cells) if c.cell_type == "code" and c.get("execution_count")}
-        kernel_request = {**request, "cells": [asdict(r) for r in records], "counts": counts, "notebook": path.name, "mode": "notebook (full run)"}
+        kernel_request = {"request": request.to_json(), "cells": [asdict(r) for r in records], "counts": counts, "notebook": path.name, "mode": "notebook (full run)"}
         Path(KERNEL_REQUEST).write_text(json.dumps(kernel_request))
-        serve = nbformat.v4.new_code_cell(f"import grader.worker\ngrader.worker.serve_in_kernel({KERNEL_REQUEST!r}, {os.getpid()})")  # type: ignore[no-untyped-call]
+        serve = nbformat.v4.new_code_cell(f"from grader.worker.runner import serve_in_kernel\nserve_in_kernel({KERNEL_REQUEST!r}, {os.getpid()})")  # type: ignore[no-untyped-call]
         notebook.cells.append(serve)
         try:
             client.timeout = None  # the grader times each check from here

@@ -10,7 +10,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader.report import clean_text, format_number, report_file_name, template_environment
+from grader.outputs.report import format_number, report_file_name, template_environment
+from grader.outputs.text import clean_text
 from grader.results import CheckResult, SubmissionResult
 
 __all__ = ["write_index"]

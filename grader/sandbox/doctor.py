@@ -7,7 +7,8 @@ import shutil
 import subprocess
 import sys
 
-from grader.sandbox import Limits, detect_isolation
+from grader.sandbox.isolation import detect_isolation
+from grader.sandbox.limits import Limits
 
 __all__ = ["diagnose"]
 

@@ -15,16 +15,20 @@ import tempfile
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from grader.checks import Assignment, Check, load_assignment
+from grader.assignment import Assignment, Check
+from grader.course.assignments import load_assignment
+from grader.course.context import BatchContext, RunSettings
+from grader.course.grading import grade_submission
+from grader.course.reference import reference_observations
 from grader.errors import SubmissionError
-from grader.expected import default_cache_dir, reference_observations
-from grader.grading import BatchContext, grade_submission
+from grader.intake.discovery import Submission, discover
+from grader.judge.reference_values import default_cache_dir
 from grader.results import SubmissionResult
-from grader.sandbox import Limits, detect_isolation
-from grader.submissions import Submission, discover
+from grader.sandbox.isolation import detect_isolation
+from grader.sandbox.limits import Limits
 
 __all__ = ["GradeOptions", "grade", "prepared_context"]
 
@@ -59,19 +63,21 @@ def prepared_context(assignment: Assignment, options: GradeOptions, checks: tupl
         data_dir = work_root / "batch-data"
         data_dir.mkdir()
         hidden = dict(assignment.prepare_data(data_dir, seed)) if assignment.prepare_data else {}
-        context = BatchContext(
+        run = RunSettings(assignment, seed, data_dir, detect_isolation(options.isolation), options.limits, work_root, options.notebook_mode)
+        # The reference's values first, so that the context is built complete, once.
+        expected = reference_observations(run, checks if checks is not None else assignment.checks, options.cache_dir)
+        yield BatchContext(
             assignment=assignment,
             seed=seed,
             data_dir=data_dir,
-            isolation=detect_isolation(options.isolation),
+            isolation=run.isolation,
             limits=options.limits,
             work_root=work_root,
             secrets=hidden,
+            expected=expected,
             checks=checks,
             notebook_mode=options.notebook_mode,
         )
-        expected = reference_observations(context, options.cache_dir)
-        yield replace(context, expected=expected)
 
 
 def grade(
@@ -120,7 +126,7 @@ def _run_all(
                 jsonl.write(json.dumps(result.to_json()) + "\n")
                 jsonl.flush()
                 if options.reports:
-                    from grader.report import write_submission_report
+                    from grader.outputs.report import write_submission_report
 
                     write_submission_report(result, out_dir)
                 results.append(result)
@@ -148,8 +154,8 @@ def _result_or_error(future: Future[SubmissionResult], submission: Submission, c
 
 
 def _write_summaries(results: list[SubmissionResult], out_dir: Path, assignment: str) -> None:
-    from grader.gradebook import write_gradebook
-    from grader.summary import write_index
+    from grader.outputs.gradebook import write_gradebook
+    from grader.outputs.summary import write_index
 
     write_gradebook(results, out_dir / "gradebook.csv")
     write_index(results, out_dir, assignment)

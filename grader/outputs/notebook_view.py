@@ -12,8 +12,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from grader.notebook import defined_names, read_notebook
+from grader.outputs.text import head_and_tail
 from grader.results import NotebookCell
+from grader.worker.notebook import defined_names, read_notebook
 
 __all__ = ["notebook_notes", "notebook_problem", "report_cells"]
 
@@ -81,7 +82,7 @@ def _is_png(data: str) -> bool:
 
 
 def _capped(text: str) -> str:
-    return text if len(text) <= MAX_TEXT_OUTPUT else text[: MAX_TEXT_OUTPUT // 2] + "\n[...]\n" + text[-MAX_TEXT_OUTPUT // 2 :]
+    return head_and_tail(text, MAX_TEXT_OUTPUT)
 
 
 def notebook_notes(path: Path, records: Sequence[Mapping[str, Any]], names: Sequence[str]) -> tuple[str, ...]:

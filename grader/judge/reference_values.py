@@ -1,28 +1,29 @@
-"""Expected values: the reference's own observations, from the same probes and worker.
+"""Expected values: the reference seen as a submission, its observations checked, and their cache.
 
-The reference is graded by the same path as students (`grading.observe`); what it
-returns is what students are compared against. Results are cached on disk, keyed by a
-hash of the reference folder, the grader's own code and the batch seed, so a second
-batch with the same seed does not rerun the reference.
+The reference is observed by the same path as students (`grader.course.reference`
+runs it); what it returns is what students are compared against. Results are cached on
+disk, keyed by a hash of the reference folder, the grader's own code and the batch seed,
+so a second batch with the same seed does not rerun the reference.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
-from grader.checks import HARNESS_FILES, Assignment, Check
+from grader.assignment import HARNESS_FILES, Assignment, Check
 from grader.errors import AssignmentError
-from grader.expect import Observed
-from grader.grading import BatchContext, Observation, observe
-from grader.submissions import Submission, discover
-from grader.wire import Invalid
+from grader.intake.discovery import Submission, discover
+from grader.judge.expectations import Observed
+from grader.results import CheckResult
+from grader.sandbox.wire import Frame, Invalid
 
-__all__ = ["default_cache_dir", "reference_observations", "reference_submission"]
+__all__ = ["cache_file", "default_cache_dir", "load_cached", "reference_submission", "save_cached", "validated"]
 
 
 def default_cache_dir() -> Path:
@@ -41,34 +42,11 @@ def reference_submission(assignment: Assignment) -> Submission:
     return replace(submission, id="reference", files=files)
 
 
-def reference_observations(context: BatchContext, cache_dir: Path | None) -> dict[str, Observed]:
-    """Observations of every selected check that compares against the reference.
-
-    Raises `AssignmentError` when the reference itself fails a probe: the assignment,
-    not a student, must be fixed.
-    """
-    assignment = context.assignment
-    checks = tuple(c for c in context.selected if c.expect.needs_reference)
-    if not checks:
-        return {}
-    cache = (cache_dir / f"{assignment.name}-{_key(assignment, checks, context.seed)}.npz") if cache_dir else None
-    if cache is not None and cache.is_file():
-        return _load(cache)
-    observation = observe(reference_submission(assignment), context, checks)
-    if observation.load_error is not None:
-        raise AssignmentError.in_file(assignment.folder, f"the reference failed to load: {observation.load_error.message}")
-    expected: dict[str, Observed] = {}
-    for check in checks:
-        expected[check.name] = _validated(check, observation, assignment)
-    if cache is not None:
-        _save(cache, expected)
-    return expected
-
-
-def _validated(check: Check, observation: Observation, assignment: Assignment) -> dict[str, np.ndarray]:
-    if check.name in observation.failures:
-        raise AssignmentError.in_file(assignment.folder, f"the reference fails check {check.name!r}: {observation.failures[check.name].message}")
-    frame = observation.frames[check.name]
+def validated(check: Check, frames: Mapping[str, Frame], failures: Mapping[str, CheckResult], assignment: Assignment) -> dict[str, np.ndarray]:
+    """The reference's arrays for `check`; raises `AssignmentError` when the reference failed it."""
+    if check.name in failures:
+        raise AssignmentError.in_file(assignment.folder, f"the reference fails check {check.name!r}: {failures[check.name].message}")
+    frame = frames[check.name]
     if frame.header.get("status") != "ok":
         error = frame.header.get("error") or {}
         raise AssignmentError.in_file(assignment.folder, f"the reference raised in check {check.name!r}: {error}")
@@ -80,9 +58,15 @@ def _validated(check: Check, observation: Observation, assignment: Assignment) -
     return arrays
 
 
+def cache_file(cache_dir: Path, assignment: Assignment, checks: tuple[Check, ...], seed: int) -> Path:
+    """Where these checks' expected values for this seed are cached."""
+    return cache_dir / f"{assignment.name}-{_key(assignment, checks, seed)}.npz"
+
+
 def _key(assignment: Assignment, checks: tuple[Check, ...], seed: int) -> str:
     digest = hashlib.sha256(f"{seed}|{sorted(c.name for c in checks)}".encode())
-    roots = [(assignment.folder, "*"), (Path(__file__).parent, "*.py")]
+    # the whole grader package (this file is in grader/judge/): any code change refreshes the cache
+    roots = [(assignment.folder, "*"), (Path(__file__).parents[1], "*.py")]
     for root, pattern in roots:
         for path in sorted(root.rglob(pattern)):
             if path.is_file() and "__pycache__" not in path.parts and path.suffix in {".py", ".ipynb", ".json"}:
@@ -91,7 +75,8 @@ def _key(assignment: Assignment, checks: tuple[Check, ...], seed: int) -> str:
     return digest.hexdigest()[:20]
 
 
-def _save(path: Path, expected: dict[str, Observed]) -> None:
+def save_cached(path: Path, expected: dict[str, Observed]) -> None:
+    """Write `expected` atomically (a concurrent batch never reads half a file)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     flat = {f"{check}::{key}": value for check, arrays in expected.items() for key, value in arrays.items()}
     temporary = path.with_suffix(f".{os.getpid()}.tmp.npz")
@@ -99,7 +84,8 @@ def _save(path: Path, expected: dict[str, Observed]) -> None:
     os.replace(temporary, path)
 
 
-def _load(path: Path) -> dict[str, Observed]:
+def load_cached(path: Path) -> dict[str, Observed]:
+    """The expected values `save_cached` wrote."""
     expected: dict[str, dict[str, np.ndarray]] = {}
     with np.load(path, allow_pickle=False) as data:
         for name in data.files:

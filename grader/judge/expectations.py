@@ -20,7 +20,7 @@ from typing import Any, ClassVar, Protocol
 
 import numpy as np
 
-from grader.wire import Invalid
+from grader.sandbox.wire import Invalid
 
 __all__ = [
     "AccuracyAtLeast",

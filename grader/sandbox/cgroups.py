@@ -14,14 +14,11 @@ import uuid
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from grader.sandbox import Limits
+from grader.sandbox.limits import Limits, MiB
 
 __all__ = ["Cgroup", "cgroups_available"]
 
-MiB = 1 << 20
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 
 

@@ -1,17 +1,4 @@
-"""How an assignment is written: `Check`, `Assignment`, and loading `reference/<name>/`.
-
-An assignment folder holds the reference solution and three small files:
-
-    checks.py          trusted: `assignment = Assignment(...)` with its table of `Check`s
-    probes.py          runs in the sandbox: one function per public check, `probe(nn, ctx)`
-    hidden_probes.py   runs in the sandbox: the probes of hidden checks
-
-A probe is a function of the submitted namespace `nn` (the student's module, or a
-notebook's definitions) and a context (`ctx.seed`, `ctx.data_dir`); it returns an array,
-a number, or a dict of them. It never sees an expected value: the `expect=` of each
-`Check` judges what it returned, in the grader's own process. Keeping probes in their
-own files is what keeps thresholds and expectations out of the sandbox.
-"""
+"""Load `reference/<name>/`: find the folder, import its checks.py, validate its checks."""
 
 from __future__ import annotations
 
@@ -19,84 +6,14 @@ import ast
 import importlib.util
 import os
 import sys
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from types import ModuleType
 
-import numpy as np
-
+from grader.assignment import CHECKS_FILE, HIDDEN_PROBES, PUBLIC_PROBES, Assignment
 from grader.errors import AssignmentError
-from grader.expect import Expectation
 
-__all__ = [
-    "Assignment",
-    "Check",
-    "DataPreparer",
-    "find_reference_root",
-    "list_assignments",
-    "load_assignment",
-]
-
-PUBLIC_PROBES = "probes.py"
-HIDDEN_PROBES = "hidden_probes.py"
-CHECKS_FILE = "checks.py"
-# Files of an assignment folder that belong to the harness, never to a submission.
-HARNESS_FILES = frozenset({CHECKS_FILE, PUBLIC_PROBES, HIDDEN_PROBES, "data.py"})
-
-# Writes the data files a worker may read into a folder and returns what must stay
-# outside the sandbox (hidden labels), for a given batch seed.
-DataPreparer = Callable[[Path, int], Mapping[str, np.ndarray]]
-
-
-@dataclass(frozen=True, slots=True)
-class Check:
-    """One graded check: a probe (run in the sandbox) and an expectation (run here).
-
-    `probe` names the probe function; it defaults to the check's name and is looked up
-    in probes.py for a public check, hidden_probes.py for a hidden one.
-    """
-
-    name: str
-    points: float
-    expect: Expectation
-    public: bool = True
-    timeout: float = 20.0
-    description: str = ""
-    probe: str = ""
-
-    @property
-    def probe_name(self) -> str:
-        return self.probe or self.name
-
-    @property
-    def probe_file(self) -> str:
-        return PUBLIC_PROBES if self.public else HIDDEN_PROBES
-
-
-@dataclass(frozen=True, slots=True)
-class Assignment:
-    """An assignment: what is submitted, which names are graded, and the checks.
-
-    `entry` is the file name graded in a submission (`neural_net.py`, or a notebook
-    name such as `fcc_sigmoid.ipynb`); `names` are the definitions the probes use.
-    """
-
-    name: str
-    title: str
-    entry: str
-    names: tuple[str, ...]
-    checks: tuple[Check, ...]
-    prepare_data: DataPreparer | None = None
-    folder: Path = field(default=Path("."))
-
-    @property
-    def public_checks(self) -> tuple[Check, ...]:
-        return tuple(c for c in self.checks if c.public)
-
-    @property
-    def entry_is_notebook(self) -> bool:
-        return self.entry.endswith(".ipynb")
+__all__ = ["find_reference_root", "list_assignments", "load_assignment", "probe_functions"]
 
 
 def find_reference_root(explicit: Path | None = None) -> Path:
@@ -105,7 +22,7 @@ def find_reference_root(explicit: Path | None = None) -> Path:
     candidates = [explicit] if explicit else []
     if os.environ.get("GRADER_REFERENCE"):
         candidates.append(Path(os.environ["GRADER_REFERENCE"]))
-    candidates += [Path.cwd() / "reference", Path(__file__).resolve().parents[1] / "reference"]
+    candidates += [Path.cwd() / "reference", Path(__file__).resolve().parents[2] / "reference"]
     for candidate in candidates:
         if candidate is not None and candidate.is_dir():
             return candidate.resolve()
@@ -113,6 +30,7 @@ def find_reference_root(explicit: Path | None = None) -> Path:
 
 
 def list_assignments(root: Path) -> list[str]:
+    """The assignments under `root`: its folders that hold a checks.py."""
     return sorted(p.name for p in root.iterdir() if (p / CHECKS_FILE).is_file())
 
 

@@ -1,0 +1,66 @@
+"""What one batch shares: how workers run (`RunSettings`) and what judging needs (`BatchContext`).
+
+The reference's values are observed with `RunSettings` alone; the complete `BatchContext`
+is built once they are known (see `grader.course.batch.prepared_context`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from grader.assignment import Assignment, Check
+from grader.judge.expectations import Observed
+from grader.sandbox.isolation import Isolation
+from grader.sandbox.limits import Limits
+
+__all__ = ["BatchContext", "RunSettings"]
+
+
+@dataclass(frozen=True, slots=True)
+class RunSettings:
+    """How one batch's workers run: the assignment, seed, data, isolation and limits."""
+
+    assignment: Assignment
+    seed: int
+    data_dir: Path
+    isolation: Isolation
+    limits: Limits
+    work_root: Path
+    # notebooks: "definitions" (fast), "full" (a kernel runs every cell), or "auto":
+    # definitions first, and a full run when they do not define what is graded
+    notebook_mode: str = "auto"
+
+
+@dataclass(frozen=True, slots=True)
+class BatchContext:
+    """What every submission of one batch shares."""
+
+    assignment: Assignment
+    seed: int
+    data_dir: Path
+    isolation: Isolation
+    limits: Limits
+    work_root: Path
+    secrets: Mapping[str, np.ndarray] = field(default_factory=dict)
+    expected: Mapping[str, Observed] = field(default_factory=dict)
+    checks: tuple[Check, ...] | None = None  # a subset (self-check); None means all
+    # notebooks: "definitions" (fast), "full" (a kernel runs every cell), or "auto":
+    # definitions first, and a full run when they do not define what is graded
+    notebook_mode: str = "auto"
+
+    @property
+    def run(self) -> RunSettings:
+        """What observing a submission needs, without the judging side."""
+        return RunSettings(self.assignment, self.seed, self.data_dir, self.isolation, self.limits, self.work_root, self.notebook_mode)
+
+    @property
+    def selected(self) -> tuple[Check, ...]:
+        return self.checks if self.checks is not None else self.assignment.checks
+
+    @property
+    def max_score(self) -> float:
+        return sum(c.points for c in self.selected)

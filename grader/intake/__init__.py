@@ -1,0 +1,1 @@
+"""Finding submissions: LMS layouts, student folders and safe archive extraction."""

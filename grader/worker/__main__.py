@@ -1,0 +1,5 @@
+"""`python -m grader.worker`: the command the sandbox starts."""
+
+from grader.worker.runner import main
+
+main()
