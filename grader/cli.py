@@ -27,7 +27,7 @@ from rich.table import Table
 
 from grader.errors import GraderError
 from grader.results import CheckResult, SubmissionResult
-from grader.sandbox.limits import Limits
+from grader.sandbox.limits import Limits, limit_help
 
 __all__ = ["main"]
 
@@ -36,12 +36,10 @@ _STATUS_STYLE = {"passed": "green", "failed": "red", "error": "red", "timeout": 
 
 
 def _limit_options(func: F) -> F:
-    defaults = Limits()
+    """--isolation, --reference and one flag per field of `Limits` (its help beside its default)."""
     options = [
         click.option("--isolation", type=click.Choice(["auto", "bwrap", "limits-only"]), default="auto", show_default=True, help="bwrap: require bubblewrap; limits-only: resource limits without namespaces."),
-        click.option("--memory-mb", type=int, default=defaults.memory_mb, show_default=True, help="Address-space limit per worker process."),
-        click.option("--cpu-seconds", type=int, default=defaults.cpu_seconds, show_default=True, help="CPU time per worker process."),
-        click.option("--submission-timeout", type=float, default=defaults.submission_timeout, show_default=True, help="Wall-clock seconds for all checks of one submission."),
+        *(click.option(f"--{name.replace('_', '-')}", name, type=kind, default=default, show_default=True, help=text) for name, kind, default, text in limit_help()),
         click.option("--reference", "reference_root", type=click.Path(path_type=Path, file_okay=False), default=None, help="Folder holding reference/<assignment>/ (default: ./reference)."),
     ]
     for option in reversed(options):
@@ -49,8 +47,9 @@ def _limit_options(func: F) -> F:
     return func
 
 
-def _limits(memory_mb: int, cpu_seconds: int, submission_timeout: float) -> Limits:
-    return Limits(memory_mb=memory_mb, cpu_seconds=cpu_seconds, submission_timeout=submission_timeout)
+def _limits(values: dict[str, Any]) -> Limits:
+    """The `Limits` the command line asked for (the limit flags are taken out of `values`)."""
+    return Limits(**{name: values.pop(name) for name, *_ in limit_help()})
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -68,12 +67,12 @@ def main() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print results as JSON lines on stdout instead of a table.")
 @click.option("--notebook-mode", type=click.Choice(["auto", "definitions", "full"]), default="auto", show_default=True, help="Notebooks: run only their definitions (fast), every cell in a kernel (full), or definitions first and a full run when needed (auto).")
 @_limit_options
-def grade(path: Path, assignment: str, output: Path | None, jobs: int | None, seed: int | None, as_json: bool, notebook_mode: str, isolation: str, memory_mb: int, cpu_seconds: int, submission_timeout: float, reference_root: Path | None) -> None:
+def grade(path: Path, assignment: str, output: Path | None, jobs: int | None, seed: int | None, as_json: bool, notebook_mode: str, isolation: str, reference_root: Path | None, **limit_values: Any) -> None:
     """Grade PATH: a neural_net.py, a notebook, a folder of submissions, or a .zip export."""
     from grader.course.batch import GradeOptions
     from grader.course.batch import grade as grade_batch
 
-    limits = _limits(memory_mb, cpu_seconds, submission_timeout)
+    limits = _limits(limit_values)
     options = GradeOptions(output=output, seed=seed, isolation=isolation, reference_root=reference_root, limits=limits, notebook_mode=notebook_mode)
     if jobs:
         options = replace(options, jobs=jobs)
@@ -101,12 +100,12 @@ def grade(path: Path, assignment: str, output: Path | None, jobs: int | None, se
 @click.argument("path", type=click.Path(path_type=Path), default=".")
 @click.option("--check", "only", default=None, help="Run one public check only.")
 @_limit_options
-def check(path: Path, only: str | None, isolation: str, memory_mb: int, cpu_seconds: int, submission_timeout: float, reference_root: Path | None) -> None:
+def check(path: Path, only: str | None, isolation: str, reference_root: Path | None, **limit_values: Any) -> None:
     """Run the public checks on your assignment folder (default: the current folder)."""
     from grader.course.selfcheck import self_check
 
     with _guard():
-        result, hidden = self_check(path, only=only, isolation=isolation, limits=_limits(memory_mb, cpu_seconds, submission_timeout), reference_root=reference_root)
+        result, hidden = self_check(path, only=only, isolation=isolation, limits=_limits(limit_values), reference_root=reference_root)
     console = Console()
     _print_checks(result, console)
     if hidden:
