@@ -5,7 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from grader.probing import mean_cross_entropy, numerical_gradient, parameters, quiet, seeded_global, snapshot
+from grader.probing import (
+    mean_cross_entropy,
+    numerical_gradient,
+    parameters,
+    quiet,
+    seeded_global,
+    snapshot,
+)
 
 
 def test_snapshot_copies_arrays_and_passes_other_values_through() -> None:

@@ -36,26 +36,13 @@ class RunSettings:
 
 
 @dataclass(frozen=True, slots=True)
-class BatchContext:
-    """What every submission of one batch shares."""
+class BatchContext(RunSettings):
+    """What every submission of one batch shares: how its workers run, and what judging
+    needs (the hidden labels and the reference's values, known before it is built)."""
 
-    assignment: Assignment
-    seed: int
-    data_dir: Path
-    isolation: Isolation
-    limits: Limits
-    work_root: Path
     secrets: Mapping[str, np.ndarray] = field(default_factory=dict)
     expected: Mapping[str, Observed] = field(default_factory=dict)
     checks: tuple[Check, ...] | None = None  # a subset (self-check); None means all
-    # notebooks: "definitions" (fast), "full" (a kernel runs every cell), or "auto":
-    # definitions first, and a full run when they do not define what is graded
-    notebook_mode: str = "auto"
-
-    @property
-    def run(self) -> RunSettings:
-        """What observing a submission needs, without the judging side."""
-        return RunSettings(self.assignment, self.seed, self.data_dir, self.isolation, self.limits, self.work_root, self.notebook_mode)
 
     @property
     def selected(self) -> tuple[Check, ...]:

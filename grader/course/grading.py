@@ -29,7 +29,7 @@ def grade_submission(submission: Submission, context: BatchContext) -> Submissio
     refused = _validate(submission, context)
     if refused is not None:
         return refused
-    observation = observe(submission, context.run, context.selected)
+    observation = observe(submission, context, context.selected)
     results = tuple(_judge(c, observation, context) for c in context.selected)
     return _assemble(submission, context, observation, results)
 
