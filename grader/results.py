@@ -2,7 +2,7 @@
 
 `CheckResult` and `SubmissionResult` are what every output format reads (HTML report,
 gradebook, results.jsonl, the CLI table). They judge nothing themselves: the verdict was
-reached in `compare.py`. Each has a `to_json`/`from_json` pair so results cross processes
+reached in `grader.judge.verdicts`. Each has a `to_json`/`from_json` pair so results cross processes
 (a Dask worker, results.jsonl) as plain dicts, never as pickles of live objects.
 """
 

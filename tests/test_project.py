@@ -23,7 +23,7 @@ def test_public_api_is_this_short_list() -> None:
 
 def test_worker_imports_nothing_heavy() -> None:
     # start-up is paid per submission: the worker must not pull in reports, CLI or notebooks
-    code = "import sys, grader.worker; print(' '.join(sorted(sys.modules)))"
+    code = "import sys, grader.worker.runner; print(' '.join(sorted(sys.modules)))"
     loaded = set(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split())
     assert not loaded & {"jinja2", "click", "rich", "nbformat", "nbclient", "sklearn", "grader.course.batch", "grader.outputs.report"}
 
