@@ -15,15 +15,17 @@ own files is what keeps thresholds and expectations out of the sandbox.
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from grader.errors import AssignmentError
 from grader.judge.expectations import Expectation
 
-__all__ = ["CHECKS_FILE", "HARNESS_FILES", "HIDDEN_PROBES", "PUBLIC_PROBES", "Assignment", "Check", "DataPreparer"]
+__all__ = ["CHECKS_FILE", "HARNESS_FILES", "HIDDEN_PROBES", "PUBLIC_PROBES", "Assignment", "Check", "DataPreparer", "probe_functions", "validate_probes"]
 
 PUBLIC_PROBES = "probes.py"
 HIDDEN_PROBES = "hidden_probes.py"
@@ -84,3 +86,22 @@ class Assignment:
     @property
     def entry_is_notebook(self) -> bool:
         return self.entry.endswith(".ipynb")
+
+
+def probe_functions(path: Path) -> set[str]:
+    """Top-level function names of a probe file, read without importing it."""
+    if not path.is_file():
+        return set()
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    return {node.name for node in tree.body if isinstance(node, ast.FunctionDef)}
+
+
+def validate_probes(assignment: Assignment) -> None:
+    """Raise `AssignmentError` when two checks share a name or a probe file lacks a check's probe."""
+    names = [c.name for c in assignment.checks]
+    if len(names) != len(set(names)):
+        raise AssignmentError.in_file(assignment.folder / CHECKS_FILE, "two checks share a name")
+    defined = {f: probe_functions(assignment.folder / f) for f in (PUBLIC_PROBES, HIDDEN_PROBES)}
+    for c in assignment.checks:
+        if c.probe_name not in defined[c.probe_file]:
+            raise AssignmentError.in_file(assignment.folder / c.probe_file, f"defines no probe {c.probe_name!r} for check {c.name!r}")

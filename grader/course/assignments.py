@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import importlib.util
 import os
 import sys
@@ -10,10 +9,10 @@ from dataclasses import replace
 from pathlib import Path
 from types import ModuleType
 
-from grader.assignment import CHECKS_FILE, HIDDEN_PROBES, PUBLIC_PROBES, Assignment
+from grader.assignment import CHECKS_FILE, Assignment, validate_probes
 from grader.errors import AssignmentError
 
-__all__ = ["find_reference_root", "list_assignments", "load_assignment", "probe_functions"]
+__all__ = ["find_reference_root", "list_assignments", "load_assignment"]
 
 
 def find_reference_root(explicit: Path | None = None) -> Path:
@@ -50,7 +49,7 @@ def load_assignment(name: str, root: Path | None = None) -> Assignment:
     if not isinstance(assignment, Assignment):
         raise AssignmentError.in_file(checks_path, "defines no `assignment = Assignment(...)`")
     assignment = replace(assignment, folder=folder)
-    _validate(assignment)
+    validate_probes(assignment)
     return assignment
 
 
@@ -68,21 +67,3 @@ def _import_file(path: Path, module_name: str) -> ModuleType:
     finally:
         sys.path.remove(str(path.parent))
     return module
-
-
-def probe_functions(path: Path) -> set[str]:
-    """Top-level function names of a probe file, read without importing it."""
-    if not path.is_file():
-        return set()
-    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-    return {node.name for node in tree.body if isinstance(node, ast.FunctionDef)}
-
-
-def _validate(assignment: Assignment) -> None:
-    names = [c.name for c in assignment.checks]
-    if len(names) != len(set(names)):
-        raise AssignmentError.in_file(assignment.folder / CHECKS_FILE, "two checks share a name")
-    defined = {f: probe_functions(assignment.folder / f) for f in (PUBLIC_PROBES, HIDDEN_PROBES)}
-    for c in assignment.checks:
-        if c.probe_name not in defined[c.probe_file]:
-            raise AssignmentError.in_file(assignment.folder / c.probe_file, f"defines no probe {c.probe_name!r} for check {c.name!r}")
