@@ -297,7 +297,7 @@ class WorkerRequest:
     names: tuple[str, ...]  # what the submission must define
     seed: int
     checks: tuple[ProbeCall, ...]
-    notebook_mode: str = "definitions"  # "definitions" or "full"
+    notebook_mode: str = "definitions"  # "module", "definitions" or "full" (only "full" starts a kernel)
     cell_timeout: float = 60.0
     paths: SandboxPaths = field(default_factory=SandboxPaths)
     limits: WorkerLimits = field(default_factory=WorkerLimits)
