@@ -31,8 +31,10 @@ _LEADING_INVISIBLE_ONLY = re.compile(f"^[{_INVISIBLE}]+")
 # Inside a cell the joiners stay: Persian and Indic names and emoji sequences need them.
 _DROPPED = re.compile(f"[{_INVISIBLE.replace(chr(0x200C) + chr(0x200D), '')}]")
 # Every line break a reader may honour: CR, LF, VT, FF, the file/group/record separators,
-# NEL, and the Unicode line and paragraph separators; tabs too (a TSV export splits on them).
-_BREAKS = re.compile("\r\n|[\r\n\t\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+# NEL, and the Unicode line and paragraph separators. A tab stays: CSV quotes it.
+# ...except where they join nothing: at the start, or after a blank.
+_LOOSE_JOINERS = re.compile("(?:^|(?<=\\s))[\u200c\u200d]+")
+_BREAKS = re.compile("\r\n|[\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 _FORMULA_STARTS = frozenset("=+-@\u2212")  # U+2212 MINUS SIGN: some spreadsheets take it as "-"
 
 
@@ -49,7 +51,7 @@ def spreadsheet_cell(text: str) -> str:
     """One line of text that no spreadsheet reads as a formula, at most `CELL_LIMIT` long.
 
     Valid Unicode; terminal escapes, control and invisible characters removed; every line
-    break (U+2028 and U+2029 too) and tab replaced by a space; a leading `=`, `+`, `-`, `@`
+    break (U+2028 and U+2029 too) replaced by a space; a leading `=`, `+`, `-`, `@`
     (or their fullwidth and small forms), looked for behind blanks and invisible
     characters, gets an apostrophe in front, as does a cell that started with a tab or CR.
     """
@@ -57,7 +59,7 @@ def spreadsheet_cell(text: str) -> str:
     text = valid_text(text[: CELL_LIMIT * 4])
     first = _LEADING_INVISIBLE_ONLY.sub("", text)[:1]
     text = _BREAKS.sub(" ", text)
-    text = clean_text(_DROPPED.sub("", text))
+    text = clean_text(_LOOSE_JOINERS.sub("", _DROPPED.sub("", text)))
     visible = _LEADING_INVISIBLE.sub("", text)
     starts = unicodedata.normalize("NFKC", visible[:1]) if visible else ""
     text = _cap(text, CELL_LIMIT - 1)
