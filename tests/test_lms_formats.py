@@ -202,3 +202,18 @@ def test_unmatched_lists_students_an_lms_cannot_place() -> None:
     table = [*rows(), GradebookRow(Student("x", "X", lms_id="abc"))]
     assert [r.student.key for r in unmatched(table, "moodle")] == ["x"]
     assert unmatched([GradebookRow(Student("nobody"))], "canvas") == [GradebookRow(Student("nobody"))]
+
+
+def test_rows_from_pairs_carry_what_the_instructor_added(tmp_path: Path) -> None:
+    from grader.outputs.gradebook_rows import gradebook_rows
+
+    jose, max_ = Student("jose", "José"), Student("max", "Max")
+    built = gradebook_rows(
+        [(jose, result("jose", (10, 5))), (max_, None)],
+        late={"jose": LatePenalty(3)},
+        marks={"jose": [ManualMark("proof", 5)]},
+        reports={"jose": tmp_path / "jose.html"},
+    )
+    assert [r.total for r in built] == [17, 0]
+    assert [r.status for r in built] == ["graded", "no submission"]
+    assert built[0].report == tmp_path / "jose.html" and built[1].late is None

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,7 +19,17 @@ from typing import IO
 from grader.intake.identity import Student
 from grader.results import SubmissionResult
 
-__all__ = ["GradebookAssignment", "GradebookRow", "LatePenalty", "ManualMark", "ManualPart", "atomic_file", "atomic_path", "number"]
+__all__ = [
+    "GradebookAssignment",
+    "GradebookRow",
+    "LatePenalty",
+    "ManualMark",
+    "ManualPart",
+    "atomic_file",
+    "atomic_path",
+    "gradebook_rows",
+    "number",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +128,24 @@ class GradebookRow:
 
     def mark(self, part: str) -> ManualMark | None:
         return next((m for m in self.marks if m.part == part), None)
+
+
+def gradebook_rows(
+    pairs: Iterable[tuple[Student, SubmissionResult | None]],
+    late: Mapping[str, LatePenalty] | None = None,
+    marks: Mapping[str, Sequence[ManualMark]] | None = None,
+    submitted_at: Mapping[str, datetime] | None = None,
+    reports: Mapping[str, Path] | None = None,
+) -> list[GradebookRow]:
+    """One row per (student, result) pair, in order; the mappings are keyed by `Student.key`.
+
+    A result of None is a student with no submission (from the roster).
+    """
+    late, marks, submitted_at, reports = late or {}, marks or {}, submitted_at or {}, reports or {}
+    return [
+        GradebookRow(s, r, late.get(s.key), tuple(marks.get(s.key, ())), submitted_at.get(s.key), reports.get(s.key))
+        for s, r in pairs
+    ]
 
 
 def number(value: float) -> str:
