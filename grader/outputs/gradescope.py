@@ -13,6 +13,7 @@ Specifications") it holds at its root:
     lib/grader/       the grader package itself
     reference/NAME/   the assignment: checks, probes, data preparation, reference solution
 
+The grader needs Python 3.10 or later: Gradescope's Ubuntu 22.04 base image has 3.10.
 Students never see the zip. Before a student's code runs, the runner keeps only the probe
 files and deletes the reference folder (see gradescope_runner.py), because without
 bubblewrap the student's code runs as the same user as the grader.

@@ -50,6 +50,8 @@ def run_autograder(root: Path = DEFAULT_ROOT, keep_reference: bool = False) -> P
         if not keep_reference:
             context = _without_reference(context, source / "reference")
         result = _grade(root / "submission", context)
+    # stdout is shown to the instructor only (stdout_visibility "hidden")
+    print(f"{assignment.name}: {result.score:g} / {result.max_score:g}; isolation: {result.isolation or context.isolation.describe()}")
     payload = gradescope_results(result, assignment.checks)
     payload["execution_time"] = round(time.monotonic() - started)
     return write_results_json(payload, root / "results" / "results.json")
