@@ -63,11 +63,13 @@ def test_zip_has_gradescopes_files_at_its_root(autograder_zip: Path) -> None:
         names = set(archive.namelist())
         modes = {info.filename: info.external_attr >> 16 for info in archive.infolist()}
         config = json.loads(archive.read("grader.json"))
+        requirements = archive.read("requirements.txt").decode().split()
     assert {"setup.sh", "run_autograder", "requirements.txt", "grader.json"} <= names
     assert modes["run_autograder"] & stat.S_IXUSR and modes["setup.sh"] & stat.S_IXUSR
     assert config == {"assignment": "two_layer_net", "seed": 11}
     assert {"reference/two_layer_net/checks.py", "reference/two_layer_net/hidden_probes.py", "lib/grader/__init__.py"} <= names
     assert not any("__pycache__" in n for n in names)
+    assert any(r.startswith("numpy") for r in requirements) and not any("pytest" in r for r in requirements)
 
 
 def test_reference_solution_scores_full_marks(autograder_zip: Path, tmp_path: Path) -> None:

@@ -13,7 +13,8 @@ Specifications") it holds at its root:
     lib/grader/       the grader package itself
     reference/NAME/   the assignment: checks, probes, data preparation, reference solution
 
-The grader needs Python 3.10 or later: Gradescope's Ubuntu 22.04 base image has 3.10.
+setup.sh prefers Python 3.11 (what the grader is developed on) and falls back to the
+image's python3 (3.10 or later is required).
 Students never see the zip. Before a student's code runs, the runner keeps only the probe
 files and deletes the reference folder (see gradescope_runner.py), because without
 bubblewrap the student's code runs as the same user as the grader.
@@ -55,10 +56,13 @@ set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 apt-get update
 apt-get install -y --no-install-recommends python3 python3-venv python3-pip
+# the grader is developed on Python 3.11; older images (Ubuntu 22.04: 3.10) get it if apt can
+apt-get install -y --no-install-recommends python3.11 python3.11-venv || true
+python="$(command -v python3.11 || command -v python3)"
 # bubblewrap isolates each student's code; where the image cannot create namespaces the
 # grader falls back to resource limits only, and says so in every result.
 apt-get install -y --no-install-recommends bubblewrap || echo "bubblewrap could not be installed"
-python3 -m venv /autograder/venv
+"$python" -m venv /autograder/venv
 /autograder/venv/bin/pip install --upgrade pip
 /autograder/venv/bin/pip install -r /autograder/source/requirements.txt
 """
