@@ -1,0 +1,252 @@
+"""Read an LMS export (Moodle, Canvas, Gradescope, or a folder per student) into hand-ins.
+
+`read_export(path, workspace)` returns an `Intake`: the layout recognised and one `HandIn`
+per student or group, each with its own fresh folder under `workspace`. Everything a student
+handed in is one hand-in; nothing a single student sent stops the batch (it becomes that
+hand-in's `error`). Only a batch that cannot be read at all raises `BatchError`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import tarfile
+import unicodedata
+import zipfile
+from dataclasses import dataclass
+from datetime import datetime, timezone, tzinfo
+from pathlib import Path
+
+from grader.errors import SubmissionError
+from grader.intake.entry import choose_entry
+from grader.intake.identity import Student
+from grader.intake.layouts import LAYOUTS, Group, entries, group_by_student, recognise
+from grader.intake.unpack import BudgetExceeded, StudentBudget, Unpacker, is_archive, mib
+from grader.submissions import IGNORED_NAMES
+
+__all__ = ["BATCH_BUDGET", "DEFAULT_BUDGET", "BatchError", "HandIn", "Intake", "assign_keys", "read_export"]
+
+DEFAULT_BUDGET = StudentBudget()
+# The batch archive as a whole (all students together) before each student's own budget applies.
+BATCH_BUDGET = StudentBudget(max_bytes=8 << 30, max_files=400_000, max_folders=100_000, max_nesting=1, max_path_depth=40)
+_GENERATED = re.compile(r"-[0-9a-f]{8}$")
+_WINDOWS_RESERVED = re.compile(r"^(con|prn|aux|nul|com\d|lpt\d)$", re.IGNORECASE)
+_MAX_KEY_BYTES = 96
+
+
+class BatchError(SubmissionError):
+    """The batch itself cannot be read (not a folder, zip or tar archive)."""
+
+
+@dataclass(frozen=True, slots=True)
+class HandIn:
+    """Everything one student (or group) handed in, ready to grade.
+
+    `folder` is the student's own fresh folder (None when nothing was handed in); `files`
+    every file in it that may be graded, `entry` the graded one when an entry name was given.
+    `time_source` says where `submitted_at` came from: "export" (the LMS's own time),
+    "submission-list" (a time list the instructor gave), "late-mark" (Canvas's `_LATE_`, no
+    time), "archive-entry (approximate)" (file times inside the archives), or "" (unknown).
+    """
+
+    student: Student
+    folder: Path | None
+    files: tuple[Path, ...] = ()
+    entry: Path | None = None
+    submitted_at: datetime | None = None
+    time_source: str = ""
+    late_mark: bool = False
+    notes: tuple[str, ...] = ()
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Intake:
+    """What `read_export` found: the layout, the hand-ins, and notes about the batch itself."""
+
+    layout: str
+    hand_ins: tuple[HandIn, ...]
+    notes: tuple[str, ...] = ()
+
+    def summary(self) -> str:
+        """One line to print before grading: layout and count."""
+        broken = sum(h.error is not None for h in self.hand_ins)
+        extra = f", {broken} with a problem" if broken else ""
+        return f"{self.layout} export: {len(self.hand_ins)} hand-in(s) found{extra}"
+
+
+def read_export(
+    path: Path,
+    workspace: Path,
+    *,
+    layout: str | None = None,
+    entry: str | None = None,
+    budget: StudentBudget = DEFAULT_BUDGET,
+    naive_tz: tzinfo = timezone.utc,
+) -> Intake:
+    """Every hand-in of the export at `path` (a folder, .zip, .tar, .tar.gz or .tgz).
+
+    `layout` overrides recognition (one of `LAYOUTS`); `entry` is the assignment's graded file
+    name (`neural_net.py`), used to choose each hand-in's `entry`; `naive_tz` is the zone of
+    times an export writes without one. Student folders are `workspace/students/NNNN`.
+    """
+    if layout is not None and layout not in LAYOUTS:
+        raise BatchError(f"unknown layout {layout!r}: choose one of {', '.join(LAYOUTS)}")
+    batch_notes: list[str] = []
+    root = _open_batch(path, workspace / "batch", batch_notes)
+    if isinstance(root, Group):
+        groups, found = [root], "folders"
+    else:
+        root = _unwrap(root, entry)
+        if entry is not None and _is_one_submission(root, entry):
+            groups, found = [Group(label=root.name, name=root.name, sources=[(c, c.name) for c in entries(root)])], "folders"
+        else:
+            found = layout or recognise(root)
+            groups = group_by_student(root, found, batch_notes)
+    keys = assign_keys([g.label for g in groups])
+    students_dir = workspace / "students"
+    hand_ins = tuple(
+        _hand_in(g, key, students_dir / f"{i:04d}", entry, budget, naive_tz) for i, (g, key) in enumerate(zip(groups, keys, strict=True))
+    )
+    return Intake(found, hand_ins, tuple(batch_notes))
+
+
+def _open_batch(path: Path, target: Path, batch_notes: list[str]) -> Path | Group:
+    if path.is_dir():
+        return path
+    if path.is_file() and path.suffix in (".py", ".ipynb"):
+        return Group(label=path.stem, name=path.stem, sources=[(path, path.name)])
+    readable = path.is_file() and (zipfile.is_zipfile(path) or (is_archive(path.name) and _is_tar(path)))
+    if not readable:
+        what = "no such file or folder" if not path.exists() else "not a folder, .zip, .tar or .tar.gz archive"
+        raise BatchError(f"{path}: {what}; give the folder or archive the LMS's 'download all submissions' made")
+    unpacker = Unpacker(target, BATCH_BUDGET, unpack_nested=False)
+    target.mkdir(parents=True, exist_ok=True)
+    try:
+        # the batch archive is unpacked whole, its student archives left for each student's budget
+        unpacker.add(path, name=path.name if is_archive(path.name) else path.name + ".zip")
+    except BudgetExceeded as exc:
+        raise BatchError(f"{path}: {exc}: not one assignment's submissions; split the export") from None
+    batch_notes.extend(unpacker.notes)
+    unpacked = [c for c in target.iterdir()]
+    if len(unpacked) != 1 or not unpacked[0].is_dir():
+        raise BatchError(f"{path}: not a readable archive; re-download the submissions")
+    return unpacked[0]
+
+
+def _is_tar(path: Path) -> bool:
+    try:
+        return tarfile.is_tarfile(path)
+    except OSError:
+        return False
+
+
+def _unwrap(root: Path, entry: str | None) -> Path:
+    """Descend through single wrapping folders (`assignment_123_export/`) that hold everything."""
+    while not (entry and _is_one_submission(root, entry)):
+        children = entries(root)
+        if len(children) != 1 or not children[0].is_dir() or recognise(root) != "folders":
+            return root
+        inner = children[0]
+        if recognise(inner) == "folders" and not any(c.is_dir() or is_archive(c.name) for c in entries(inner)):
+            return root  # one student's folder of loose files, not a wrapper
+        root = inner
+    return root
+
+
+def _is_one_submission(folder: Path, entry: str) -> bool:
+    """The folder is one student's work (the graded file, or the handout's package beside it)."""
+    if (folder / entry).is_file():
+        return True
+    return any((c / entry).is_file() and (c / "__init__.py").is_file() for c in folder.iterdir() if c.is_dir())
+
+
+def _hand_in(group: Group, key: str, folder: Path, entry: str | None, budget: StudentBudget, naive_tz: tzinfo) -> HandIn:
+    student = Student(key, group.name, group.lms_id, group.sid, group.email, group.members)
+    notes, error = list(group.notes), group.error
+    if not group.sources:
+        return HandIn(student, None, time_source=group.time_source, late_mark=group.late_mark, notes=tuple(notes),
+                      error=error or "handed in no files")
+    folder.mkdir(parents=True)
+    unpacker = Unpacker(folder, budget)
+    try:
+        for source, name in group.sources:
+            unpacker.add(source, name)
+    except BudgetExceeded as exc:
+        error = f"over the per-student limit: {exc}; resubmit only the files the assignment asks for"
+    notes.extend(unpacker.notes)
+    files, refused = _graded_files(folder, budget)
+    notes.extend(refused.values())
+    chosen = None
+    if entry is not None and error is None:
+        choice = choose_entry([f.relative_to(folder).as_posix() for f in files], entry, refused)
+        chosen, error = (folder / choice.path if choice.path else None), choice.error
+        notes.extend([choice.note] if choice.note else [])
+    when, origin = group.submitted_at, group.time_source
+    if when is None and unpacker.times:
+        when, origin = max(unpacker.times.values()), "archive-entry (approximate)"
+    if when is not None and when.tzinfo is None:
+        when = when.replace(tzinfo=naive_tz)
+    return HandIn(student, folder, tuple(files), chosen, when, origin, group.late_mark, tuple(notes), error)
+
+
+def _graded_files(folder: Path, budget: StudentBudget) -> tuple[list[Path], dict[str, str]]:
+    """Regular files in the student's folder; source files over their size limit are refused."""
+    files, refused = [], {}
+    for path in sorted(folder.rglob("*")):
+        rel = path.relative_to(folder)
+        if path.is_symlink() or not path.is_file() or any(p in IGNORED_NAMES or p.startswith(".") for p in rel.parts):
+            continue
+        limit = budget.source_limit(path.name)
+        size = path.stat().st_size
+        if limit is not None and size > limit:
+            kind = "notebook" if path.suffix.lower() == ".ipynb" else "source file"
+            refused[rel.as_posix()] = f"{rel.as_posix()} is {mib(size)}, over the {mib(limit)} limit for a {kind}"
+            continue
+        files.append(path)
+    return files, refused
+
+
+# -- keys -------------------------------------------------------------------------------
+
+
+def assign_keys(labels: list[str]) -> list[str]:
+    """A unique, file-name-safe key per label, assigned for the whole batch at once.
+
+    Unicode letters are kept (Cyrillic and Chinese names stay readable); a key that two
+    labels share, or that looks like a generated one (`name-1a2b3c4d`), gets a hash of its
+    own label (and position, for identical labels) so it can collide with nothing.
+    """
+    bases = [_slug(label) for label in labels]
+    counts: dict[str, int] = {}
+    for base in bases:
+        counts[base.casefold()] = counts.get(base.casefold(), 0) + 1
+    keys: list[str] = []
+    taken: set[str] = set()
+    for index, (label, base) in enumerate(zip(labels, bases, strict=True)):
+        key = base
+        if counts[base.casefold()] > 1 or _GENERATED.search(base) or key.casefold() in taken:
+            key = _hashed(base, f"{index}\x00{label}")
+        while key.casefold() in taken:  # a hash collision: astronomically rare, still handled
+            key = _hashed(base, key)
+        taken.add(key.casefold())
+        keys.append(key)
+    return keys
+
+
+def _hashed(base: str, seed: str) -> str:
+    digest = hashlib.sha256(seed.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+    return f"{base}-{digest}"
+
+
+def _slug(label: str) -> str:
+    text = unicodedata.normalize("NFKC", label)
+    # letters and digits of any script stay; everything else (separators, '+', '/', dots,
+    # invisible characters, surrogates) becomes '_'
+    text = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in text)
+    text = re.sub(r"_+", "_", text).strip("_-")
+    while len(text.encode("utf-8")) > _MAX_KEY_BYTES:
+        text = text[:-1]
+    if not text or _WINDOWS_RESERVED.match(text):
+        text = f"student_{text}" if text else "student"
+    return text
