@@ -46,7 +46,8 @@ class HandIn:
     every file in it that may be graded, `entry` the graded one when an entry name was given.
     `time_source` says where `submitted_at` came from: "export" (the LMS's own time),
     "submission-list" (a time list the instructor gave), "late-mark" (Canvas's `_LATE_`, no
-    time), "archive-entry (approximate)" (file times inside the archives), or "" (unknown).
+    time), "archive-entry (approximate)" (the latest file time the archives or folders carry:
+    a student's machine set it), or "" (unknown).
     """
 
     student: Student

@@ -142,6 +142,8 @@ class Unpacker:
                     raise BudgetExceeded(f"more than {mib(self.budget.max_bytes)} unpacked")
                 sink.write(chunk)
         if when is not None:
+            # keep the entry's time on disk too, so a copy made from here still carries it
+            os.utime(destination, (when.timestamp(), when.timestamp()))
             self.times[destination] = when
 
     # -- archives -------------------------------------------------------------------
