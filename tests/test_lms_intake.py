@@ -14,6 +14,8 @@ from grader.intake.lms import BatchError, HandIn, Intake, assign_keys, read_expo
 from grader.intake.unpack import StudentBudget
 
 PY = "class TwoLayerNet:\n    pass\n"
+# 1.3 MiB of code that compresses like code (not like a zip bomb)
+BIG_SOURCE = "".join(f"w{i} = {i * 7919 % 104729}\n" for i in range(200_000))[: int(1.3 * (1 << 20))]
 NOTEBOOK = '{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}'
 
 
@@ -77,7 +79,7 @@ def test_moodle_export_one_row_per_participant(tmp_path: Path) -> None:
         "Alan Turing_100_assignsubmission_onlinetext_/onlinetext.html": "<p>see my code</p>",
         "Grace Hopper_101_assignsubmission_file_/work.zip": zip_bytes({"solution/neural_net.py": PY}),
         "Ada Lovelace_102_assignsubmission_file_/code.tar.gz": tar_bytes({"hw/neural_net.py": PY.encode()}),
-        "José Müller-Øster_103_assignsubmission_file_/neural_net.py": "#" * int(1.3 * (1 << 20)),
+        "José Müller-Øster_103_assignsubmission_file_/neural_net.py": BIG_SOURCE,
         # "download submissions in folders" off: a flat file with the prefix
         "Иван Петров_104_assignsubmission_file_neural_net.py": PY,
         "王小明_105_assignsubmission_file_/Tutorial1_solution.ipynb": NOTEBOOK,
@@ -94,6 +96,7 @@ def test_moodle_export_one_row_per_participant(tmp_path: Path) -> None:
     assert rel(found["102"], found["102"].entry) == "code/hw/neural_net.py"
     assert found["103"].student.name == "José Müller-Øster"
     assert found["103"].error == "neural_net.py is 1.3 MiB, over the 1.0 MiB limit for a source file"
+
     assert found["104"].student.name == "Иван Петров" and rel(found["104"], found["104"].entry) == "neural_net.py"
     chinese = found["105"]
     assert chinese.error is None and rel(chinese, chinese.entry) == "Tutorial1_solution.ipynb"
@@ -103,6 +106,11 @@ def test_moodle_export_one_row_per_participant(tmp_path: Path) -> None:
     assert turing.time_source == "archive-entry (approximate)" and turing.submitted_at is not None
     assert turing.submitted_at.tzinfo is not None
 
+
+def test_refused_batch_member_still_gives_its_owner_a_row(tmp_path: Path) -> None:
+    export = make_zip(tmp_path / "m.zip", {"Bo Li_7_assignsubmission_file_/neural_net.py": "#" * (2 << 20)})
+    (hand_in,) = read_export(export, tmp_path / "w", entry="neural_net.py").hand_ins
+    assert hand_in.student.lms_id == "7" and hand_in.error is not None and "zip bomb" in hand_in.error
 
 def test_oversize_notebook_names_its_limit(tmp_path: Path) -> None:
     budget = StudentBudget(max_notebook_bytes=1 << 10)

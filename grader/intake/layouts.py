@@ -45,7 +45,8 @@ _TIME = re.compile(
 class Group:
     """Everything one student (or group) handed in, as found in the export, before unpacking.
 
-    `sources` pairs a path in the batch with the name it gets in the student's folder.
+    `sources` pairs a path in the batch with the name it gets in the student's folder;
+    `origins` are the export's folders whose contents are the sources.
     """
 
     label: str
@@ -55,6 +56,7 @@ class Group:
     email: str = ""
     members: tuple[str, ...] = ()
     sources: list[tuple[Path, str]] = field(default_factory=list)
+    origins: list[Path] = field(default_factory=list)
     submitted_at: datetime | None = None
     time_source: str = ""
     late_mark: bool = False
@@ -97,7 +99,7 @@ def _plain(child: Path, layout: str | None) -> Group:
         group.notes.append(f"{child.name}: not named the way a {layout} export names hand-ins; read as one student's")
     if child.is_dir():
         # the contents are the student's files: do not nest them under their own folder name
-        group.sources = [(c, c.name) for c in entries(child)]
+        group.sources, group.origins = [(c, c.name) for c in entries(child)], [child]
     return group
 
 
@@ -134,6 +136,7 @@ def _moodle(root: Path, batch_notes: list[str]) -> list[Group]:
             group.notes.append(f"{child.name}: Moodle '{plugin}' submission ignored (only files are graded)")
         elif child.is_dir():
             group.sources.extend((c, c.name) for c in entries(child))
+            group.origins.append(child)
         else:
             group.sources.append((child, rest or child.name))
     return groups
@@ -191,7 +194,7 @@ def _gradescope(root: Path, batch_notes: list[str]) -> list[Group]:
         group = _gradescope_group(key, record)
         folder = root / key
         if folder.is_dir() and not folder.is_symlink():
-            group.sources = [(c, c.name) for c in entries(folder)]
+            group.sources, group.origins = [(c, c.name) for c in entries(folder)], [folder]
         else:
             group.error = f"{key} is listed in {GRADESCOPE_METADATA} but its folder is missing from the export"
         groups.append(group)

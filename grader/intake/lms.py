@@ -94,25 +94,41 @@ def read_export(
     if layout is not None and layout not in LAYOUTS:
         raise BatchError(f"unknown layout {layout!r}: choose one of {', '.join(LAYOUTS)}")
     batch_notes: list[str] = []
-    root = _open_batch(path, workspace / "batch", batch_notes)
+    refused: list[tuple[Path, str]] = []
+    root = _open_batch(path, workspace / "batch", batch_notes, refused)
     if isinstance(root, Group):
         groups, found = [root], "folders"
     else:
         root = _unwrap(root, entry)
         if entry is not None and _is_one_submission(root, entry):
-            groups, found = [Group(label=root.name, name=root.name, sources=[(c, c.name) for c in entries(root)])], "folders"
+            one = Group(label=root.name, name=root.name, sources=[(c, c.name) for c in entries(root)], origins=[root])
+            groups, found = [one], "folders"
         else:
             found = layout or recognise(root)
             groups = group_by_student(root, found, batch_notes)
     keys = assign_keys([g.label for g in groups])
     students_dir = workspace / "students"
     hand_ins = tuple(
-        _hand_in(g, key, students_dir / f"{i:04d}", entry, budget, naive_tz) for i, (g, key) in enumerate(zip(groups, keys, strict=True))
+        _hand_in(g, key, students_dir / f"{i:04d}", entry, budget, naive_tz, _refused_for(g, refused))
+        for i, (g, key) in enumerate(zip(groups, keys, strict=True))
     )
     return Intake(found, hand_ins, tuple(batch_notes))
 
 
-def _open_batch(path: Path, target: Path, batch_notes: list[str]) -> Path | Group:
+def _refused_for(group: Group, refused: list[tuple[Path, str]]) -> dict[str, str]:
+    """The batch archive's refused members that belong to this group, by name in its folder."""
+    mine = {}
+    for destination, message in refused:
+        for origin in group.origins:
+            if destination.is_relative_to(origin) and destination != origin:
+                mine[destination.relative_to(origin).as_posix()] = message
+        for source, name in group.sources:
+            if destination.is_relative_to(source) and source.is_dir():
+                mine[f"{name}/{destination.relative_to(source).as_posix()}"] = message
+    return mine
+
+
+def _open_batch(path: Path, target: Path, batch_notes: list[str], refused: list[tuple[Path, str]]) -> Path | Group:
     if path.is_dir():
         return path
     if path.is_file() and path.suffix in (".py", ".ipynb"):
@@ -129,6 +145,7 @@ def _open_batch(path: Path, target: Path, batch_notes: list[str]) -> Path | Grou
     except BudgetExceeded as exc:
         raise BatchError(f"{path}: {exc}: not one assignment's submissions; split the export") from None
     batch_notes.extend(unpacker.notes)
+    refused.extend(unpacker.refused)
     unpacked = [c for c in target.iterdir()]
     if len(unpacked) != 1 or not unpacked[0].is_dir():
         raise BatchError(f"{path}: not a readable archive; re-download the submissions")
@@ -162,12 +179,14 @@ def _is_one_submission(folder: Path, entry: str) -> bool:
     return any((c / entry).is_file() and (c / "__init__.py").is_file() for c in folder.iterdir() if c.is_dir())
 
 
-def _hand_in(group: Group, key: str, folder: Path, entry: str | None, budget: StudentBudget, naive_tz: tzinfo) -> HandIn:
+def _hand_in(
+    group: Group, key: str, folder: Path, entry: str | None, budget: StudentBudget, naive_tz: tzinfo, batch_refused: dict[str, str]
+) -> HandIn:
     student = Student(key, group.name, group.lms_id, group.sid, group.email, group.members)
-    notes, error = list(group.notes), group.error
+    notes, error = [*group.notes, *batch_refused.values()], group.error
     if not group.sources:
-        return HandIn(student, None, time_source=group.time_source, late_mark=group.late_mark, notes=tuple(notes),
-                      error=error or "handed in no files")
+        error = error or ("; ".join(batch_refused.values()) if batch_refused else "handed in no files")
+        return HandIn(student, None, time_source=group.time_source, late_mark=group.late_mark, notes=tuple(notes), error=error)
     folder.mkdir(parents=True)
     unpacker = Unpacker(folder, budget)
     try:
@@ -178,13 +197,14 @@ def _hand_in(group: Group, key: str, folder: Path, entry: str | None, budget: St
     notes.extend(unpacker.notes)
     files, refused = _graded_files(folder, budget)
     notes.extend(refused.values())
+    refused.update({name: message for name, message in batch_refused.items() if name not in refused})
     chosen = None
     if entry is not None and error is None:
         choice = choose_entry([f.relative_to(folder).as_posix() for f in files], entry, refused)
         chosen, error = (folder / choice.path if choice.path else None), choice.error
         notes.extend([choice.note] if choice.note else [])
     when, origin = group.submitted_at, group.time_source
-    if when is None and unpacker.times:
+    if when is None and not origin and unpacker.times:
         when, origin = max(unpacker.times.values()), "archive-entry (approximate)"
     if when is not None and when.tzinfo is None:
         when = when.replace(tzinfo=naive_tz)

@@ -78,6 +78,8 @@ class Unpacker:
     `times` records each written file's time as the archive entry stated it (zip and tar
     entries carry one), used only when the export gives no better submission time.
     `unpack_nested=False` leaves archives found inside as files (a batch zip's student zips).
+    `refused` pairs each archive member that was not written with where it would have gone,
+    so a batch-level refusal can be told to the student it belongs to.
     """
 
     root: Path
@@ -85,6 +87,7 @@ class Unpacker:
     notes: list[str] = field(default_factory=list)
     times: dict[Path, datetime] = field(default_factory=dict)
     unpack_nested: bool = True
+    refused: list[tuple[Path, str]] = field(default_factory=list)
     bytes_used: int = 0
     files_used: int = 0
     folders_used: int = 0
@@ -182,7 +185,7 @@ class Unpacker:
                 problem, parts = _member_problem(info, seen)
                 problem = problem or _bomb(info, limits)
                 if problem:
-                    self.notes.append(f"{shown}: {info.filename[:200]!r}: {problem}")
+                    self._refuse(target, parts, f"{shown}: {info.filename[:200]!r}: {problem}")
                     continue
                 destination = target.joinpath(*parts)
                 if info.is_dir():
@@ -196,7 +199,7 @@ class Unpacker:
             for info in tf:
                 problem, parts = _tar_problem(info)
                 if problem:
-                    self.notes.append(f"{shown}: {info.name[:200]!r}: {problem}")
+                    self._refuse(target, parts, f"{shown}: {info.name[:200]!r}: {problem}")
                     continue
                 destination = target.joinpath(*parts)
                 if info.isdir():
@@ -207,6 +210,15 @@ class Unpacker:
                     with stream:
                         when = datetime.fromtimestamp(info.mtime, tz=timezone.utc)
                         self._write_member(stream, destination, when, level)
+
+    def _refuse(self, target: Path, parts: tuple[str, ...], message: str) -> None:
+        self.notes.append(message)
+        safe = tuple(p for p in parts if p not in ("..", "/")) if parts else ()
+        if safe and len(safe) <= self.budget.max_path_depth:
+            self.refused.append((target.joinpath(*safe), message))
+            if len(safe) > 1:
+                # the owner's folder exists even when all they sent was refused: they get a row
+                self._folder(target.joinpath(*safe[:-1]))
 
     def _write_member(self, stream: IO[bytes], destination: Path, when: datetime | None, level: int) -> None:
         """Write one archive member; a member that is itself an archive is unpacked one level down."""
