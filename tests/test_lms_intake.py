@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import tarfile
 import zipfile
 from datetime import datetime, timedelta, timezone
@@ -161,7 +162,7 @@ submission_31000002:
   - :name: José Müller-Øster
     :sid: '1003'
     :email: jose@example.edu
-  :created_at: 2026-12-05 09:00:00.000000000 +0100
+  :created_at: 2026-12-05 09:00:00.000000000 +01:00
 submission_31000004:
   :submitters:
   - :name: Ghost Student
@@ -186,6 +187,7 @@ def test_gradescope_metadata_names_groups_and_times(tmp_path: Path) -> None:
     assert alan.submitted_at == datetime(2026, 12, 4, 7, 10, 0, 123456, tzinfo=timezone.utc)
     group = found["31000002"]
     assert group.student.name == "Grace Hopper" and group.student.members == ("José Müller-Øster",)
+    assert group.submitted_at == datetime(2026, 12, 5, 8, 0, tzinfo=timezone.utc)
     assert any("group submission by 2" in n for n in group.notes)
     assert "missing" in (found["31000004"].error or "")
     unlisted = next(h for h in intake.hand_ins if h.student.name == "submission_31000003")
@@ -321,3 +323,30 @@ def test_folder_batch_needs_no_archive(tmp_path: Path) -> None:
     assert carol.entry is not None and carol.entry.name == "carol.ipynb"
     old = datetime.now(timezone.utc) - timedelta(days=1)
     assert all(h.submitted_at is not None and h.submitted_at > old for h in intake.hand_ins)
+
+
+def test_folders_made_by_one_member_path_all_count(tmp_path: Path) -> None:
+    budget = StudentBudget(max_folders=20, max_path_depth=30)
+    export = make_zip(tmp_path / "b.zip", {"x.zip": zip_bytes({"/".join(["d"] * 25) + "/f.txt": ""})})
+    (hand_in,) = read_export(export, tmp_path / "w", budget=budget).hand_ins
+    assert hand_in.error is not None and "more than 20 folders" in hand_in.error
+
+
+def test_undecodable_folder_names_become_valid_text(tmp_path: Path) -> None:
+    batch = tmp_path / "b"
+    # a latin-1 name as unzip leaves it on disk, with a newline and a line separator
+    student = batch / (os.fsdecode(b"M\xe9lanie\nEvil") + "\u2028")
+    student.mkdir(parents=True)
+    (student / "neural_net.py").write_text(PY)
+    (hand_in,) = read_export(batch, tmp_path / "w", entry="neural_net.py").hand_ins
+    assert hand_in.student.name == "M\ufffdlanie Evil "
+    hand_in.student.name.encode("utf-8")
+    hand_in.student.key.encode("utf-8")
+    assert "\n" not in hand_in.student.key and hand_in.error is None
+
+
+def test_problem_notes_are_bounded(tmp_path: Path) -> None:
+    members = {f"../escape{i}.py": "x" for i in range(300)}
+    export = make_zip(tmp_path / "b.zip", {"zed.zip": zip_bytes({**members, "neural_net.py": PY})})
+    (hand_in,) = read_export(export, tmp_path / "w", entry="neural_net.py").hand_ins
+    assert len(hand_in.notes) <= 51 and "250 more problem(s)" in hand_in.notes[-1]

@@ -12,7 +12,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Literal, cast
 
 from grader.errors import GraderError
 from grader.intake.layouts import parse_time
@@ -60,7 +60,7 @@ class LatePolicy:
         return cls(
             deadline=deadline,
             grace=timedelta(minutes=float(str(data.get("grace_minutes", 0)))),
-            per="hour" if data.get("per") == "hour" else "day",
+            per=cast(Literal["day", "hour"], str(data.get("per", "day"))),  # checked in __post_init__
             penalty=float(str(data.get("penalty", 0.1))),
             in_points=bool(data.get("in_points", False)),
             cap=None if cap is None else float(str(cap)),

@@ -24,7 +24,7 @@ from grader.intake.layouts import LAYOUTS, Group, entries, group_by_student, rec
 from grader.intake.unpack import BudgetExceeded, StudentBudget, Unpacker, is_archive, mib
 from grader.submissions import IGNORED_NAMES
 
-__all__ = ["BATCH_BUDGET", "DEFAULT_BUDGET", "BatchError", "HandIn", "Intake", "assign_keys", "read_export"]
+__all__ = ["BATCH_BUDGET", "DEFAULT_BUDGET", "BatchError", "HandIn", "Intake", "assign_keys", "clean_text", "read_export"]
 
 DEFAULT_BUDGET = StudentBudget()
 # The batch archive as a whole (all students together) before each student's own budget applies.
@@ -144,7 +144,7 @@ def _open_batch(path: Path, target: Path, batch_notes: list[str], refused: list[
         unpacker.add(path, name=path.name if is_archive(path.name) else path.name + ".zip")
     except BudgetExceeded as exc:
         raise BatchError(f"{path}: {exc}: not one assignment's submissions; split the export") from None
-    batch_notes.extend(unpacker.notes)
+    batch_notes.extend(unpacker.all_notes())
     refused.extend(unpacker.refused)
     unpacked = [c for c in target.iterdir()]
     if len(unpacked) != 1 or not unpacked[0].is_dir():
@@ -182,11 +182,13 @@ def _is_one_submission(folder: Path, entry: str) -> bool:
 def _hand_in(
     group: Group, key: str, folder: Path, entry: str | None, budget: StudentBudget, naive_tz: tzinfo, batch_refused: dict[str, str]
 ) -> HandIn:
-    student = Student(key, group.name, group.lms_id, group.sid, group.email, group.members)
+    student = Student(key, clean_text(group.name), clean_text(group.lms_id), clean_text(group.sid),
+                      clean_text(group.email), tuple(clean_text(m) for m in group.members))
     notes, error = [*group.notes, *batch_refused.values()], group.error
     if not group.sources:
         error = error or ("; ".join(batch_refused.values()) if batch_refused else "handed in no files")
-        return HandIn(student, None, time_source=group.time_source, late_mark=group.late_mark, notes=tuple(notes), error=error)
+        return HandIn(student, None, time_source=group.time_source, late_mark=group.late_mark,
+                      notes=tuple(clean_text(n) for n in notes), error=clean_text(error))
     folder.mkdir(parents=True)
     unpacker = Unpacker(folder, budget)
     try:
@@ -194,7 +196,7 @@ def _hand_in(
             unpacker.add(source, name)
     except BudgetExceeded as exc:
         error = f"over the per-student limit: {exc}; resubmit only the files the assignment asks for"
-    notes.extend(unpacker.notes)
+    notes.extend(unpacker.all_notes())
     files, refused = _graded_files(folder, budget)
     notes.extend(refused.values())
     refused.update({name: message for name, message in batch_refused.items() if name not in refused})
@@ -208,7 +210,8 @@ def _hand_in(
         when, origin = max(unpacker.times.values()), "archive-entry (approximate)"
     if when is not None and when.tzinfo is None:
         when = when.replace(tzinfo=naive_tz)
-    return HandIn(student, folder, tuple(files), chosen, when, origin, group.late_mark, tuple(notes), error)
+    cleaned = tuple(clean_text(n) for n in notes)
+    return HandIn(student, folder, tuple(files), chosen, when, origin, group.late_mark, cleaned, error and clean_text(error))
 
 
 def _graded_files(folder: Path, budget: StudentBudget) -> tuple[list[Path], dict[str, str]]:
@@ -226,6 +229,17 @@ def _graded_files(folder: Path, budget: StudentBudget) -> tuple[list[Path], dict
             continue
         files.append(path)
     return files, refused
+
+
+def clean_text(text: str, limit: int = 2000) -> str:
+    """Valid, single-line text from an export's names: undecodable bytes (surrogates from a
+    latin-1 file name) become U+FFFD, control characters and line separators a space."""
+    try:
+        text = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    except UnicodeEncodeError:  # a lone surrogate that is not an escaped byte
+        text = text.encode("utf-8", "replace").decode("utf-8")
+    text = "".join(" " if unicodedata.category(ch) in ("Cc", "Zl", "Zp") else ch for ch in text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 # -- keys -------------------------------------------------------------------------------

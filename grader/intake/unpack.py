@@ -24,6 +24,7 @@ __all__ = ["ARCHIVE_SUFFIXES", "BudgetExceeded", "StudentBudget", "Unpacker", "a
 
 ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar", ".zip")
 _CHUNK = 1 << 16
+MAX_NOTES = 50
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +86,7 @@ class Unpacker:
     root: Path
     budget: StudentBudget
     notes: list[str] = field(default_factory=list)
+    notes_dropped: int = 0
     times: dict[Path, datetime] = field(default_factory=dict)
     unpack_nested: bool = True
     refused: list[tuple[Path, str]] = field(default_factory=list)
@@ -98,7 +100,7 @@ class Unpacker:
 
     def _add(self, source: Path, parent: Path, name: str, level: int) -> None:
         if source.is_symlink():
-            self.notes.append(f"{self._rel(parent / name)}: a symbolic link (not followed)")
+            self._note(f"{self._rel(parent / name)}: a symbolic link (not followed)")
         elif source.is_dir():
             folder = self._folder(parent / name)
             if folder is not None:
@@ -116,16 +118,31 @@ class Unpacker:
     def _rel(self, path: Path) -> str:
         return path.relative_to(self.root).as_posix() if path.is_relative_to(self.root) else path.name
 
+    def _note(self, message: str) -> None:
+        """Record a problem; past `MAX_NOTES` only count them (the report's size stays bounded)."""
+        if len(self.notes) < MAX_NOTES:
+            self.notes.append(message)
+        else:
+            self.notes_dropped += 1
+
+    def all_notes(self) -> list[str]:
+        """The notes, with how many more were not kept."""
+        more = [f"... and {self.notes_dropped} more problem(s) of the same kinds"] if self.notes_dropped else []
+        return self.notes + more
+
     def _folder(self, path: Path) -> Path | None:
-        """Create one folder, charging the budget; None when it is too deep to read."""
-        if len(path.relative_to(self.root).parts) > self.budget.max_path_depth:
-            self.notes.append(f"{self._rel(path)[:120]}...: folders nested more than {self.budget.max_path_depth} deep (skipped)")
+        """Create a folder and its missing parents, each charged to the budget; None when it
+        is too deep to read."""
+        depth = len(path.relative_to(self.root).parts)
+        if depth > self.budget.max_path_depth:
+            self._note(f"{self._rel(path)[:120]}...: folders nested more than {self.budget.max_path_depth} deep (skipped)")
             return None
-        if not path.is_dir():
+        missing = [p for p in [path, *path.parents][:depth] if not p.is_dir()]
+        for folder in reversed(missing):
             self.folders_used += 1
             if self.folders_used > self.budget.max_folders:
                 raise BudgetExceeded(f"more than {self.budget.max_folders} folders")
-            path.mkdir(parents=True)
+            folder.mkdir()
         return path
 
     def _write(self, stream: IO[bytes], destination: Path, when: datetime | None) -> None:
@@ -133,7 +150,7 @@ class Unpacker:
         if self._folder(destination.parent) is None:
             return
         if destination.exists():
-            self.notes.append(f"{self._rel(destination)}: handed in twice (only the first was kept)")
+            self._note(f"{self._rel(destination)}: handed in twice (only the first was kept)")
             return
         self.files_used += 1
         if self.files_used > self.budget.max_files:
@@ -154,7 +171,7 @@ class Unpacker:
     def _unpack(self, archive: Path, parent: Path, name: str, level: int) -> None:
         shown = self._rel(parent / name)
         if level > self.budget.max_nesting:
-            self.notes.append(f"{shown}: archives nested more than {self.budget.max_nesting} deep (not unpacked)")
+            self._note(f"{shown}: archives nested more than {self.budget.max_nesting} deep (not unpacked)")
             return
         target = self._fresh(parent, archive_stem(name))
         try:
@@ -163,7 +180,7 @@ class Unpacker:
             else:
                 self._untar(archive, target, shown, level)
         except (zipfile.BadZipFile, tarfile.TarError, EOFError, OSError, UnicodeDecodeError) as exc:
-            self.notes.append(f"{shown}: not a readable archive ({type(exc).__name__}); resubmit it as a .zip")
+            self._note(f"{shown}: not a readable archive ({type(exc).__name__}); resubmit it as a .zip")
 
     def _fresh(self, parent: Path, stem: str) -> Path:
         """A folder for an archive's contents that no other file of the student uses."""
@@ -212,7 +229,7 @@ class Unpacker:
                         self._write_member(stream, destination, when, level)
 
     def _refuse(self, target: Path, parts: tuple[str, ...], message: str) -> None:
-        self.notes.append(message)
+        self._note(message)
         safe = tuple(p for p in parts if p not in ("..", "/")) if parts else ()
         if safe and len(safe) <= self.budget.max_path_depth:
             self.refused.append((target.joinpath(*safe), message))
@@ -223,7 +240,7 @@ class Unpacker:
     def _write_member(self, stream: IO[bytes], destination: Path, when: datetime | None, level: int) -> None:
         """Write one archive member; a member that is itself an archive is unpacked one level down."""
         if len(destination.relative_to(self.root).parts) > self.budget.max_path_depth:
-            self.notes.append(f"{self._rel(destination)[:120]}...: more than {self.budget.max_path_depth} folders deep (skipped)")
+            self._note(f"{self._rel(destination)[:120]}...: more than {self.budget.max_path_depth} folders deep (skipped)")
             return
         self._write(stream, destination, when)
         if self.unpack_nested and is_archive(destination.name) and destination.is_file():
