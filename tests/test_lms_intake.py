@@ -350,3 +350,40 @@ def test_problem_notes_are_bounded(tmp_path: Path) -> None:
     export = make_zip(tmp_path / "b.zip", {"zed.zip": zip_bytes({**members, "neural_net.py": PY})})
     (hand_in,) = read_export(export, tmp_path / "w", entry="neural_net.py").hand_ins
     assert len(hand_in.notes) <= 51 and "250 more problem(s)" in hand_in.notes[-1]
+
+
+def test_default_budget_is_the_documented_one() -> None:
+    budget = StudentBudget()
+    assert (budget.max_bytes, budget.max_files, budget.max_folders) == (512 << 20, 20_000, 2_000)
+    assert (budget.max_nesting, budget.max_path_depth) == (3, 32)
+    assert (budget.max_py_bytes, budget.max_notebook_bytes) == (1 << 20, 32 << 20)
+
+
+def test_reading_twice_into_one_workspace_keeps_runs_apart(tmp_path: Path) -> None:
+    export = make_zip(tmp_path / "b.zip", {"alice/neural_net.py": PY, "bob/neural_net.py": PY})
+    first = read_export(export, tmp_path / "w", entry="neural_net.py")
+    second = read_export(export, tmp_path / "w", entry="neural_net.py")
+    assert len(first.hand_ins) == len(second.hand_ins) == 2
+    assert not {h.folder for h in first.hand_ins} & {h.folder for h in second.hand_ins}
+
+
+def test_damaged_and_unwritable_members_cost_only_themselves(tmp_path: Path) -> None:
+    inner = bytearray(zip_bytes({"neural_net.py": PY, "data.txt": "payload " * 100}))
+    info = zipfile.ZipFile(io.BytesIO(bytes(inner))).getinfo("data.txt")
+    data_at = info.header_offset + 30 + len(info.filename) + len(info.extra)
+    inner[data_at : data_at + 4] = b"\xff\xff\xff\xff"  # damage data.txt's deflated bytes only
+    long_name = "x" * 300 + ".py"
+    export = make_zip(tmp_path / "b.zip", {"olga.zip": bytes(inner), "pete.zip": zip_bytes({long_name: PY, "neural_net.py": PY})})
+    intake = read_export(export, tmp_path / "w", entry="neural_net.py")
+    assert_one_record_each(intake, 2)
+    for hand_in in intake.hand_ins:
+        assert hand_in.error is None and hand_in.entry is not None
+    for hand_in in intake.hand_ins:
+        assert any("cannot be unpacked" in n for n in hand_in.notes), hand_in.notes
+
+
+def test_two_files_with_the_expected_name_are_noted(tmp_path: Path) -> None:
+    export = make_zip(tmp_path / "b.zip", {"quinn/a/neural_net.py": PY, "quinn/b/neural_net.py": PY, "rita/neural_net.py": PY})
+    hand_in, _ = read_export(export, tmp_path / "w", entry="neural_net.py").hand_ins
+    assert rel(hand_in, hand_in.entry) == "a/neural_net.py"
+    assert any("several files named neural_net.py" in n for n in hand_in.notes)

@@ -37,6 +37,9 @@ def choose_entry(files: list[str], entry: str, refused: dict[str, str] | None = 
     """
     refused = refused or {}
     exact = sorted((f for f in files if PurePosixPath(f).name == entry), key=lambda f: (f.count("/"), f))
+    if len(exact) > 1:
+        others = ", ".join(exact[1:4])
+        return EntryChoice(exact[0], note=f"several files named {entry}: graded {exact[0]} (not {others})")
     if exact:
         return EntryChoice(exact[0])
     too_big = [message for name, message in refused.items() if PurePosixPath(name).name == entry]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 import tarfile
+import tempfile
 import unicodedata
 import zipfile
 from dataclasses import dataclass
@@ -89,13 +90,17 @@ def read_export(
 
     `layout` overrides recognition (one of `LAYOUTS`); `entry` is the assignment's graded file
     name (`neural_net.py`), used to choose each hand-in's `entry`; `naive_tz` is the zone of
-    times an export writes without one. Student folders are `workspace/students/NNNN`.
+    times an export writes without one. Student folders are `workspace/intake-*/students/NNNN`,
+    numbered, never named after a student.
     """
     if layout is not None and layout not in LAYOUTS:
         raise BatchError(f"unknown layout {layout!r}: choose one of {', '.join(LAYOUTS)}")
     batch_notes: list[str] = []
     refused: list[tuple[Path, str]] = []
-    root = _open_batch(path, workspace / "batch", batch_notes, refused)
+    workspace.mkdir(parents=True, exist_ok=True)
+    # a fresh folder per reading: an earlier run's students can never mix with this one's
+    run = Path(tempfile.mkdtemp(prefix="intake-", dir=workspace))
+    root = _open_batch(path, run / "batch", batch_notes, refused)
     if isinstance(root, Group):
         groups, found = [root], "folders"
     else:
@@ -107,9 +112,9 @@ def read_export(
             found = layout or recognise(root)
             groups = group_by_student(root, found, batch_notes)
     keys = assign_keys([g.label for g in groups])
-    students_dir = workspace / "students"
+    students_dir = run / "students"
     hand_ins = tuple(
-        _hand_in(g, key, students_dir / f"{i:04d}", entry, budget, naive_tz, _refused_for(g, refused))
+        _guarded(g, key, students_dir / f"{i:04d}", entry, budget, naive_tz, _refused_for(g, refused))
         for i, (g, key) in enumerate(zip(groups, keys, strict=True))
     )
     return Intake(found, hand_ins, tuple(batch_notes))
@@ -179,6 +184,18 @@ def _is_one_submission(folder: Path, entry: str) -> bool:
     return any((c / entry).is_file() and (c / "__init__.py").is_file() for c in folder.iterdir() if c.is_dir())
 
 
+def _guarded(
+    group: Group, key: str, folder: Path, entry: str | None, budget: StudentBudget, naive_tz: tzinfo, batch_refused: dict[str, str]
+) -> HandIn:
+    """One hand-in; whatever goes wrong reading it becomes its error, never the batch's."""
+    try:
+        return _hand_in(group, key, folder, entry, budget, naive_tz, batch_refused)
+    except Exception as exc:  # noqa: BLE001 - the last guard: the batch must go on
+        student = Student(key, clean_text(group.name), clean_text(group.lms_id), clean_text(group.sid), clean_text(group.email))
+        reason = clean_text(f"{type(exc).__name__}: {exc}", 300)
+        return HandIn(student, None, error=f"the grader could not read this hand-in ({reason})")
+
+
 def _hand_in(
     group: Group, key: str, folder: Path, entry: str | None, budget: StudentBudget, naive_tz: tzinfo, batch_refused: dict[str, str]
 ) -> HandIn:
@@ -226,6 +243,7 @@ def _graded_files(folder: Path, budget: StudentBudget) -> tuple[list[Path], dict
         if limit is not None and size > limit:
             kind = "notebook" if path.suffix.lower() == ".ipynb" else "source file"
             refused[rel.as_posix()] = f"{rel.as_posix()} is {mib(size)}, over the {mib(limit)} limit for a {kind}"
+            path.unlink()  # never graded, so never left where a later step could find it
             continue
         files.append(path)
     return files, refused

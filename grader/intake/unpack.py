@@ -12,6 +12,7 @@ import os
 import stat
 import tarfile
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
@@ -142,7 +143,11 @@ class Unpacker:
             self.folders_used += 1
             if self.folders_used > self.budget.max_folders:
                 raise BudgetExceeded(f"more than {self.budget.max_folders} folders")
-            folder.mkdir()
+            try:
+                folder.mkdir()
+            except OSError as exc:  # a name too long, a file already where the folder goes
+                self._note(f"{self._rel(folder)[:200]}: cannot be created ({exc.strerror or type(exc).__name__})")
+                return None
         return path
 
     def _write(self, stream: IO[bytes], destination: Path, when: datetime | None) -> None:
@@ -155,16 +160,25 @@ class Unpacker:
         self.files_used += 1
         if self.files_used > self.budget.max_files:
             raise BudgetExceeded(f"more than {self.budget.max_files} files")
+        try:
+            self._copy(stream, destination)
+        except _UNREADABLE as exc:
+            # one member that cannot be read or written costs that member, not the student
+            destination.unlink(missing_ok=True)
+            self._note(f"{self._rel(destination)[:200]}: cannot be unpacked ({_reason(exc)})")
+            return
+        if when is not None:
+            # keep the entry's time on disk too, so a copy made from here still carries it
+            os.utime(destination, (when.timestamp(), when.timestamp()))
+            self.times[destination] = when
+
+    def _copy(self, stream: IO[bytes], destination: Path) -> None:
         with destination.open("wb") as sink:
             while chunk := stream.read(_CHUNK):
                 self.bytes_used += len(chunk)
                 if self.bytes_used > self.budget.max_bytes:
                     raise BudgetExceeded(f"more than {mib(self.budget.max_bytes)} unpacked")
                 sink.write(chunk)
-        if when is not None:
-            # keep the entry's time on disk too, so a copy made from here still carries it
-            os.utime(destination, (when.timestamp(), when.timestamp()))
-            self.times[destination] = when
 
     # -- archives -------------------------------------------------------------------
 
@@ -179,8 +193,8 @@ class Unpacker:
                 self._unzip(archive, target, shown, level)
             else:
                 self._untar(archive, target, shown, level)
-        except (zipfile.BadZipFile, tarfile.TarError, EOFError, OSError, UnicodeDecodeError) as exc:
-            self._note(f"{shown}: not a readable archive ({type(exc).__name__}); resubmit it as a .zip")
+        except _UNREADABLE as exc:
+            self._note(f"{shown}: not a readable archive ({_reason(exc)}); resubmit it as a .zip")
 
     def _fresh(self, parent: Path, stem: str) -> Path:
         """A folder for an archive's contents that no other file of the student uses."""
@@ -199,34 +213,46 @@ class Unpacker:
                 raise BudgetExceeded(f"{shown} holds {len(members)} entries (more than {self.budget.max_files} files)")
             seen: set[str] = set()
             for info in members:
-                problem, parts = _member_problem(info, seen)
-                problem = problem or _bomb(info, limits)
-                if problem:
-                    self._refuse(target, parts, f"{shown}: {info.filename[:200]!r}: {problem}")
-                    continue
-                destination = target.joinpath(*parts)
-                if info.is_dir():
-                    self._folder(destination)
-                    continue
-                with zf.open(info) as stream:
-                    self._write_member(stream, destination, datetime(*info.date_time, tzinfo=timezone.utc), level)
+                try:
+                    self._zip_member(zf, info, target, shown, level, seen, limits)
+                except _UNREADABLE as exc:
+                    # one member that cannot be read or written costs that member only
+                    self._note(f"{shown}: {info.filename[:200]!r}: cannot be unpacked ({_reason(exc)})")
+
+    def _zip_member(
+        self, zf: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path, shown: str, level: int, seen: set[str], limits: ArchiveLimits
+    ) -> None:
+        problem, parts = _member_problem(info, seen)
+        problem = problem or _bomb(info, limits)
+        if problem:
+            self._refuse(target, parts, f"{shown}: {info.filename[:200]!r}: {problem}")
+        elif info.is_dir():
+            self._folder(target.joinpath(*parts))
+        else:
+            with zf.open(info) as stream:
+                when = datetime(*info.date_time, tzinfo=timezone.utc)
+                self._write_member(stream, target.joinpath(*parts), when, level)
 
     def _untar(self, archive: Path, target: Path, shown: str, level: int) -> None:
         with tarfile.open(archive, mode="r:*") as tf:
             for info in tf:
-                problem, parts = _tar_problem(info)
-                if problem:
-                    self._refuse(target, parts, f"{shown}: {info.name[:200]!r}: {problem}")
-                    continue
-                destination = target.joinpath(*parts)
-                if info.isdir():
-                    self._folder(destination)
-                    continue
-                stream = tf.extractfile(info)
-                if stream is not None:
-                    with stream:
-                        when = datetime.fromtimestamp(info.mtime, tz=timezone.utc)
-                        self._write_member(stream, destination, when, level)
+                try:
+                    self._tar_member(tf, info, target, shown, level)
+                except _UNREADABLE as exc:
+                    self._note(f"{shown}: {info.name[:200]!r}: cannot be unpacked ({_reason(exc)})")
+
+    def _tar_member(self, tf: tarfile.TarFile, info: tarfile.TarInfo, target: Path, shown: str, level: int) -> None:
+        problem, parts = _tar_problem(info)
+        if problem:
+            self._refuse(target, parts, f"{shown}: {info.name[:200]!r}: {problem}")
+        elif info.isdir():
+            self._folder(target.joinpath(*parts))
+        else:
+            stream = tf.extractfile(info)
+            if stream is not None:
+                with stream:
+                    when = datetime.fromtimestamp(info.mtime, tz=timezone.utc)
+                    self._write_member(stream, target.joinpath(*parts), when, level)
 
     def _refuse(self, target: Path, parts: tuple[str, ...], message: str) -> None:
         self._note(message)
@@ -249,6 +275,16 @@ class Unpacker:
             self.times.pop(destination, None)
             self._unpack(nested, destination.parent, destination.name, level + 1)
             nested.unlink()
+
+
+# What reading one archive or member can raise: damaged data, encryption, unknown compression.
+_UNREADABLE = (OSError, EOFError, zipfile.BadZipFile, tarfile.TarError, zlib.error, RuntimeError, NotImplementedError, ValueError)
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return f"{type(exc).__name__}: {exc}"[:200]
 
 
 def _tar_problem(info: tarfile.TarInfo) -> tuple[str | None, tuple[str, ...]]:
