@@ -387,3 +387,22 @@ def test_two_files_with_the_expected_name_are_noted(tmp_path: Path) -> None:
     hand_in, _ = read_export(export, tmp_path / "w", entry="neural_net.py").hand_ins
     assert rel(hand_in, hand_in.entry) == "a/neural_net.py"
     assert any("several files named neural_net.py" in n for n in hand_in.notes)
+
+
+def test_links_in_a_folder_batch_are_not_followed(tmp_path: Path) -> None:
+    secret = tmp_path / "secret.py"
+    secret.write_text("TOKEN = 'host secret'\n")
+    batch = tmp_path / "b"
+    for name in ("sly", "honest"):
+        (batch / name).mkdir(parents=True)
+    (batch / "sly" / "neural_net.py").symlink_to(secret)
+    (batch / "honest" / "neural_net.py").write_text(PY)
+    (batch / "linked_student").symlink_to(batch / "honest")
+    intake = read_export(batch, tmp_path / "w", entry="neural_net.py")
+    assert_one_record_each(intake, 2)
+    sly = next(h for h in intake.hand_ins if h.student.name == "sly")
+    assert sly.entry is None and sly.files == () and any("symbolic link" in n for n in sly.notes)
+
+
+def test_keys_keep_marks_of_any_script() -> None:
+    assert assign_keys(["प्रिया शर्मा"]) == ["प्रिया_शर्मा"]

@@ -294,9 +294,10 @@ def _hashed(base: str, seed: str) -> str:
 
 def _slug(label: str) -> str:
     text = unicodedata.normalize("NFKC", label)
-    # letters and digits of any script stay; everything else (separators, '+', '/', dots,
-    # invisible characters, surrogates) becomes '_'
-    text = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in text)
+    # letters, digits and combining marks of any script stay (Devanagari vowel signs are
+    # marks); everything else (separators, '+', '/', dots, invisible characters, surrogates)
+    # becomes '_'
+    text = "".join(ch if ch.isalnum() or ch in "-_" or unicodedata.category(ch) in ("Mn", "Mc") else "_" for ch in text)
     text = re.sub(r"_+", "_", text).strip("_-")
     while len(text.encode("utf-8")) > _MAX_KEY_BYTES:
         text = text[:-1]
