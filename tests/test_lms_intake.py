@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.intake.lms import BatchError, HandIn, Intake, assign_keys, read_export
+from grader.intake.lms import BatchError, HandIn, Intake, as_submission, assign_keys, read_export
 from grader.intake.unpack import StudentBudget
 
 PY = "class TwoLayerNet:\n    pass\n"
@@ -406,3 +406,16 @@ def test_links_in_a_folder_batch_are_not_followed(tmp_path: Path) -> None:
 
 def test_keys_keep_marks_of_any_script() -> None:
     assert assign_keys(["प्रिया शर्मा"]) == ["प्रिया_शर्मा"]
+
+
+def test_hand_ins_convert_to_todays_submissions(tmp_path: Path) -> None:
+    export = make_zip(tmp_path / "m.zip", {
+        "Alan Turing_100_assignsubmission_file_/neural_net.py": PY,
+        "Alan Turing_100_assignsubmission_file_/data.csv": "1,2\n",
+        "Bo Li_101_assignsubmission_onlinetext_/onlinetext.html": "<p>only text</p>",
+    })
+    subs = [as_submission(h) for h in read_export(export, tmp_path / "w", entry="neural_net.py").hand_ins]
+    assert [(s.id, s.entry, s.files, s.ignored, s.error) for s in subs] == [
+        ("Alan_Turing_100", "neural_net.py", ("neural_net.py",), ("data.csv",), None),
+        ("Bo_Li_101", None, (), (), "handed in no files"),
+    ]

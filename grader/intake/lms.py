@@ -23,9 +23,9 @@ from grader.intake.entry import choose_entry
 from grader.intake.identity import Student
 from grader.intake.layouts import LAYOUTS, Group, entries, group_by_student, recognise
 from grader.intake.unpack import BudgetExceeded, StudentBudget, Unpacker, is_archive, mib
-from grader.submissions import IGNORED_NAMES
+from grader.submissions import IGNORED_NAMES, SOURCE_SUFFIXES, Submission
 
-__all__ = ["BATCH_BUDGET", "DEFAULT_BUDGET", "BatchError", "HandIn", "Intake", "assign_keys", "clean_text", "read_export"]
+__all__ = ["BATCH_BUDGET", "DEFAULT_BUDGET", "BatchError", "HandIn", "Intake", "as_submission", "assign_keys", "clean_text", "read_export"]
 
 DEFAULT_BUDGET = StudentBudget()
 # The batch archive as a whole (all students together) before each student's own budget applies.
@@ -258,6 +258,18 @@ def clean_text(text: str, limit: int = 2000) -> str:
         text = text.encode("utf-8", "replace").decode("utf-8")
     text = "".join(" " if unicodedata.category(ch) in ("Cc", "Zl", "Zp") else ch for ch in text)
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def as_submission(hand_in: HandIn) -> Submission:
+    """Today's `Submission` for a hand-in, so the grading path can take hand-ins unchanged:
+    its id is the batch-unique key; other files (data, notes) are listed as ignored."""
+    if hand_in.folder is None:
+        return Submission.broken(hand_in.student.key, hand_in.error or "handed in no files")
+    rel = [f.relative_to(hand_in.folder).as_posix() for f in hand_in.files]
+    sources = tuple(r for r in rel if Path(r).suffix in SOURCE_SUFFIXES)
+    ignored = tuple(r for r in rel if Path(r).suffix not in SOURCE_SUFFIXES)
+    entry = hand_in.entry.relative_to(hand_in.folder).as_posix() if hand_in.entry else None
+    return Submission(hand_in.student.key, hand_in.folder, sources, entry, hand_in.error, ignored)
 
 
 # -- keys -------------------------------------------------------------------------------
