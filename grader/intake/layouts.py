@@ -31,7 +31,8 @@ LAYOUTS = ("moodle", "canvas", "gradescope", "folders")
 SOURCE_SUFFIXES = (".py", ".ipynb")
 GRADESCOPE_METADATA = "submission_metadata.yml"
 
-_MOODLE = re.compile(r"^(?P<name>.+?)_(?P<id>\d+)_assignsubmission_(?P<plugin>[a-z]+)_(?P<rest>.*)$", re.DOTALL)
+# Moodle writes str_replace('_', ' ', fullname) . '_' . participant id . '_assignsubmission_<plugin>_'
+_MOODLE = re.compile(r"^(?P<name>.+?)_(?P<id>\d+)_assignsubmission_(?P<plugin>[a-z]+)(?:_(?P<rest>.*))?$", re.DOTALL)
 _CANVAS = re.compile(r"^(?P<login>[^_]+)_(?:(?P<late>LATE|late)_)?(?P<uid>\d+)_(?P<subid>\d+)_(?P<file>.+)$", re.DOTALL)
 # Canvas appends "-1", "-2" to a file a student uploads again under the same name
 _RESUBMITTED = re.compile(r"^(?P<stem>.+?)-(?P<n>\d{1,2})(?P<suffix>\.[A-Za-z0-9]+)$")
@@ -129,7 +130,7 @@ def _moodle(root: Path, batch_notes: list[str]) -> list[Group]:
         if group is None:
             group = by_id[match["id"]] = Group(label=f"{match['name']}_{match['id']}", name=match["name"], lms_id=match["id"])
             groups.append(group)
-        plugin, rest = match["plugin"], match["rest"]
+        plugin, rest = match["plugin"], match["rest"] or ""
         if plugin == "onlinetext":
             group.notes.append("Moodle online text noted and ignored (only files are graded)")
         elif plugin != "file":
