@@ -12,7 +12,7 @@ from grader.errors import GraderError
 from grader.intake.entry import choose_entry
 from grader.intake.lateness import LatePolicy, late_penalty
 from grader.intake.lms import read_export
-from grader.intake.roster import NO_SUBMISSION, RosterError, match_roster, read_roster
+from grader.intake.roster import NO_SUBMISSION, RosterError, apply_times, match_roster, read_roster, read_time_list
 
 PY = "x = 1\n"
 CET = timezone(timedelta(hours=1))
@@ -179,3 +179,19 @@ def test_entry_choice() -> None:
     too_big = choose_entry(["helpers.py"], "neural_net.py", {"neural_net.py": "neural_net.py is 1.3 MiB, over the 1.0 MiB limit"})
     assert too_big.error == "neural_net.py is 1.3 MiB, over the 1.0 MiB limit"
     assert choose_entry([], "neural_net.py").error == "no neural_net.py found (handed in: no files): resubmit with neural_net.py"
+
+
+def test_submission_time_list_replaces_weak_times(tmp_path: Path) -> None:
+    export = make_zip(tmp_path / "c.zip", {
+        "turingalan_LATE_20002_555_neural_net.py": PY,
+        "hoppergrace_20003_556_neural_net.py": PY,
+    })
+    times_file = tmp_path / "times.csv"
+    times_file.write_text("ID,Name,Submitted at\n20002,Alan Turing,2026-12-05T10:00:00+01:00\n20003,Grace Hopper,2026-12-04 20:00\n",
+                          encoding="utf-8")
+    times = read_time_list(times_file, naive_tz=CET)
+    rows = {h.student.lms_id: h for h in apply_times(read_export(export, tmp_path / "w").hand_ins, times)}
+    assert rows["20002"].submitted_at == datetime(2026, 12, 5, 10, 0, tzinfo=CET) and rows["20002"].late_mark
+    assert rows["20003"].submitted_at == datetime(2026, 12, 4, 20, 0, tzinfo=CET)
+    assert {h.time_source for h in rows.values()} == {"submission-list"}
+    assert late_penalty(LatePolicy(DEADLINE), rows["20002"].submitted_at, True, "submission-list", 20).units == 1

@@ -23,11 +23,13 @@ from pathlib import Path
 
 from grader.errors import SubmissionError
 from grader.intake.identity import Student
+from grader.intake.layouts import parse_time
 from grader.intake.lms import HandIn, assign_keys
 
-__all__ = ["NO_SUBMISSION", "Roster", "RosterEntry", "RosterError", "match_roster", "read_roster"]
+__all__ = ["NO_SUBMISSION", "Roster", "RosterEntry", "RosterError", "apply_times", "match_roster", "read_roster", "read_time_list"]
 
 NO_SUBMISSION = "no submission"
+_TIME_COLUMNS = ("submitted at", "submitted_at", "submitted", "submission time", "created_at", "last modified (submission)")
 _MOODLE_TIME_FORMATS = ("%d %B %Y, %I:%M %p", "%d %B %Y, %H:%M", "%d %B %Y %H:%M", "%Y-%m-%d %H:%M")
 
 
@@ -174,3 +176,46 @@ def _new_keys(taken: list[str], labels: list[str]) -> list[str]:
     keys = assign_keys(taken + labels)[len(taken):]
     existing = {k.casefold() for k in taken}
     return [k if k.casefold() not in existing else assign_keys([k, k])[1] for k in keys]
+
+
+def read_time_list(path: Path, naive_tz: tzinfo = timezone.utc) -> Roster:
+    """A list of submission times the instructor has (a CSV with an `ID`, `SID`, `Email` or
+    `Name` column and a `Submitted at` column), or the Moodle grading worksheet. Times are ISO
+    8601 or Moodle's own; a time without a zone is taken in `naive_tz`."""
+    try:
+        text = path.read_text(encoding="utf-8-sig", errors="replace")
+    except OSError as exc:
+        raise RosterError(f"{path}: cannot be read ({exc.strerror})") from None
+    rows = list(csv.DictReader(text.splitlines()))
+    header = {h.strip().casefold() for h in (rows[0].keys() if rows else []) if h}
+    column = next((c for c in _TIME_COLUMNS if c in header), None)
+    if column is None:
+        raise RosterError(f"{path}: no submission-time column (name one 'Submitted at'); columns: {', '.join(sorted(header))[:200]}")
+    entries = []
+    for row in rows:
+        when = _any_time(_get(row, column), naive_tz)
+        name = _get(row, "name") or _get(row, "full name") or _get(row, "student")
+        ident = re.sub(r"\D", "", _get(row, "identifier")) or _get(row, "id")
+        entries.append(RosterEntry(name, ident, _get(row, "sid"), _get(row, "email") or _get(row, "email address"), submitted_at=when))
+    return Roster("time-list", tuple(entries))
+
+
+def _any_time(text: str, naive_tz: tzinfo) -> datetime | None:
+    try:
+        when: datetime | None = datetime.fromisoformat(text.strip())
+    except ValueError:
+        when = parse_time(text) or _moodle_time(text, naive_tz)
+    return when.replace(tzinfo=naive_tz) if when is not None and when.tzinfo is None else when
+
+
+def apply_times(hand_ins: tuple[HandIn, ...], times: Roster) -> tuple[HandIn, ...]:
+    """Hand-ins with the listed submission time where the export had none better
+    (no time, a late mark only, or approximate file times)."""
+    result = []
+    for hand_in in hand_ins:
+        listed = next((e for e in times.entries if e.submitted_at is not None and _matches(e, hand_in.student)), None)
+        weak = hand_in.time_source in ("", "late-mark") or "approximate" in hand_in.time_source
+        if listed is not None and weak and hand_in.folder is not None:
+            hand_in = replace(hand_in, submitted_at=listed.submitted_at, time_source="submission-list")
+        result.append(hand_in)
+    return tuple(result)
