@@ -46,7 +46,8 @@ def test_scripts_and_event_handlers_are_removed():
 
 
 def test_links_keep_only_web_addresses_and_are_never_followed_automatically():
-    out = render_markdown("[ok](https://example.com/a) [js](javascript:alert(1)) <a href=\"javascript:alert(2)\">raw</a>"
+    out = render_markdown("[ok](https://example.com/a) [js](javascript:alert(1))"
+                          " <a href=\"javascript:alert(2)\">raw</a>"
                           " <a href=\"data:text/html,hi\">data</a> <a href=\"http://example.org\">plain</a>")
     links = [attrs for tag, attrs in tags(out) if tag == "a"]
     hrefs = [a["href"] for a in links if "href" in a]
@@ -57,7 +58,8 @@ def test_links_keep_only_web_addresses_and_are_never_followed_automatically():
 
 
 def test_remote_images_are_replaced_by_a_note_and_embedded_ones_shown():
-    out = render_markdown(f"![tracker](http://evil.example/p.png) <img src=\"https://evil.example/q.png\" alt=\"raw\">\n\n"
+    out = render_markdown("![tracker](http://evil.example/p.png) <img src=\"https://evil.example/q.png\" alt=\"raw\">"
+                          "\n\n"
                           f"![plot](data:image/png;base64,{PNG}) ![svg](data:image/svg+xml;base64,PHN2Zz4=)"
                           f" ![liar](data:image/png;base64,{base64.b64encode(b'GIF89a not a png').decode()})")
     srcs = [attrs.get("src", "") for tag, attrs in tags(out) if tag == "img"]
@@ -68,7 +70,8 @@ def test_remote_images_are_replaced_by_a_note_and_embedded_ones_shown():
 
 
 def test_cell_attachments_are_shown():
-    out = render_markdown("![fig](attachment:fig.png) ![other](attachment:missing.png)", {"fig.png": {"image/png": PNG}})
+    attachments = {"fig.png": {"image/png": PNG}}
+    out = render_markdown("![fig](attachment:fig.png) ![other](attachment:missing.png)", attachments)
     assert [a["src"] for t, a in tags(out) if t == "img"] == [f"data:image/png;base64,{PNG}"]
     assert "not shown" in out
 

@@ -11,7 +11,16 @@ import zlib
 import numpy as np
 import pytest
 
-from grader.outputs.plots import MAX_POINTS, Series, accuracy_plot, check_error_plot, line_plot, loss_plot, score_histogram, weight_grid
+from grader.outputs.plots import (
+    MAX_POINTS,
+    Series,
+    accuracy_plot,
+    check_error_plot,
+    line_plot,
+    loss_plot,
+    score_histogram,
+    weight_grid,
+)
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -27,7 +36,8 @@ def parse(figure: str) -> ET.Element:
 
 def series_points(svg: ET.Element, name: str) -> list[tuple[float, float]]:
     group = next(g for g in svg.iter(f"{SVG}g") if g.get("data-name") == name)
-    return [tuple(map(float, p.split(","))) for line in group.iter(f"{SVG}polyline") for p in line.get("points", "").split()]
+    points = [p for line in group.iter(f"{SVG}polyline") for p in line.get("points", "").split()]
+    return [(float(p.split(",")[0]), float(p.split(",")[1])) for p in points]
 
 
 def legend(svg: ET.Element) -> list[str]:
@@ -105,7 +115,8 @@ def test_log_scale_is_chosen_for_decades_and_refused_for_negative_values():
 def test_accuracy_plot_names_both_runs_and_both_splits():
     svg = parse(accuracy_plot([0.1, 0.3, 0.5], [0.1, 0.25, 0.4], [0.2, 0.5, 0.7], [0.2, 0.45, 0.6]))
     assert legend(svg) == ["your train", "your validation", "reference train", "reference validation"]
-    assert [x for x, _ in series_points(svg, "your train")] == sorted({x for x, _ in series_points(svg, "your validation")})
+    epochs = [x for x, _ in series_points(svg, "your train")]
+    assert len(epochs) == 3 and epochs == [x for x, _ in series_points(svg, "your validation")]
 
 
 def test_names_from_a_submission_are_escaped():

@@ -77,20 +77,37 @@ class Frame:
 
     def axes(self, x_label: str, y_label: str, *, integer_x: bool = False, integer_y: bool = False) -> str:
         """Grid lines, tick labels and axis titles (the labels are escaped here)."""
-        parts = [f'<rect x="{coord(self.left)}" y="{coord(self.top)}" width="{coord(self.right - self.left)}" height="{coord(self.bottom - self.top)}" fill="none" stroke="{_GRID}"/>']
+        parts = [self.border()]
         for v in nice_ticks(self.x_lo, self.x_hi, integer=integer_x):
             px = self.x(v)
-            parts.append(f'<line x1="{coord(px)}" y1="{coord(self.bottom)}" x2="{coord(px)}" y2="{coord(self.bottom + 5)}" stroke="{_MUTED}"/>')
-            parts.append(f'<text x="{coord(px)}" y="{coord(self.bottom + 20)}" text-anchor="middle" font-size="12" fill="{_MUTED}">{num(v)}</text>')
+            parts.append(el("line", x1=px, y1=self.bottom, x2=px, y2=self.bottom + 5, stroke=_MUTED))
+            parts.append(el("text", num(v), x=px, y=self.bottom + 20, text_anchor="middle", font_size=12, fill=_MUTED))
         y_ticks = log_ticks(self.y_lo, self.y_hi) if self.log_y else nice_ticks(self.y_lo, self.y_hi, integer=integer_y)
         for v in y_ticks:
             py = self.y(v)
-            parts.append(f'<line x1="{coord(self.left)}" y1="{coord(py)}" x2="{coord(self.right)}" y2="{coord(py)}" stroke="{_GRID}"/>')
-            parts.append(f'<text x="{coord(self.left - 6)}" y="{coord(py + 4)}" text-anchor="end" font-size="12" fill="{_MUTED}">{num(v)}</text>')
+            parts.append(el("line", x1=self.left, y1=py, x2=self.right, y2=py, stroke=_GRID))
+            parts.append(el("text", num(v), x=self.left - 6, y=py + 4, text_anchor="end", font_size=12, fill=_MUTED))
         mid_x, mid_y = (self.left + self.right) / 2, (self.top + self.bottom) / 2
-        parts.append(f'<text x="{coord(mid_x)}" y="{coord(self.bottom + 42)}" text-anchor="middle" font-size="13" fill="{_INK}">{text(x_label)}</text>')
-        parts.append(f'<text transform="translate(16 {coord(mid_y)}) rotate(-90)" text-anchor="middle" font-size="13" fill="{_INK}">{text(y_label)}</text>')
+        below = self.bottom + 42
+        parts.append(el("text", text(x_label), x=mid_x, y=below, text_anchor="middle", font_size=13, fill=_INK))
+        rotate = f"translate(16 {coord(mid_y)}) rotate(-90)"
+        parts.append(el("text", text(y_label), transform=rotate, text_anchor="middle", font_size=13, fill=_INK))
         return "".join(parts)
+
+    def border(self) -> str:
+        """The plot area's outline."""
+        width, height = self.right - self.left, self.bottom - self.top
+        return el("rect", x=self.left, y=self.top, width=width, height=height, fill="none", stroke=_GRID)
+
+
+def el(tag: str, body: str = "", /, **attributes: float | str) -> str:
+    """One SVG element. `body` and string attribute values must already be escaped (or ours);
+    floats are pixel coordinates; ``text_anchor`` is written ``text-anchor``, ``class_`` ``class``."""
+    attrs = " ".join(
+        f'{name.rstrip("_").replace("_", "-")}="{coord(v) if isinstance(v, float) else v}"'
+        for name, v in attributes.items()
+    )
+    return f"<{tag} {attrs}>{body}</{tag}>" if body else f"<{tag} {attrs}/>"
 
 
 def nice_ticks(lo: float, hi: float, *, integer: bool = False, count: int = 6) -> list[float]:
@@ -141,28 +158,33 @@ def strip_plot(rows: Sequence[tuple[str, np.ndarray, float | None]], measure: st
     row_h = 30.0
     frame = replace(Frame(float(lo), float(hi), 0.0, 1.0, False, left=200.0), bottom=44.0 + row_h * len(rows))
     frame = replace(frame, height=int(frame.bottom + 56))
-    parts = [f'<rect x="{coord(frame.left)}" y="{coord(frame.top)}" width="{coord(frame.right - frame.left)}" height="{coord(frame.bottom - frame.top)}" fill="none" stroke="{_GRID}"/>']
-    stride = max(1, math.ceil((hi - lo) / 10))
-    for d in range(lo, hi + 1, stride):
+    parts = [frame.border()]
+    for d in range(lo, hi + 1, max(1, math.ceil((hi - lo) / 10))):
         px = frame.x(d)
-        parts.append(f'<line x1="{coord(px)}" y1="{coord(frame.top)}" x2="{coord(px)}" y2="{coord(frame.bottom)}" stroke="{_GRID}"/>')
-        parts.append(f'<text x="{coord(px)}" y="{coord(frame.bottom + 18)}" text-anchor="middle" font-size="12" fill="{_MUTED}">1e{d}</text>')
-    parts.append(f'<text x="{coord((frame.left + frame.right) / 2)}" y="{coord(frame.bottom + 42)}" text-anchor="middle" font-size="13">{measure} (log scale; dots right of the dashed line missed the tolerance)</text>')
-    summaries = []
+        parts.append(el("line", x1=px, y1=frame.top, x2=px, y2=frame.bottom, stroke=_GRID))
+        parts.append(el("text", f"1e{d}", x=px, y=frame.bottom + 18, text_anchor="middle", font_size=12, fill=_MUTED))
+    title = f"{measure} (log scale; dots right of the dashed line missed the tolerance)"
+    mid_x = (frame.left + frame.right) / 2
+    parts.append(el("text", title, x=mid_x, y=frame.bottom + 42, text_anchor="middle", font_size=13))
     for i, (name, errs, tol) in enumerate(rows):
-        top = frame.top + i * row_h
-        mid = top + row_h / 2
-        parts.append(f'<text x="{coord(frame.left - 8)}" y="{coord(mid + 4)}" text-anchor="end" font-size="12">{name}</text>')
-        if tol is not None:
-            tx = frame.x(math.log10(tol))
-            parts.append(f'<line class="tolerance" x1="{coord(tx)}" y1="{coord(top + 3)}" x2="{coord(tx)}" y2="{coord(top + row_h - 3)}" stroke="{_FAIL}" stroke-width="2" stroke-dasharray="4 3"><title>tolerance {num(tol)}</title></line>')
-        for j, v in enumerate(errs):
-            x = frame.x(math.log10(v)) if v > 0 else frame.left + 2
-            y = mid + (((j * 0.6180339887) % 1.0) - 0.5) * (row_h - 10)  # deterministic jitter
-            colour = _FAIL if tol is not None and v > tol else _PASS
-            parts.append(f'<circle class="dot" cx="{coord(x)}" cy="{coord(y)}" r="3" fill="{colour}" fill-opacity="0.7"/>')
-        summaries.append(_row_summary(name, errs, tol))
-    return "".join(parts), frame, "; ".join(summaries) + "."
+        parts.append(_strip_row(frame, frame.top + i * row_h, row_h, name, errs, tol))
+    return "".join(parts), frame, "; ".join(_row_summary(name, errs, tol) for name, errs, tol in rows) + "."
+
+
+def _strip_row(frame: Frame, top: float, row_h: float, name: str, errs: np.ndarray, tol: float | None) -> str:
+    mid = top + row_h / 2
+    parts = [el("text", name, x=frame.left - 8, y=mid + 4, text_anchor="end", font_size=12)]
+    if tol is not None:
+        tx = frame.x(math.log10(tol))
+        tip = f"<title>tolerance {num(tol)}</title>"
+        line: dict[str, float | str] = {"x1": tx, "y1": top + 3, "x2": tx, "y2": top + row_h - 3}
+        parts.append(el("line", tip, class_="tolerance", stroke=_FAIL, stroke_width=2, stroke_dasharray="4 3", **line))
+    for j, v in enumerate(errs):
+        x = frame.x(math.log10(v)) if v > 0 else frame.left + 2
+        y = mid + (((j * 0.6180339887) % 1.0) - 0.5) * (row_h - 10)  # deterministic jitter
+        colour = _FAIL if tol is not None and v > tol else _PASS
+        parts.append(el("circle", class_="dot", cx=x, cy=y, r=3, fill=colour, fill_opacity="0.7"))
+    return "".join(parts)
 
 
 def _row_summary(name: str, errs: np.ndarray, tol: float | None) -> str:

@@ -193,11 +193,15 @@ def _as_written(token: Token) -> str:
     return f"{written} ({token.info})" if token.type == "math_block_label" else written
 
 
-def _render_inline_math(self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+def _render_inline_math(
+    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+) -> str:
     return f'<span class="math">{html.escape(_as_written(tokens[idx]))}</span>'
 
 
-def _render_block_math(self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+def _render_block_math(
+    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+) -> str:
     return f'<div class="math">{html.escape(_as_written(tokens[idx]))}</div>\n'
 
 

@@ -19,14 +19,14 @@ import html
 import math
 import struct
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from markupsafe import Markup
 from numpy.typing import ArrayLike
 
 from grader.outputs._png import tile_grid
-from grader.outputs._svg import Frame, coord, num, strip_plot, svg_document, text
+from grader.outputs._svg import Frame, coord, el, num, strip_plot, svg_document, text
 
 __all__ = [
     "MAX_POINTS",
@@ -50,11 +50,11 @@ _DASHED = "7 4"
 PLOT_CSS = """
 figure.plot { margin: 16px 0; }
 figure.plot svg { display: block; width: 100%; max-width: 760px; height: auto; }
-figure.plot img.weights { display: block; max-width: 100%; height: auto; image-rendering: pixelated; border: 1px solid #d1d9e0; }
+figure.plot img.weights { display: block; max-width: 100%; height: auto; image-rendering: pixelated;
+                          border: 1px solid #d1d9e0; }
 figure.plot figcaption { font-size: .85rem; color: #59636e; margin-top: 4px; }
 figure.plot .plot-note { color: #9a6700; }
 """
-
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +77,9 @@ class _Line:
     summary: str
 
 
-def loss_plot(yours: ArrayLike, reference: ArrayLike | None = None, *, title: str = "Training loss", log_scale: bool | None = None) -> Markup:
+def loss_plot(
+    yours: ArrayLike, reference: ArrayLike | None = None, *, title: str = "Training loss", log_scale: bool | None = None
+) -> Markup:
     """The submission's loss history beside the reference's on the same inputs.
 
     `log_scale` None picks a log axis when the values are positive and span over two decades.
@@ -89,7 +91,12 @@ def loss_plot(yours: ArrayLike, reference: ArrayLike | None = None, *, title: st
 
 
 def accuracy_plot(
-    train: ArrayLike, val: ArrayLike, reference_train: ArrayLike | None = None, reference_val: ArrayLike | None = None, *, title: str = "Classification accuracy"
+    train: ArrayLike,
+    val: ArrayLike,
+    reference_train: ArrayLike | None = None,
+    reference_val: ArrayLike | None = None,
+    *,
+    title: str = "Classification accuracy",
 ) -> Markup:
     """Train and validation accuracy per epoch (the handout's plot), yours beside the reference's.
 
@@ -103,7 +110,9 @@ def accuracy_plot(
     return line_plot(series, title=title, x_label="epoch", y_label="accuracy", log_scale=False)
 
 
-def line_plot(series: Sequence[Series], *, title: str, x_label: str, y_label: str, log_scale: bool | None = None) -> Markup:
+def line_plot(
+    series: Sequence[Series], *, title: str, x_label: str, y_label: str, log_scale: bool | None = None
+) -> Markup:
     """Any number of series on shared axes, with a legend; bad series become caption notes."""
     notes: list[str] = []
     lines = []
@@ -116,8 +125,10 @@ def line_plot(series: Sequence[Series], *, title: str, x_label: str, y_label: st
         return _figure("", title, notes or ["nothing to draw"])
     log = _choose_log(ys, log_scale, notes)
     xs = [x for line in lines for run in line.points for x, _ in run]
+    legend, legend_rows = _legend(lines)
     frame = Frame.fit(min(xs), max(xs), min(ys), max(ys), log_y=log)
-    body = frame.axes(x_label, y_label, integer_x=True) + _legend(lines, frame) + "".join(_draw_line(line, frame) for line in lines)
+    frame = replace(frame, top=frame.top + 20 * (legend_rows - 1))  # room for a legend that wrapped
+    body = frame.axes(x_label, y_label, integer_x=True) + legend + "".join(_draw_line(line, frame) for line in lines)
     desc = "; ".join(line.summary for line in lines) + (f". Scale: {'logarithmic' if log else 'linear'}.")
     return _figure(svg_document(body, frame, title, desc), title, notes)
 
@@ -136,15 +147,20 @@ def score_histogram(percents: ArrayLike, *, title: str = "Scores", bins: int = 1
     for lo, hi, n in zip(edges[:-1], edges[1:], counts):
         x0, x1 = frame.x(float(lo)) + 2, frame.x(float(hi)) - 2
         y = frame.y(float(n))
-        parts.append(f'<rect x="{coord(x0)}" y="{coord(y)}" width="{coord(x1 - x0)}" height="{coord(frame.y(0.0) - y)}" fill="{_YOURS}"><title>{num(lo)}-{num(hi)}%: {n}</title></rect>')
+        tip = f"<title>{num(lo)}-{num(hi)}%: {n}</title>"
+        parts.append(el("rect", tip, x=x0, y=y, width=x1 - x0, height=frame.y(0.0) - y, fill=_YOURS))
         if n:
-            parts.append(f'<text x="{coord((x0 + x1) / 2)}" y="{coord(y - 4)}" text-anchor="middle" font-size="12">{n}</text>')
+            parts.append(el("text", str(n), x=(x0 + x1) / 2, y=y - 4, text_anchor="middle", font_size=12))
     desc = ", ".join(f"{num(lo)} to {num(hi)}%: {n}" for lo, hi, n in zip(edges[:-1], edges[1:], counts))
     return _figure(svg_document("".join(parts), frame, title, f"{values.size} scores. {desc}."), title, notes)
 
 
 def check_error_plot(
-    errors: Mapping[str, ArrayLike], tolerances: Mapping[str, float], *, title: str = "Error of each check across the class", measure: str = "error"
+    errors: Mapping[str, ArrayLike],
+    tolerances: Mapping[str, float],
+    *,
+    title: str = "Error of each check across the class",
+    measure: str = "error",
 ) -> Markup:
     """One row per check: each submission's error as a dot on a log scale, the tolerance as a line.
 
@@ -176,7 +192,8 @@ def weight_grid(weights: ArrayLike, *, title: str = "First-layer weights", max_t
     png, shown, side, colour = tile_grid(w, max_tiles, notes)
     if png is None:
         return _figure("", title, notes)
-    alt = f"{shown} hidden units' incoming weights, each drawn as a {side} by {side} {'colour' if colour else 'greyscale'} image"
+    kind = "colour" if colour else "greyscale"
+    alt = f"{shown} hidden units' incoming weights, each drawn as a {side} by {side} {kind} image"
     uri = base64.b64encode(png).decode("ascii")
     img = (
         f'<img class="weights" src="data:image/png;base64,{uri}" alt="{text(alt, 200)}" title="{text(title)}" '
@@ -229,15 +246,19 @@ def _line(series: Series, notes: list[str]) -> _Line | None:
         return None
     finite = np.isfinite(y)
     if not finite.any():
-        notes.append(f"{series.name}: " + ("no values recorded" if not y.size else f"all {y.size} values are NaN or infinite"))
+        why = f"all {y.size} values are NaN or infinite" if y.size else "no values recorded"
+        notes.append(f"{series.name}: {why}")
         return None
     if not finite.all():
         first = int(np.argmin(finite)) + series.first_x
-        notes.append(f"{series.name}: {int((~finite).sum())} of {y.size} values are NaN or infinite (first at {first}); gaps in the line")
+        bad = int((~finite).sum())
+        notes.append(f"{series.name}: {bad} of {y.size} values are NaN or infinite (first at {first}), drawn as gaps")
     runs = _reduce(y, series.first_x)
-    last = float(y[finite][-1])
-    start = float(y[finite][0])
-    summary = f"{name}: {y.size} values from {num(start)} to {num(last)} (lowest {num(float(y[finite].min()))}, highest {num(float(y[finite].max()))})"
+    good = y[finite]
+    summary = (
+        f"{name}: {y.size} values from {num(float(good[0]))} to {num(float(good[-1]))}"
+        f" (lowest {num(float(good.min()))}, highest {num(float(good.max()))})"
+    )
     return _Line(name, series.color, series.dashed, runs, summary)
 
 
@@ -270,28 +291,34 @@ def _choose_log(ys: Sequence[float], requested: bool | None, notes: list[str]) -
     return bool(requested) or hi / lo > 100
 
 
-def _legend(lines: Sequence[_Line], frame: Frame) -> str:
+def _legend(lines: Sequence[_Line]) -> tuple[str, int]:
+    """Legend items left to right, wrapping onto a new row at the right edge; (markup, rows)."""
     parts = []
-    x = float(frame.left)
+    x, y, rows = 72.0, 18.0, 1
     for line in lines:
-        dash = f' stroke-dasharray="{_DASHED}"' if line.dashed else ""
-        parts.append(
-            f'<g class="legend-item"><line x1="{coord(x)}" y1="18" x2="{coord(x + 26)}" y2="18" stroke="{line.color}" stroke-width="2.5"{dash}/>'
-            f'<text x="{coord(x + 32)}" y="22" font-size="13">{line.name}</text></g>'
-        )
-        x += 44 + 7.2 * len(html.unescape(line.name))
-    return "".join(parts)
+        width = 44 + 7.2 * len(html.unescape(line.name))  # 13-px text averages about 7.2 px a character
+        if x + width > 700 and x > 72:
+            x, y, rows = 72.0, y + 20, rows + 1
+        swatch = el("line", x1=x, y1=y, x2=x + 26, y2=y, stroke=line.color, stroke_width="2.5", **_dash(line))
+        label = el("text", line.name, x=x + 32, y=y + 4, font_size=13)
+        parts.append(f'<g class="legend-item">{swatch}{label}</g>')
+        x += width
+    return "".join(parts), rows
 
 
 def _draw_line(line: _Line, frame: Frame) -> str:
-    dash = f' stroke-dasharray="{_DASHED}"' if line.dashed else ""
     out = [f'<g class="series" data-name="{line.name}">']
     for run in line.points:
         pts = " ".join(f"{coord(frame.x(x))},{coord(frame.y(y))}" for x, y in run)
-        out.append(f'<polyline points="{pts}" fill="none" stroke="{line.color}" stroke-width="2" stroke-linejoin="round"{dash}/>')
+        style = {"stroke": line.color, **_dash(line)}
+        out.append(el("polyline", points=pts, fill="none", stroke_width=2, stroke_linejoin="round", **style))
     if sum(len(run) for run in line.points) <= _MARKER_LIMIT:
-        out += [f'<circle cx="{coord(frame.x(x))}" cy="{coord(frame.y(y))}" r="3" fill="{line.color}"/>' for run in line.points for x, y in run]
+        out += [el("circle", cx=frame.x(x), cy=frame.y(y), r=3, fill=line.color) for run in line.points for x, y in run]
     return "".join(out) + "</g>"
+
+
+def _dash(line: _Line) -> dict[str, float | str]:
+    return {"stroke_dasharray": _DASHED} if line.dashed else {}
 
 
 def _tolerance(value: object) -> float | None:
