@@ -146,7 +146,7 @@ def svg_document(body: str, frame: Frame, title: str, desc: str) -> str:
 
 
 def strip_plot(rows: Sequence[tuple[str, np.ndarray, float | None]], measure: str) -> tuple[str, Frame, str]:
-    """Rows of (escaped check name, absolute errors, tolerance or None): body, frame, desc.
+    """Rows of (check name, absolute errors, tolerance or None): body, frame, desc.
 
     Errors go on a log10 axis; exact zeros sit at the left edge. Dots within the tolerance
     are green, over it red; the tolerance is a dashed line across its row.
@@ -168,12 +168,14 @@ def strip_plot(rows: Sequence[tuple[str, np.ndarray, float | None]], measure: st
     parts.append(el("text", title, x=mid_x, y=frame.bottom + 42, text_anchor="middle", font_size=13))
     for i, (name, errs, tol) in enumerate(rows):
         parts.append(_strip_row(frame, frame.top + i * row_h, row_h, name, errs, tol))
-    return "".join(parts), frame, "; ".join(_row_summary(name, errs, tol) for name, errs, tol in rows) + "."
+    return "".join(parts), frame, "; ".join(_row_summary(text(name), errs, tol) for name, errs, tol in rows) + "."
 
 
 def _strip_row(frame: Frame, top: float, row_h: float, name: str, errs: np.ndarray, tol: float | None) -> str:
     mid = top + row_h / 2
-    parts = [el("text", name, x=frame.left - 8, y=mid + 4, text_anchor="end", font_size=12)]
+    # 24 characters fit the 200-px margin; the full name shows on hover.
+    label = f"<title>{text(name)}</title>{text(name, 24)}"
+    parts = [el("text", label, x=frame.left - 8, y=mid + 4, text_anchor="end", font_size=12)]
     if tol is not None:
         tx = frame.x(math.log10(tol))
         tip = f"<title>tolerance {num(tol)}</title>"

@@ -35,13 +35,25 @@ from markdown_it.utils import EnvType, OptionsDict
 from markupsafe import Markup
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 
-__all__ = ["CELL_SIZE_LIMIT", "CellLabel", "cell_labels", "render_markdown"]
+__all__ = ["CELL_SIZE_LIMIT", "MARKDOWN_CSS", "CellLabel", "cell_labels", "render_markdown"]
 
 CELL_SIZE_LIMIT = 100_000  # characters of one cell rendered; the rest is cut with a note
 # markdown-it's link parsing is quadratic in unmatched "[": 100,000 of them take seconds. A
 # cell with this many is not prose; it is shown as written instead of parsed.
 _BRACKET_LIMIT = 5_000
 _OPENING_LIMIT = 40  # characters of a cell's first line quoted in "the cell starting `...`"
+
+# Styles for the page to include once. A student's unbroken 800-character word, wide table or
+# long formula must wrap or scroll inside the cell, never widen the page.
+MARKDOWN_CSS = """
+.markdown { overflow-wrap: anywhere; }
+.markdown img { max-width: 100%; height: auto; }
+.markdown table { display: block; max-width: 100%; overflow-x: auto; width: auto; }
+.markdown pre { white-space: pre-wrap; }
+.markdown .math { font-family: "Latin Modern Math", "STIX Two Math", "Cambria Math", Georgia, serif; color: #0a3069; }
+.markdown div.math { margin: 8px 0; padding: 6px 12px; background: #f6f8fa; border-radius: 6px; white-space: pre-wrap; }
+.markdown .md-note { color: #9a6700; font-size: .85rem; }
+"""
 
 _SURROGATES = re.compile("[\ud800-\udfff]")
 # Characters XML and HTML forbid or that hide text (C0/C1 controls, bidi overrides); tab/newline stay.
@@ -113,7 +125,7 @@ def cell_labels(cells: Sequence[Mapping[str, Any]]) -> list[CellLabel]:
 
 
 def render_markdown(source: str, attachments: Mapping[str, Any] | None = None) -> Markup:
-    """The cell's Markdown as sanitised HTML, safe to insert into a report page as is.
+    """The cell's Markdown as sanitised HTML in a ``<div class="markdown">``, safe to insert as is.
 
     `attachments` is the cell's nbformat ``attachments`` mapping (name -> {mime: base64});
     ``![x](attachment:name)`` shows the attachment when it is a PNG, JPEG or GIF. Text longer
@@ -124,7 +136,8 @@ def render_markdown(source: str, attachments: Mapping[str, Any] | None = None) -
     cut = max(0, len(text) - CELL_SIZE_LIMIT)
     text = text[:CELL_SIZE_LIMIT]
     if text.count("[") > _BRACKET_LIMIT:
-        return Markup(f'<pre class="md-plain">{html.escape(text)}</pre>' + _cut_note(cut, "shown as written"))
+        plain = f'<pre class="md-plain">{html.escape(text)}</pre>' + _cut_note(cut, "shown as written")
+        return Markup(f'<div class="markdown">{plain}</div>')
     env: EnvType = {"attachments": dict(attachments or {})}
     dirty = _parser().render(text, env)
     clean = nh3.clean(
@@ -137,7 +150,7 @@ def render_markdown(source: str, attachments: Mapping[str, Any] | None = None) -
         allowed_classes=_CLASSES,
         filter_style_properties={"text-align"},
     )
-    return Markup(_IMG_TAG.sub(_image_or_note, clean) + _cut_note(cut, ""))
+    return Markup(f'<div class="markdown">{_IMG_TAG.sub(_image_or_note, clean)}{_cut_note(cut, "")}</div>')
 
 
 def _cut_note(cut: int, how: str) -> str:

@@ -172,7 +172,7 @@ def check_error_plot(
     for name, values in list(errors.items())[:30]:
         finite = _finite(values, f"check {name}", notes)
         if finite is not None:
-            rows.append((text(name, 28), np.abs(finite)[:2000], _tolerance(tolerances.get(name))))
+            rows.append((name, np.abs(finite)[:2000], _tolerance(tolerances.get(name))))
     if len(errors) > 30:
         notes.append(f"{len(errors) - 30} more checks are not drawn")
     if not rows:
@@ -296,7 +296,7 @@ def _legend(lines: Sequence[_Line]) -> tuple[str, int]:
     parts = []
     x, y, rows = 72.0, 18.0, 1
     for line in lines:
-        width = 44 + 7.2 * len(html.unescape(line.name))  # 13-px text averages about 7.2 px a character
+        width = 44 + 8.0 * len(html.unescape(line.name))  # 13-px text: at most about 8 px a character
         if x + width > 700 and x > 72:
             x, y, rows = 72.0, y + 20, rows + 1
         swatch = el("line", x1=x, y1=y, x2=x + 26, y2=y, stroke=line.color, stroke_width="2.5", **_dash(line))
