@@ -185,3 +185,11 @@ def _decode_grey_png(png: bytes) -> np.ndarray:
     raw = np.frombuffer(zlib.decompress(png[idat + 4 : idat + 4 + length]), dtype=np.uint8).reshape(height, width + 1)
     assert not raw[:, 0].any()
     return raw[:, 1:]
+
+
+def test_a_large_class_is_thinned_evenly_and_says_so():
+    errors = np.geomspace(1e-12, 1.0, 5000)
+    figure = check_error_plot({"gradients": errors}, {"gradients": 1e-8})
+    dots = [c for c in parse(figure).iter(f"{SVG}circle") if c.get("class") == "dot"]
+    assert len(dots) == 1000
+    assert "1 in 5 of 5000 submissions drawn" in caption(figure)

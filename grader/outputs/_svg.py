@@ -129,6 +129,9 @@ def log_ticks(lo: float, hi: float) -> list[float]:
     decades = list(range(math.ceil(lo), math.floor(hi) + 1))
     if len(decades) < 2:
         return [v for v in nice_ticks(10.0**lo, 10.0**hi) if v > 0]
+    if len(decades) <= 3:  # few decades: 2 and 5 between them help read the values
+        ticks = [m * 10.0**d for d in range(math.floor(lo), math.ceil(hi) + 1) for m in (1, 2, 5)]
+        return [t for t in ticks if lo <= math.log10(t) <= hi]
     stride = max(1, math.ceil(len(decades) / 8))
     return [10.0**d for d in decades[::stride]]
 

@@ -42,6 +42,7 @@ __all__ = [
 
 MAX_POINTS = 500  # points drawn per series; longer histories are reduced
 _MAX_VALUES = 10_000_000  # values accepted per series before a history is refused
+_MAX_CHECKS, _MAX_DOTS = 30, 1000  # rows and dots per row of the class page's error plot
 _MARKER_LIMIT = 40  # series this short get a dot on every point (one epoch is one dot)
 _YOURS, _REFERENCE = "#0969da", "#bc4c00"  # blue and orange stay distinct for colour-blind readers
 _DASHED = "7 4"
@@ -165,16 +166,22 @@ def check_error_plot(
     """One row per check: each submission's error as a dot on a log scale, the tolerance as a line.
 
     Dots left of the line passed. An error of exactly 0 is drawn at the left edge and counted
-    in the description. At most 30 checks and 2,000 dots per check are drawn.
+    in the description. At most `_MAX_CHECKS` checks and `_MAX_DOTS` dots per check are drawn
+    (1 in k submissions beyond that, evenly, so the spread stays true).
     """
     notes: list[str] = []
     rows = []
-    for name, values in list(errors.items())[:30]:
+    for name, values in list(errors.items())[:_MAX_CHECKS]:
         finite = _finite(values, f"check {name}", notes)
-        if finite is not None:
-            rows.append((name, np.abs(finite)[:2000], _tolerance(tolerances.get(name))))
-    if len(errors) > 30:
-        notes.append(f"{len(errors) - 30} more checks are not drawn")
+        if finite is None:
+            continue
+        if finite.size > _MAX_DOTS:
+            step = math.ceil(finite.size / _MAX_DOTS)
+            notes.append(f"check {name}: 1 in {step} of {finite.size} submissions drawn")
+            finite = finite[::step]
+        rows.append((name, np.abs(finite), _tolerance(tolerances.get(name))))
+    if len(errors) > _MAX_CHECKS:
+        notes.append(f"{len(errors) - _MAX_CHECKS} more checks are not drawn")
     if not rows:
         return _figure("", title, notes or ["no errors recorded"])
     body, frame, desc = strip_plot(rows, measure=text(measure, 40))
