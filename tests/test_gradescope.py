@@ -15,7 +15,8 @@ from typing import Any
 
 import pytest
 
-from grader.outputs.gradescope import build_autograder, gradescope_results
+from grader.course.gradescope import build_autograder
+from grader.outputs.gradescope_json import gradescope_results
 from grader.results import CheckResult, SubmissionResult
 
 ROOT = Path(__file__).resolve().parents[1]

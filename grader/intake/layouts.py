@@ -23,7 +23,7 @@ from typing import Any
 import yaml
 
 from grader.intake.unpack import archive_stem, is_archive
-from grader.submissions import IGNORED_NAMES
+from grader.intake.discovery import IGNORED_NAMES
 
 __all__ = ["LAYOUTS", "Group", "group_by_student", "parse_time", "recognise"]
 

@@ -23,7 +23,7 @@ from grader.intake.entry import choose_entry
 from grader.intake.identity import Student
 from grader.intake.layouts import LAYOUTS, Group, entries, group_by_student, recognise
 from grader.intake.unpack import BudgetExceeded, StudentBudget, Unpacker, is_archive, mib
-from grader.submissions import IGNORED_NAMES, SOURCE_SUFFIXES, Submission
+from grader.intake.discovery import IGNORED_NAMES, SOURCE_SUFFIXES, Submission
 
 __all__ = ["BATCH_BUDGET", "DEFAULT_BUDGET", "BatchError", "HandIn", "Intake", "as_submission", "assign_keys", "clean_text", "read_export"]
 

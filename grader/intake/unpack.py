@@ -19,7 +19,8 @@ from pathlib import Path, PurePosixPath
 from typing import IO
 
 # the member checks discovery already trusts for zips: traversal, links, special files, bombs
-from grader.submissions import IGNORED_NAMES, ArchiveLimits, _bomb, _member_problem
+from grader.intake.archives import ArchiveLimits, _bomb, _member_problem
+from grader.intake.discovery import IGNORED_NAMES
 
 __all__ = ["ARCHIVE_SUFFIXES", "BudgetExceeded", "StudentBudget", "Unpacker", "archive_stem", "is_archive"]
 

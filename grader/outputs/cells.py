@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from grader.report import clean_text
+from grader.outputs.text import clean_text
 
 __all__ = ["CELL_LIMIT", "spreadsheet_cell", "valid_text"]
 

@@ -245,7 +245,7 @@ def _short(text: str) -> str:
 
 
 def _write_gradescope_results(rows: Sequence[GradebookRow], folder: Path) -> Path:
-    from grader.outputs.gradescope import gradescope_results
+    from grader.outputs.gradescope_json import gradescope_results
 
     folder.mkdir(parents=True, exist_ok=True)
     for row in rows:

@@ -1,4 +1,4 @@
-"""What `run_autograder` runs on Gradescope: `python -m grader.outputs.gradescope_runner`.
+"""What `run_autograder` runs on Gradescope: `python -m grader.course.gradescope_runner`.
 
 Grades the one submission in ROOT/submission/ with the assignment in ROOT/source/ (as
 `grader gradescope build` laid it out) and writes ROOT/results/results.json. ROOT is
@@ -22,12 +22,15 @@ import traceback
 from dataclasses import replace
 from pathlib import Path
 
-from grader.batch import GradeOptions, prepared_context
-from grader.checks import HIDDEN_PROBES, PUBLIC_PROBES, Assignment, load_assignment
-from grader.grading import BatchContext, grade_submission
-from grader.outputs.gradescope import CONFIG_FILE, gradescope_results, write_results_json
+from grader.course.batch import GradeOptions, prepared_context
+from grader.assignment import HIDDEN_PROBES, PUBLIC_PROBES, Assignment
+from grader.course.assignments import load_assignment
+from grader.course.context import BatchContext
+from grader.course.grading import grade_submission
+from grader.course.gradescope import CONFIG_FILE
+from grader.outputs.gradescope_json import gradescope_results, write_results_json
 from grader.results import SubmissionResult
-from grader.submissions import discover
+from grader.intake.discovery import discover
 
 __all__ = ["main", "run_autograder"]
 

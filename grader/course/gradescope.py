@@ -19,10 +19,7 @@ Students never see the zip. Before a student's code runs, the runner keeps only 
 files and deletes the reference folder (see gradescope_runner.py), because without
 bubblewrap the student's code runs as the same user as the grader.
 
-`gradescope_results` turns a `SubmissionResult` into results.json: score, execution_time,
-output and one test per check (name, score, max_score, status "passed"/"failed", output,
-visibility "visible" for public checks and "after_published" for hidden ones). Hidden
-checks show their message only, as in the HTML report.
+results.json itself is written by `grader.outputs.gradescope_json`.
 """
 
 from __future__ import annotations
@@ -31,21 +28,16 @@ import importlib.metadata
 import json
 import secrets
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import grader
-from grader.checks import Check, load_assignment
-from grader.outputs.cells import valid_text
+from grader.course.assignments import load_assignment
 from grader.outputs.gradebook_rows import atomic_path
-from grader.report import clean_text
-from grader.results import CheckResult, SubmissionResult
 
-__all__ = ["CONFIG_FILE", "build_autograder", "gradescope_results", "write_results_json"]
+__all__ = ["CONFIG_FILE", "build_autograder"]
 
 CONFIG_FILE = "grader.json"
-_OUTPUT_LIMIT = 8_000
 _DISTRIBUTIONS = ("nn-grader", "grader")  # the distribution's name, new and old
 _SKIPPED = {"__pycache__", ".ipynb_checkpoints", ".pytest_cache", ".mypy_cache"}
 
@@ -77,7 +69,7 @@ python="${GRADER_PYTHON:-$root/venv/bin/python}"
 [ -x "$python" ] || python=python3
 export PYTHONPATH="$root/source/lib"
 cd "$root"
-exec "$python" -m grader.outputs.gradescope_runner --root "$root"
+exec "$python" -m grader.course.gradescope_runner --root "$root"
 """
 
 
@@ -101,80 +93,6 @@ def build_autograder(assignment_name: str, out: Path, reference_root: Path | Non
         for path in _files(assignment.folder):
             archive.write(path, f"reference/{assignment.name}/{path.relative_to(assignment.folder).as_posix()}")
     return out
-
-
-def gradescope_results(result: SubmissionResult, declared: Sequence[Check] = ()) -> dict[str, Any]:
-    """results.json for one submission, as a JSON-ready dict.
-
-    When the submission could not be graded at all, each check of `declared` (the
-    assignment's) is listed with 0 points, so students see what the assignment holds and
-    the maximum stays the assignment's.
-    """
-    if result.checks:
-        tests = [_test(c) for c in result.checks]
-    else:
-        reason = _text(result.error or "the submission could not be graded")
-        tests = [_unrun_test(c, reason) for c in declared]
-    score = round(sum(float(t["score"]) for t in tests), 4) if result.status == "graded" else 0.0
-    passed = sum(1 for c in result.checks if c.passed)
-    if result.status == "error":
-        summary = f"This submission could not be graded: {_text(result.error or 'unknown reason')}"
-    else:
-        summary = f"{passed} of {len(tests)} checks passed."
-        if result.error:
-            summary += f"\n{_text(result.error)}"
-    notes = "\n".join(_text(n) for n in result.notes)
-    return {
-        "score": score,
-        "execution_time": round(result.seconds),  # the specification counts whole seconds
-        "output": _cap(summary + (f"\n\n{notes}" if notes else "")),
-        "output_format": "text",
-        "test_output_format": "text",
-        "stdout_visibility": "hidden",  # the runner's stdout is for the instructor
-        "tests": tests,
-    }
-
-
-def write_results_json(payload: dict[str, Any], path: Path) -> Path:
-    """Write `payload` as strict JSON (no NaN: Gradescope's parser would refuse it)."""
-    with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(payload, indent=2, allow_nan=False), encoding="utf-8")
-    return path
-
-
-def _test(check: CheckResult) -> dict[str, Any]:
-    lines = [check.message]
-    if check.public:
-        lines += [*check.details, f"at {check.location}" if check.location else ""]
-        if check.stdout and not check.passed:
-            lines.append("output:\n" + check.stdout[-2000:])
-    return {
-        "name": _text(check.name),
-        "score": float(check.points),
-        "max_score": float(check.max_points),
-        "status": "passed" if check.passed else "failed",
-        "output": _cap("\n".join(_text(line) for line in lines if line)),
-        "visibility": "visible" if check.public else "after_published",
-    }
-
-
-def _unrun_test(check: Check, reason: str) -> dict[str, Any]:
-    return {
-        "name": check.name,
-        "score": 0.0,
-        "max_score": float(check.points),
-        "status": "failed",
-        "output": _cap(f"not run: {reason}"),
-        "visibility": "visible" if check.public else "after_published",
-    }
-
-
-def _text(text: str) -> str:
-    return clean_text(valid_text(text))
-
-
-def _cap(text: str) -> str:
-    return text if len(text) <= _OUTPUT_LIMIT else text[: _OUTPUT_LIMIT - 6] + " [...]"
 
 
 def _add_text(archive: zipfile.ZipFile, name: str, text: str, executable: bool = False) -> None:
