@@ -11,6 +11,7 @@ notebooks are never run this way: they go through the harness's sandboxed worker
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import io
 import os
@@ -21,18 +22,16 @@ from pathlib import Path
 from types import ModuleType, SimpleNamespace
 from typing import Any
 
-import ast
 import nbformat
 import numpy as np
 import pytest
+from conftest import REFERENCE as REFERENCE_ROOT
+from conftest import import_file
 from nbclient import NotebookClient
 from threadpoolctl import threadpool_limits
 
 from grader.checks import load_assignment
 from grader.worker import ProbeContext
-
-from conftest import REFERENCE as REFERENCE_ROOT
-from conftest import import_file
 
 REFERENCE = Path(__file__).resolve().parents[1] / "reference" / "fcc_sigmoid"
 NOTEBOOK = REFERENCE / "fcc_sigmoid.ipynb"

@@ -56,7 +56,7 @@ class Net:
         if shape not in ((n_in, n_h1), (n_h1, n_in)):
             raise ValueError(f"fcc{sizes} made W_i_h1 of shape {shape}; the handout's layout is (n_input, n_hidden1) = {(n_in, n_h1)}, and (n_hidden1, n_input) is accepted too")
         self.transposed = shape == (n_h1, n_in)
-        self.bias_shapes = {b: np.shape(getattr(self.model, b, None)) for b in BIASES}
+        self.bias_shapes: dict[str, tuple[int, ...]] = {b: tuple(np.shape(getattr(self.model, b, 0.0))) for b in BIASES}
 
     def canonical_shape(self, name: str) -> tuple[int, ...]:
         """The shape of parameter `name` in the handout's layout."""
@@ -135,7 +135,7 @@ def _training_net(nn: Any, rng: np.random.Generator) -> Net:
 def _steps(net: Net) -> tuple[Any, Any, Any]:
     """The three methods a training step calls, looked up before any training runs."""
     needed = "the handout's training loops call forward_propagation, backprop and gradient_step"
-    return tuple(method(net.model, name, needed) for name in ("forward_propagation", "backprop", "gradient_step"))  # type: ignore[return-value]
+    return method(net.model, "forward_propagation", needed), method(net.model, "backprop", needed), method(net.model, "gradient_step", needed)
 
 
 def _data(ctx: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -156,7 +156,8 @@ def predictions(net: Net, X: np.ndarray) -> np.ndarray:
     h1 = 1.0 / (1.0 + np.exp(-np.clip(X @ params["W_i_h1"] + params["b_h1"], -500, 500)))
     h2 = 1.0 / (1.0 + np.exp(-np.clip(h1 @ params["W_h1_h2"] + params["b_h2"], -500, 500)))
     logits = h2 @ params["W_h2_o"] + params["b_out"]
-    return np.argmax(logits, axis=1).astype(np.int64)
+    labels: np.ndarray = np.argmax(logits, axis=1).astype(np.int64)
+    return labels
 
 
 def gd_training(nn: Any, ctx: Any) -> dict[str, Any]:

@@ -56,7 +56,7 @@ class Net:
         if shape not in ((n_in, n_h1), (n_h1, n_in)):
             raise ValueError(f"fcc{sizes} made W_i_h1 of shape {shape}; the handout's layout is (n_input, n_hidden1) = {(n_in, n_h1)}, and (n_hidden1, n_input) is accepted too")
         self.transposed = shape == (n_h1, n_in)
-        self.bias_shapes = {b: np.shape(getattr(self.model, b, None)) for b in BIASES}
+        self.bias_shapes: dict[str, tuple[int, ...]] = {b: tuple(np.shape(getattr(self.model, b, 0.0))) for b in BIASES}
 
     def canonical_shape(self, name: str) -> tuple[int, ...]:
         """The shape of parameter `name` in the handout's layout."""
