@@ -50,6 +50,7 @@ class Check:
     points: float
     expect: Expectation
     public: bool = True
+    advice: bool = False
     timeout: float = 20.0
     description: str = ""
     probe: str = ""

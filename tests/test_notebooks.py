@@ -24,6 +24,9 @@ from grader.results import SubmissionResult
 from grader.sandbox.limits import Limits
 
 FCC = REFERENCE / "fcc_sigmoid" / "fcc_sigmoid.ipynb"
+# The "DL Tutorial 1" handout's printed student solution, transcribed (PDF damage fixed,
+# code as printed: a softmax that adds the maximum, and no gradient_step).
+HANDOUT_TUTORIAL1 = ROOT / "tests" / "fixtures" / "handout_tutorial1.ipynb"
 NEURAL_NET = REFERENCE / "two_layer_net" / "cs231nHD" / "neural_net.py"
 FAST_LIMITS = Limits(cell_timeout=4, notebook_timeout=120, submission_timeout=300)
 
@@ -52,6 +55,73 @@ def test_reference_notebook_earns_full_marks_on_both_paths(tmp_path: Path, mode:
     result = _grade_one(folder, "fcc_sigmoid", mode)
     assert result.score == result.max_score == 20, [c.message for c in result.checks if not c.passed]
     assert result.graded_as.startswith("notebook (definitions only)" if mode == "definitions" else "notebook (full run)")
+
+
+def test_handout_printed_solution_gets_the_verdicts_its_code_deserves(tmp_path: Path) -> None:
+    folder = tmp_path / "handout"
+    folder.mkdir()
+    shutil.copyfile(HANDOUT_TUTORIAL1, folder / "fcc_sigmoid.ipynb")
+    result = _grade_one(folder, "fcc_sigmoid")
+    checks = {c.name: c for c in result.checks}
+    passed = {name for name, c in checks.items() if c.passed}
+    assert passed == {"deltas", "del_sigmoid", "forward", "backprop", "parameter_count", "hidden_network"}, {n: c.message for n, c in checks.items()}
+    # its softmax adds the maximum: advice, worth nothing either way
+    assert checks["stable_softmax"].status == "failed" and checks["stable_softmax"].max_points == 0
+    assert "NaN" in checks["stable_softmax"].message
+    # the printed class has no gradient_step: that check, and training, which needs it, fail saying so
+    assert "no method 'gradient_step'" in checks["gradient_step"].message
+    for name in ("gd_training", "sgd_training"):
+        assert "no method 'gradient_step'" in checks[name].message and "training loops" in checks[name].message
+    assert result.score == 15
+
+
+TRANSPOSED_FCC = '''
+class fcc:
+    """Weights laid out (outputs, inputs), as some courses write them: a layer is X @ W.T + b."""
+
+    def __init__(self, n_input, n_hidden1, n_hidden2, n_out):
+        self.W_i_h1 = np.random.randn(n_hidden1, n_input) / np.sqrt(n_input)
+        self.b_h1 = np.zeros(n_hidden1)
+        self.W_h1_h2 = np.random.randn(n_hidden2, n_hidden1) / np.sqrt(n_hidden1)
+        self.b_h2 = np.zeros(n_hidden2)
+        self.W_h2_o = np.random.randn(n_out, n_hidden2) / np.sqrt(n_hidden2)
+        self.b_out = np.zeros(n_out)
+        print("Number of trainable parameters:", sum(p.size for p in (self.W_i_h1, self.b_h1, self.W_h1_h2, self.b_h2, self.W_h2_o, self.b_out)))
+
+    def forward_propagation(self, X):
+        self.X = X
+        self.h1 = fcc_one_layer(X, self.W_i_h1.T, self.b_h1, sigmoid)
+        self.h2 = fcc_one_layer(self.h1, self.W_h1_h2.T, self.b_h2, sigmoid)
+        self.out = fcc_one_layer(self.h2, self.W_h2_o.T, self.b_out, softmax)
+        return self.out
+
+    def backprop(self, y):
+        n = y.shape[0]
+        delta_out = delta_last_layer_easy_approach(self.out, y)
+        self.dW_h2_o = delta_out @ self.h2 / n
+        self.db_out = delta_out.sum(axis=1) / n
+        delta_h2 = (self.W_h2_o.T @ delta_out) * del_sigmoid(self.h2).T
+        self.dW_h1_h2 = delta_h2 @ self.h1 / n
+        self.db_h2 = delta_h2.sum(axis=1) / n
+        delta_h1 = (self.W_h1_h2.T @ delta_h2) * del_sigmoid(self.h1).T
+        self.dW_i_h1 = delta_h1 @ self.X / n
+        self.db_h1 = delta_h1.sum(axis=1) / n
+
+    def gradient_step(self, learning_rate):
+        for name in ("W_i_h1", "b_h1", "W_h1_h2", "b_h2", "W_h2_o", "b_out"):
+            setattr(self, name, getattr(self, name) - learning_rate * getattr(self, "d" + name))
+'''
+
+
+def test_transposed_layout_solution_earns_full_marks(tmp_path: Path) -> None:
+    notebook = nbformat.read(FCC, as_version=4)
+    (cell,) = [c for c in notebook.cells if c.cell_type == "code" and c.source.startswith("class fcc")]
+    cell.source = TRANSPOSED_FCC.strip()
+    folder = tmp_path / "transposed"
+    folder.mkdir()
+    nbformat.write(notebook, folder / "fcc_sigmoid.ipynb")
+    result = _grade_one(folder, "fcc_sigmoid")
+    assert result.score == result.max_score == 20, [c.message for c in result.checks if not c.passed]
 
 
 def test_template_notebook_earns_zero_saying_not_implemented_in_which_cell() -> None:
@@ -146,10 +216,10 @@ def test_self_check_in_a_notebook_folder(tmp_path: Path) -> None:
 
     folder = shutil.copytree(ROOT / "student_template" / "fcc_sigmoid", tmp_path / "fcc")
     done = subprocess.run([sys.executable, "-m", "grader", "check"], cwd=folder, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 1 and "not implemented" in done.stdout and "0 / 15 points" in done.stdout
+    assert done.returncode == 1 and "not implemented" in done.stdout and "0 / 14 points" in done.stdout
     shutil.copyfile(FCC, folder / "fcc_sigmoid.ipynb")
     done = subprocess.run([sys.executable, "-m", "grader", "check"], cwd=folder, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0 and "15 / 15 points" in done.stdout
+    assert done.returncode == 0 and "14 / 14 points" in done.stdout
 
 
 def test_check_inside_a_notebook_returns_an_html_table(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,7 +1,16 @@
-"""Probes of the hidden checks of `fcc_sigmoid` (run in the sandbox).
+"""Probes of the hidden checks of `fcc_sigmoid` (run in the sandbox, never shown).
 
-Sizes, inputs and weights are drawn from the batch seed; the training probe reports
-predictions on held-out images whose labels stay with the grader.
+Sizes, inputs and weights of `hidden_network` are drawn from the batch seed. The two
+training probes drive the student's own `forward_propagation`, `backprop` and
+`gradient_step` with the grader's copy of the handout's two training loops (full-batch
+gradient descent, then minibatch SGD with batches of 64) and send back the class
+predictions that the grader's own forward pass makes from the trained weights, on
+held-out images whose labels stay with the grader. Nothing the student's code reports
+about itself (a loss, an accuracy) is used.
+
+The block from `PARAMETERS` to `Net` is a copy of probes.py's (this file must work
+alone: students never get it, and a worker may run hidden checks only); the tests check
+that the two copies are the same.
 """
 
 from __future__ import annotations
@@ -13,41 +22,170 @@ from typing import Any
 import numpy as np
 
 PARAMETERS = ("W_i_h1", "b_h1", "W_h1_h2", "b_h2", "W_h2_o", "b_out")
+# (rows, columns) of each weight in the handout's layout, as indices into the sizes
+# (n_input, n_hidden1, n_hidden2, n_out); a bias has the size of its layer's output.
+WEIGHTS = {"W_i_h1": (0, 1), "W_h1_h2": (1, 2), "W_h2_o": (2, 3)}
+BIASES = {"b_h1": 1, "b_h2": 2, "b_out": 3}
+SIZES = (6, 5, 4, 3)
 
 
-def _net(nn: Any, sizes: tuple[int, ...], rng: np.random.Generator, scale: float | None = None) -> Any:
-    n_in, n_h1, n_h2, n_out = sizes
-    with contextlib.redirect_stdout(io.StringIO()):
-        model = nn.fcc(n_in, n_h1, n_h2, n_out)
-    for name, (rows, cols) in {"W_i_h1": (n_h1, n_in), "W_h1_h2": (n_h2, n_h1), "W_h2_o": (n_out, n_h2)}.items():
-        setattr(model, name, rng.normal(scale=scale or 1 / np.sqrt(cols), size=(rows, cols)))
-    for name, size in {"b_h1": n_h1, "b_h2": n_h2, "b_out": n_out}.items():
-        setattr(model, name, rng.normal(scale=0.1, size=size) if scale else np.zeros(size))
-    return model
+class MissingDefinition(AttributeError):
+    """A method the handout asks for is missing. Named as the worker's own exception for a
+    missing name: the grader then says what is missing, even in a hidden check."""
+
+
+def method(model: Any, name: str, needed: str = "the handout asks for it") -> Any:
+    """`model.<name>`, or `MissingDefinition` naming the missing method and why it is needed."""
+    try:
+        return getattr(model, name)
+    except AttributeError:
+        raise MissingDefinition(f"the class fcc has no method {name!r} ({needed})") from None
+
+
+class Net:
+    """A student's `fcc` of the given sizes, and which layout its weights use."""
+
+    def __init__(self, nn: Any, sizes: tuple[int, int, int, int]) -> None:
+        with contextlib.redirect_stdout(io.StringIO()):  # the constructor prints its size
+            self.model = nn.fcc(*sizes)
+        self.sizes = sizes
+        n_in, n_h1 = sizes[0], sizes[1]
+        if not hasattr(self.model, "W_i_h1"):
+            raise AttributeError(f"fcc{sizes} made no attribute W_i_h1: the handout's weights are W_i_h1, W_h1_h2 and W_h2_o")
+        shape = np.shape(self.model.W_i_h1)
+        if shape not in ((n_in, n_h1), (n_h1, n_in)):
+            raise ValueError(f"fcc{sizes} made W_i_h1 of shape {shape}; the handout's layout is (n_input, n_hidden1) = {(n_in, n_h1)}, and (n_hidden1, n_input) is accepted too")
+        self.transposed = shape == (n_h1, n_in)
+        self.bias_shapes: dict[str, tuple[int, ...]] = {b: tuple(np.shape(getattr(self.model, b, 0.0))) for b in BIASES}
+
+    def canonical_shape(self, name: str) -> tuple[int, ...]:
+        """The shape of parameter `name` in the handout's layout."""
+        if name in WEIGHTS:
+            rows, cols = WEIGHTS[name]
+            return (self.sizes[rows], self.sizes[cols])
+        return (self.sizes[BIASES[name]],)
+
+    def student_shape(self, name: str) -> tuple[int, ...]:
+        """The shape the student's constructor gave parameter `name`."""
+        if name in WEIGHTS:
+            rows, cols = self.canonical_shape(name)
+            return (cols, rows) if self.transposed else (rows, cols)
+        shape = self.bias_shapes[name]
+        # a bias kept as a row (1, n) is the same bias; anything else gets the handout's (n,)
+        return shape if int(np.prod(shape)) == self.sizes[BIASES[name]] else self.canonical_shape(name)
+
+    def to_student(self, name: str, value: np.ndarray) -> np.ndarray:
+        """A value in the handout's layout, laid out as the student's parameter `name`."""
+        if name in WEIGHTS:
+            return np.array(value.T if self.transposed else value, copy=True)
+        return np.array(value, copy=True).reshape(self.student_shape(name))
+
+    def from_student(self, name: str, value: Any) -> Any:
+        """A copy of the student's parameter or gradient `name` in the handout's layout;
+        anything not shaped like the parameter goes back as it is, for the grader to name."""
+        if type(value) is not np.ndarray:
+            return value
+        if value.shape != self.student_shape(name):
+            return value.copy()
+        if name in WEIGHTS:
+            return np.array(value.T if self.transposed else value, copy=True)
+        return value.reshape(self.canonical_shape(name)).copy()
+
+    def set_parameters(self, rng: np.random.Generator, scale: float) -> None:
+        """Draw every parameter here (handout layout), so init choices do not matter."""
+        for name in PARAMETERS:
+            setattr(self.model, name, self.to_student(name, rng.normal(scale=scale, size=self.canonical_shape(name))))
+
+    def gradients(self) -> dict[str, Any]:
+        """The gradients `backprop` stored, in the handout's layout."""
+        return {name: self.from_student(name, getattr(self.model, "d" + name, None)) for name in PARAMETERS}
+
+
+TRAIN_SIZES = (784, 32, 32, 10)
+GD_ITERATIONS, GD_LEARNING_RATE = 150, 2.0
+SGD_EPOCHS, SGD_LEARNING_RATE, BATCH_SIZE = 20, 1.0, 64
 
 
 def hidden_network(nn: Any, ctx: Any) -> dict[str, Any]:
-    """Forward pass and gradients on sizes and inputs drawn from the batch seed."""
+    """Forward pass and gradients of a net whose sizes and inputs come from the batch seed."""
     rng = ctx.rng(21)
-    sizes = tuple(int(rng.integers(lo, hi)) for lo, hi in ((4, 12), (3, 10), (3, 10), (3, 8)))
-    model = _net(nn, sizes, rng, scale=0.7)
+    # n_input and n_hidden1 never coincide, so the layout of W_i_h1 is never ambiguous.
+    sizes = (int(rng.integers(8, 14)), int(rng.integers(3, 8)), int(rng.integers(3, 10)), int(rng.integers(3, 8)))
+    net = Net(nn, sizes)
+    net.set_parameters(rng, 0.7)
     X = rng.normal(size=(int(rng.integers(4, 12)), sizes[0]))
     y = rng.integers(0, sizes[3], size=X.shape[0])
-    observed = {"out": np.array(model.forward_propagation(X), copy=True)}
-    model.backprop(y)
-    observed.update({p: np.array(getattr(model, "d" + p), copy=True) for p in PARAMETERS})
+    out = method(net.model, "forward_propagation")(X)
+    observed = {"out": np.array(out, dtype=np.float64, copy=True)}
+    method(net.model, "backprop")(y)
+    observed.update({"d" + p: g for p, g in net.gradients().items()})
     return observed
 
 
-def sgd_training(nn: Any, ctx: Any) -> dict[str, Any]:
-    """20 epochs of minibatch SGD (batch 64, lr 1.0) on the embedded digits, from weights
-    drawn here (randn / sqrt(fan_in)): losses per epoch and held-out predictions."""
+def _training_net(nn: Any, rng: np.random.Generator) -> Net:
+    """A 784-32-32-10 net with weights drawn here: randn / sqrt(inputs), zero biases."""
+    net = Net(nn, TRAIN_SIZES)
+    for name in PARAMETERS:
+        shape = net.canonical_shape(name)
+        value = rng.normal(size=shape) / np.sqrt(shape[0]) if name in WEIGHTS else np.zeros(shape)
+        setattr(net.model, name, net.to_student(name, value))
+    return net
+
+
+def _steps(net: Net) -> tuple[Any, Any, Any]:
+    """The three methods a training step calls, looked up before any training runs."""
+    needed = "the handout's training loops call forward_propagation, backprop and gradient_step"
+    return method(net.model, "forward_propagation", needed), method(net.model, "backprop", needed), method(net.model, "gradient_step", needed)
+
+
+def _data(ctx: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     trainx, trainy, _, _ = np.load(ctx.data_dir / "mnist.npy", allow_pickle=True)
     holdout = np.load(ctx.data_dir / "holdout.npz", allow_pickle=False)["X"]
-    rng = ctx.rng(22)
-    model = _net(nn, (784, 32, 32, 10), rng)
-    np.random.seed(ctx.seed % 2**32)
-    with contextlib.redirect_stdout(io.StringIO()):
-        losses = nn.train_sgd(model, trainx, trainy, 20, 1.0, batch_size=64)
-    predictions = np.argmax(model.forward_propagation(holdout), axis=1)
-    return {"losses": np.asarray(losses, dtype=np.float64), "predictions": predictions}
+    return np.asarray(trainx, dtype=np.float64), np.asarray(trainy), holdout
+
+
+def predictions(net: Net, X: np.ndarray) -> np.ndarray:
+    """Class predictions of the grader's own forward pass from the student's trained
+    parameters (in the handout's layout): sigmoid, sigmoid, then the largest logit."""
+    params = {}
+    for name in PARAMETERS:
+        value = net.from_student(name, getattr(net.model, name, None))
+        if type(value) is not np.ndarray or value.shape != net.canonical_shape(name):
+            raise ValueError(f"after training, {name} is not an array shaped like the parameter it was")
+        params[name] = value.astype(np.float64)
+    h1 = 1.0 / (1.0 + np.exp(-np.clip(X @ params["W_i_h1"] + params["b_h1"], -500, 500)))
+    h2 = 1.0 / (1.0 + np.exp(-np.clip(h1 @ params["W_h1_h2"] + params["b_h2"], -500, 500)))
+    logits = h2 @ params["W_h2_o"] + params["b_out"]
+    labels: np.ndarray = np.argmax(logits, axis=1).astype(np.int64)
+    return labels
+
+
+def gd_training(nn: Any, ctx: Any) -> dict[str, Any]:
+    """The handout's full-batch gradient descent: each iteration one forward pass, one
+    backprop and one gradient step on all training images."""
+    trainx, trainy, holdout = _data(ctx)
+    net = _training_net(nn, ctx.rng(22))
+    forward_propagation, backprop_, gradient_step = _steps(net)
+    for _ in range(GD_ITERATIONS):
+        forward_propagation(trainx)
+        backprop_(trainy)
+        gradient_step(GD_LEARNING_RATE)
+    return {"predictions": predictions(net, holdout)}
+
+
+def sgd_training(nn: Any, ctx: Any) -> dict[str, Any]:
+    """The handout's minibatch SGD: each epoch a new permutation, cut into batches of 64
+    (the last incomplete batch is left out, as the handout's loop does)."""
+    trainx, trainy, holdout = _data(ctx)
+    rng = ctx.rng(23)
+    net = _training_net(nn, rng)
+    forward_propagation, backprop_, gradient_step = _steps(net)
+    permutation = np.arange(trainx.shape[0])
+    for _ in range(SGD_EPOCHS):
+        rng.shuffle(permutation)
+        for j in range(trainx.shape[0] // BATCH_SIZE):
+            batch = permutation[j * BATCH_SIZE : (j + 1) * BATCH_SIZE]
+            forward_propagation(trainx[batch])
+            backprop_(trainy[batch])
+            gradient_step(SGD_LEARNING_RATE)
+    return {"predictions": predictions(net, holdout)}
