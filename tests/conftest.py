@@ -77,3 +77,23 @@ def graded_example(tmp_path_factory: pytest.TempPathFactory, example_batch: Modu
     options = GradeOptions(output=out, seed=BATCH_SEED, jobs=2, reference_root=REFERENCE, cache_dir=work / "cache")
     results = grade(archive, "two_layer_net", options)
     return out, {r.submission.split("_")[0]: r for r in results}
+
+
+# -- the grader's expected-value cache and its MAC key (issue 11, class 7) -------------------
+# Set when conftest is imported, before any test module: `grade()`'s default options read
+# the cache folder at import time. Every test (and every subprocess it starts) caches into
+# a folder of this run, never the user's ~/.cache/grader or ~/.config/grader/cache.key.
+def _private_grader_cache() -> Path:
+    import atexit
+    import os
+    import shutil
+    import tempfile
+
+    scratch = Path(tempfile.mkdtemp(prefix="grader-tests-cache-"))
+    atexit.register(shutil.rmtree, scratch, True)
+    os.environ["GRADER_CACHE"] = str(scratch / "cache")
+    os.environ["GRADER_CACHE_KEY"] = str(scratch / "config" / "cache.key")
+    return scratch
+
+
+PRIVATE_CACHE = _private_grader_cache()

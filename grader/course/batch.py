@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import secrets as secrets_module
-import tempfile
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
@@ -28,6 +27,7 @@ from grader.intake.discovery import Submission, discover
 from grader.judge.reference_values import default_cache_dir
 from grader.results import SubmissionResult
 from grader.sandbox.isolation import detect_isolation
+from grader.sandbox.layout import work_folder
 from grader.sandbox.limits import Limits
 
 __all__ = ["GradeOptions", "grade", "prepared_context"]
@@ -58,8 +58,8 @@ class GradeOptions:
 def prepared_context(assignment: Assignment, options: GradeOptions, checks: tuple[Check, ...] | None = None) -> Iterator[BatchContext]:
     """A batch context with data prepared, isolation chosen and expected values known."""
     seed = options.seed if options.seed is not None else secrets_module.randbelow(2**31)
-    with tempfile.TemporaryDirectory(prefix="grader-") as tmp:
-        work_root = Path(tmp)
+    # named after this process: removed in `finally`, or by the next run if this one is killed
+    with work_folder() as work_root:
         data_dir = work_root / "batch-data"
         data_dir.mkdir()
         hidden = dict(assignment.prepare_data(data_dir, seed)) if assignment.prepare_data else {}
@@ -123,12 +123,13 @@ def _run_all(
         with (out_dir / "results.jsonl").open("w", encoding="utf-8") as jsonl:
             for future in as_completed(futures):
                 result = _result_or_error(future, futures[future], context)
+                if options.reports:
+                    from grader.outputs.report import report_or_error_row
+
+                    # a report that cannot be written makes this student's row an error row
+                    result = report_or_error_row(result, out_dir)
                 jsonl.write(json.dumps(result.to_json()) + "\n")
                 jsonl.flush()
-                if options.reports:
-                    from grader.outputs.report import write_submission_report
-
-                    write_submission_report(result, out_dir)
                 results.append(result)
                 if on_result:
                     on_result(result, len(results), len(submissions))

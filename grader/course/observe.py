@@ -25,6 +25,7 @@ from grader.sandbox.wire import Frame
 __all__ = ["Observation", "observe"]
 
 OUTPUT_EXCERPT = 4000  # characters of a crashed worker's output kept in its check's result
+CELL_RECORDS = 2000  # how each notebook cell went, as the worker reported it
 
 
 @dataclass(slots=True)
@@ -41,32 +42,37 @@ class Observation:
 
 def observe(submission: Submission, run: RunSettings, checks: tuple[Check, ...]) -> Observation:
     """Run `checks` against `submission`; for a notebook in "auto" mode, first with its
-    definitions only, then with a full run if those do not define what is graded."""
+    definitions only, then with a full run if those do not define what is graded.
+
+    One deadline per submission (`submission_timeout` from now): the full run after a
+    failed fast path gets what is left of it, not a fresh one.
+    """
+    deadline = time.monotonic() + run.limits.submission_timeout
     if submission.kind != "notebook":
-        return _observe(submission, run, checks, "module")
+        return _observe(submission, run, checks, "module", deadline)
     if run.notebook_mode != "auto":
-        return _observe(submission, run, checks, run.notebook_mode)
-    fast = _observe(submission, run, checks, "definitions")
-    if fast.load_error is None and not _needs_full_run(fast):
+        return _observe(submission, run, checks, run.notebook_mode, deadline)
+    fast = _observe(submission, run, checks, "definitions", deadline)
+    if (fast.load_error is None and not _needs_full_run(fast)) or time.monotonic() >= deadline:
         return fast
-    full = _observe(submission, run, checks, "full")
+    full = _observe(submission, run, checks, "full", deadline)
     full.seconds += fast.seconds
     return full
 
 
-def _observe(submission: Submission, run: RunSettings, checks: tuple[Check, ...], mode: str) -> Observation:
-    """Run `checks` in as many fresh workers as crashes require."""
+def _observe(submission: Submission, run: RunSettings, checks: tuple[Check, ...], mode: str, deadline: float) -> Observation:
+    """Run `checks` in as many fresh workers as crashes require, all before `deadline`."""
     assert submission.root is not None and submission.entry is not None
     observation = Observation()
     started = time.monotonic()
-    deadline = started + run.limits.submission_timeout
-    layout = stage(submission, run, checks)
     by_name = {c.name: c for c in checks}
     remaining = list(checks)
     limits = run.limits
     if mode == "full":
         limits = replace(limits, load_timeout=limits.notebook_timeout)
+    layout = None
     try:
+        layout = stage(submission, run, checks)
         while remaining:
             request = worker_request(submission, run, remaining, mode)
             outcome = run_worker(layout, request, run.isolation, limits, lambda n: by_name[n].timeout, deadline)
@@ -85,7 +91,8 @@ def _observe(submission: Submission, run: RunSettings, checks: tuple[Check, ...]
                     observation.failures[c.name] = unrun(c, "timeout", f"not run: the submission used its whole time budget ({run.limits.submission_timeout:g} s)")
                 break
     finally:
-        shutil.rmtree(layout.root, ignore_errors=True)
+        if layout is not None:
+            shutil.rmtree(layout.root, ignore_errors=True)
         observation.seconds = time.monotonic() - started
     return observation
 
@@ -116,14 +123,14 @@ def _record(outcome: WorkerOutcome, observation: Observation, by_name: dict[str,
         return True
     observation.mode = str(loaded.header.get("mode", ""))[:60]
     cells = loaded.header.get("cells")
-    observation.cells = [c for c in cells[:2000] if isinstance(c, dict)] if isinstance(cells, list) else []
+    observation.cells = [c for c in cells[:CELL_RECORDS] if isinstance(c, dict)] if isinstance(cells, list) else []
     if loaded.header.get("status") != "ok":
         message, details, location = describe_error(loaded.header.get("error"))
         observation.load_error = CheckResult("import", 0, 0, "error", f"the submission failed to load: {message}", True, details, 0.0, location, str(loaded.header.get("stdout", "")))
         return True
     missing = loaded.header.get("missing")
     if isinstance(missing, list) and missing:
-        names = ", ".join(str(m) for m in missing[:10])
+        names = ", ".join(str(m)[:80] for m in missing[:10])
         observation.load_error = CheckResult("import", 0, 0, "error", f"the submission does not define {names} (in {run.assignment.entry})", True)
         return True
     for frame in outcome.frames:

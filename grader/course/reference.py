@@ -31,8 +31,9 @@ def reference_observations(run: RunSettings, selected: tuple[Check, ...], cache_
     if not checks:
         return {}
     cache = cache_file(cache_dir, assignment, checks, run.seed) if cache_dir else None
-    if cache is not None and cache.is_file():
-        return load_cached(cache)
+    cached = load_cached(cache) if cache is not None and cache.is_file() else None
+    if cached is not None:  # None also when the entry's MAC does not verify: recompute
+        return cached
     observation = observe(reference_submission(assignment), run, checks)
     if observation.load_error is not None:
         raise AssignmentError.in_file(assignment.folder, f"the reference failed to load: {observation.load_error.message}")

@@ -15,6 +15,7 @@ import re
 import unicodedata
 
 from grader.outputs.text import clean_text
+from grader.text import valid_text  # the one definition, re-exported for the LMS writers
 
 __all__ = ["CELL_LIMIT", "spreadsheet_cell", "valid_text"]
 
@@ -36,15 +37,6 @@ _DROPPED = re.compile(f"[{_INVISIBLE.replace(chr(0x200C) + chr(0x200D), '')}]")
 _LOOSE_JOINERS = re.compile("(?:^|(?<=\\s))[\u200c\u200d]+")
 _BREAKS = re.compile("\r\n|[\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 _FORMULA_STARTS = frozenset("=+-@\u2212")  # U+2212 MINUS SIGN: some spreadsheets take it as "-"
-
-
-def valid_text(text: str) -> str:
-    """`text` as valid Unicode: a lone UTF-16 surrogate becomes U+FFFD, a split pair is joined.
-
-    A surrogate reaches us from an exception message, printed output or a `\\ud800`
-    escape in a notebook; encoding it (to a file, to JSON for an LMS) would raise.
-    """
-    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
 
 
 def spreadsheet_cell(text: str) -> str:

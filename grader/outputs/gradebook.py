@@ -1,8 +1,10 @@
 """Gradebooks: a CSV for the instructor's spreadsheet and Gradescope's results.json.
 
 Both read `SubmissionResult`s only. Text that a student controls (submission names,
-error messages) is cleaned of terminal escapes and, in the CSV, defused so a spreadsheet
-never evaluates it as a formula (SANDBOX.md §5).
+error messages) passes through `spreadsheet_cell` in the CSV: valid text, one line, at
+most `CELL_LIMIT` characters, and never evaluated as a formula (a leading `=` hidden
+behind a BOM or a zero-width space, or written fullwidth, included); see the README's
+"Security model".
 """
 
 from __future__ import annotations
@@ -13,25 +15,18 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from grader.outputs.cells import spreadsheet_cell
 from grader.outputs.text import clean_text
 from grader.results import SubmissionResult
 
 __all__ = ["FIXED_COLUMNS", "write_gradebook", "write_gradescope_json"]
 
 FIXED_COLUMNS = ("submission", "score", "max_score", "percent", "status", "error")
-# Spreadsheets (Excel, LibreOffice, Google Sheets) treat a cell starting with one of these
-# as a formula or a DDE command; OWASP's advice is a leading apostrophe.
-# Leading blanks are looked through too: some spreadsheets trim them before parsing.
-_FORMULA_STARTS = ("=", "+", "-", "@")
 
 
 def _text(value: str) -> str:
-    """A text cell a spreadsheet shows as text: cleaned, and never read as a formula."""
-    value = clean_text(value)
-    if value.startswith(("\t", "\r", "\n")) or value.lstrip(" \t\n").startswith(_FORMULA_STARTS):
-        value = "'" + value
-    # One line per cell: a multi-line cell breaks naive line-based tools and LMS imports.
-    return value.replace("\n", " ")
+    """A text cell a spreadsheet shows as text (see `grader.outputs.cells.spreadsheet_cell`)."""
+    return spreadsheet_cell(value)
 
 
 def _number(value: float) -> str:

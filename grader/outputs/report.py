@@ -4,7 +4,7 @@ Pages read `SubmissionResult`s only; every verdict was reached before they are d
 Everything a student controls (submission names, file names, messages, captured output,
 source, notebook cells and their saved outputs) reaches the page through jinja2
 autoescaping, after `clean_text` has removed terminal escape sequences and bidi controls
-(SANDBOX.md §5: outputs attack the instructor too). Notebook markdown is shown as text,
+(README, "Security model": outputs attack the instructor too). Notebook markdown is shown as text,
 never rendered; the only images are PNGs checked here again and inlined as data URIs.
 Pages carry inline CSS and no scripts or external assets, so a single file can be mailed
 to a student or uploaded to an LMS as it is.
@@ -16,18 +16,21 @@ import base64
 import binascii
 import functools
 import hashlib
+import html
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
+from contextlib import suppress
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from grader.outputs.text import clean_text, head_and_tail
 from grader.results import CheckResult, NotebookCell, SubmissionResult
+from grader.text import valid_text
 
-__all__ = ["format_number", "report_file_name", "template_environment", "write_submission_report"]
+__all__ = ["REPORT_LINES", "format_number", "report_file_name", "report_or_error_row", "template_environment", "write_submission_report"]
 
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 _ANCHOR_PART = re.compile(r"[^A-Za-z0-9_.-]+")
@@ -36,6 +39,9 @@ _RESERVED = {"index", "con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)
 _NAME_LIMIT = 80
 _STDOUT_LIMIT = 6000
 _SOURCE_LINE_LIMIT = 4000
+# Lines of source and notebook cells shown in one report, all files and cells together: with
+# the text budgets of grader.course.grading this bounds a report's size (README, "Security model").
+REPORT_LINES = 10_000
 _STATUS_ICON = {"passed": "\u2713", "failed": "\u2717", "error": "!", "timeout": "\u25f7"}
 # "nb.ipynb cell 7, line 12": how the worker locates a failure inside a notebook cell
 _CELL_LOCATION = re.compile(r".+\.ipynb cell (\d+)(?:, line (\d+))?")
@@ -67,6 +73,34 @@ def report_file_name(submission: str) -> str:
         digest = hashlib.sha256(submission.encode("utf-8", "surrogatepass")).hexdigest()[:8]
         stem = f"{stem}-{digest}" if stem else f"submission-{digest}"
     return f"{stem}.html"
+
+
+def report_or_error_row(result: SubmissionResult, out_dir: Path) -> SubmissionResult:
+    """Write `result`'s report and return `result`; when that fails, for any reason, write
+    a minimal page saying so and return the student's error row instead: one student's
+    report never stops the batch (the rows, the index and the gradebook are still written)."""
+    try:
+        write_submission_report(result, out_dir)
+        return result
+    except Exception as exc:  # a fault of ours on this student's data: their row says so
+        reason = valid_text(f"{type(exc).__name__}: {exc}")[:300]
+        row = replace(
+            result,
+            score=0.0,
+            status="error",
+            error=f"the grader could not write this submission's report ({reason}); regrade it alone and report the problem",
+        )
+        with suppress(Exception):
+            _write_minimal_report(row, out_dir)
+        return row
+
+
+def _write_minimal_report(result: SubmissionResult, out_dir: Path) -> None:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    name = html.escape(clean_text(valid_text(result.submission)))
+    error = html.escape(clean_text(valid_text(result.error or "")))
+    page = f"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{name}</title></head><body><h1>{name}</h1><p>{error}</p></body></html>\n"
+    (out_dir / report_file_name(result.submission)).write_text(page, encoding="utf-8")
 
 
 def write_submission_report(result: SubmissionResult, out_dir: Path) -> Path:
@@ -236,7 +270,19 @@ def _text_lines(text: str) -> list[str]:
     return lines
 
 
-def _source_views(source: dict[str, str], checks: Sequence[_CheckView], raw: Sequence[CheckResult]) -> tuple[_SourceView, ...]:
+class _LineBudget:
+    """Lines left to show in this report (REPORT_LINES, shared by every file and cell)."""
+
+    def __init__(self, lines: int = REPORT_LINES) -> None:
+        self.left = lines
+
+    def take(self, lines: list[str]) -> list[str]:
+        shown = lines[: max(0, min(_SOURCE_LINE_LIMIT, self.left))]
+        self.left -= len(shown)
+        return shown
+
+
+def _source_views(source: dict[str, str], checks: Sequence[_CheckView], raw: Sequence[CheckResult], budget: _LineBudget) -> tuple[_SourceView, ...]:
     marks: dict[tuple[str, int], list[tuple[str, str]]] = {}
     for view, check in zip(checks, raw):
         spot = _split_location(check.location, source) if view.location_target == "line" else None
@@ -245,7 +291,7 @@ def _source_views(source: dict[str, str], checks: Sequence[_CheckView], raw: Seq
     views = []
     for path in sorted(source):
         lines = _text_lines(source[path])
-        shown = lines[:_SOURCE_LINE_LIMIT]
+        shown = budget.take(lines)
         views.append(
             _SourceView(
                 path=clean_text(path),
@@ -281,7 +327,7 @@ def _output_views(cell: NotebookCell) -> tuple[tuple[str, str], ...]:
     return tuple(views)
 
 
-def _cell_views(cells: Sequence[NotebookCell], code: dict[int, NotebookCell], checks: Sequence[_CheckView], raw: Sequence[CheckResult]) -> tuple[_CellView, ...]:
+def _cell_views(cells: Sequence[NotebookCell], code: dict[int, NotebookCell], checks: Sequence[_CheckView], raw: Sequence[CheckResult], budget: _LineBudget) -> tuple[_CellView, ...]:
     marks: dict[tuple[int, int | None], list[tuple[str, str]]] = {}
     for view, check in zip(checks, raw):
         spot = _cell_spot(check.location, code) if view.location_target == "cell" else None
@@ -291,7 +337,7 @@ def _cell_views(cells: Sequence[NotebookCell], code: dict[int, NotebookCell], ch
     for cell in cells:
         kind = cell.cell_type if cell.cell_type in ("code", "markdown") else "raw"
         lines = _text_lines(cell.source)
-        shown = lines[:_SOURCE_LINE_LIMIT]
+        shown = budget.take(lines)
         anchor = f"cell-{cell.index}"
         status = cell.status if kind == "code" and cell.status in _CELL_STATUS else ""
         icon, label, note = _CELL_STATUS.get(status, ("", "", ""))
@@ -321,6 +367,7 @@ def _cell_views(cells: Sequence[NotebookCell], code: dict[int, NotebookCell], ch
 
 def _submission_page(result: SubmissionResult) -> _SubmissionPage:
     code = {cell.index: cell for cell in result.notebook if cell.cell_type == "code"}
+    budget = _LineBudget()
     checks = tuple(_check_view(i, c, result.source, code) for i, c in enumerate(result.checks, start=1))
     passed = sum(c.status == "passed" for c in checks)
     hidden = sum(not c.public for c in checks)
@@ -353,7 +400,7 @@ def _submission_page(result: SubmissionResult) -> _SubmissionPage:
         meta=meta,
         checks=checks,
         problems=tuple(c for c in checks if c.status != "passed"),
-        sources=_source_views(result.source, checks, result.checks),
+        sources=_source_views(result.source, checks, result.checks, budget),
         notebook_name=clean_text(next((f for f in result.files if f.endswith(".ipynb")), "notebook")),
-        cells=_cell_views(result.notebook, code, checks, result.checks),
+        cells=_cell_views(result.notebook, code, checks, result.checks, budget),
     )

@@ -2,14 +2,18 @@
 
 Every string a submission produced is untrusted: `clean_text` strips what could move a
 terminal's cursor or reorder what a reader sees; `head_and_tail` is the one way long
-output is shortened (the start shows what ran, the end where it stopped).
+output is shortened (the start shows what ran, the end where it stopped). Text is made
+valid (no lone surrogates) once, where it enters the trusted side, by `grader.text.valid_text`
+(re-exported here).
 """
 
 from __future__ import annotations
 
 import re
 
-__all__ = ["clean_text", "head_and_tail"]
+from grader.text import valid_text
+
+__all__ = ["clean_text", "head_and_tail", "valid_text"]
 
 # CSI (ESC [ ... final), OSC (ESC ] ... BEL or ST), other two-byte ESC sequences, and the
 # 8-bit CSI/OSC forms: these can move the cursor, retitle a terminal or hide text.

@@ -23,7 +23,12 @@ def diagnose() -> list[str]:
         f"isolation: {isolation.backend} ({isolation.reason})",
         f"  {isolation.describe()}",
     ]
-    if not isolation.cgroups:
+    if isolation.cgroups:
+        controllers = ", ".join(isolation.controllers)
+        lines.append(f"  cgroups per worker: {controllers} (under /sys/fs/cgroup/<controller>/grader/)")
+        if "cpu" not in isolation.controllers:
+            lines.append("  no writable cpu cgroup: a fork bomb may slow the submissions graded beside it")
+    else:
         lines.append(
             "  no writable pids/memory cgroups (run as root on cgroup v1 to get them): a fork bomb is bounded only"
             " by RLIMIT_NPROC (which does nothing for root), and memory in /dev/shm or memfd only by file-size limits"

@@ -1,6 +1,6 @@
 """Which isolation a worker gets, and the command line that gives it.
 
-* bwrap: the profile of SANDBOX.md §2: user, PID, network, IPC and mount namespaces,
+* bwrap: the profile the README's "Security model" describes: user, PID, network, IPC and mount namespaces,
   uid 65534 with no capabilities, a read-only system and Python, sized tmpfs for /tmp and
   /dev/shm, only this submission's private copy (read-only), the probes and the data
   files mounted, nothing else of the host (no reference/, no other students, no output).
@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Literal
 
 from grader.errors import SandboxError
-from grader.sandbox.cgroups import cgroups_available
+from grader.sandbox.cgroups import cgroup_controllers
 from grader.sandbox.layout import JobLayout
 from grader.sandbox.limits import Limits, MiB
 from grader.sandbox.wire import SandboxPaths, WorkerLimits
@@ -40,6 +40,8 @@ class Isolation:
     backend: Literal["bwrap", "limits-only"]
     reason: str
     cgroups: bool
+    # the cgroup controllers each worker gets ("pids", "memory", "cpu"); empty without cgroups
+    controllers: tuple[str, ...] = ()
 
     def describe(self) -> str:
         if self.backend == "bwrap":
@@ -49,16 +51,19 @@ class Isolation:
                 "resource limits only: no bubblewrap, so student code can read files this user can read"
                 " and may reach the network"
             )
-        return base + ("; pids+memory cgroups" if self.cgroups else "; no cgroups (process count and RAM-backed files unbounded)")
+        if self.cgroups:
+            return base + f"; {'+'.join(self.controllers or ('pids', 'memory'))} cgroups per worker"
+        return base + "; no cgroups (process count and RAM-backed files unbounded)"
 
 
 
 @functools.lru_cache(maxsize=4)
 def detect_isolation(prefer: str = "auto") -> Isolation:
     """Pick the backend: bwrap when it is installed and works here, else limits-only."""
-    cgroups = cgroups_available()
+    controllers = cgroup_controllers()
+    cgroups = bool(controllers)
     if prefer == "limits-only":
-        return Isolation("limits-only", "asked for with --isolation limits-only", cgroups)
+        return Isolation("limits-only", "asked for with --isolation limits-only", cgroups, controllers)
     bwrap = shutil.which("bwrap")
     if bwrap is None:
         reason = "bubblewrap is not installed (apt-get install bubblewrap)"
@@ -70,11 +75,11 @@ def detect_isolation(prefer: str = "auto") -> Isolation:
             timeout=20,
         )
         if probe.returncode == 0:
-            return Isolation("bwrap", f"{bwrap} works here", cgroups)
+            return Isolation("bwrap", f"{bwrap} works here", cgroups, controllers)
         reason = f"bubblewrap cannot create namespaces here: {probe.stderr.strip()[:200]}"
     if prefer == "bwrap":
         raise SandboxError(f"--isolation bwrap was asked for, but {reason}")
-    return Isolation("limits-only", reason, cgroups)
+    return Isolation("limits-only", reason, cgroups, controllers)
 
 
 def _namespace_flags() -> list[str]:
@@ -183,7 +188,7 @@ def request_paths(layout: JobLayout, isolation: Isolation) -> SandboxPaths:
 
 def self_limits(limits: Limits) -> WorkerLimits:
     """The rlimits the worker sets on itself."""
-    # RLIMIT_NPROC counts per real uid: useless for root (SANDBOX.md trap 2), and for
+    # RLIMIT_NPROC counts per real uid: useless for root (README, "Security model"), and for
     # another user it must leave room for that user's own processes.
     nproc = None if os.geteuid() == 0 else limits.processes + _process_count()
     return WorkerLimits(

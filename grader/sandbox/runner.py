@@ -29,7 +29,8 @@ from grader.sandbox.isolation import (
 )
 from grader.sandbox.layout import JobLayout
 from grader.sandbox.limits import Limits, MiB
-from grader.sandbox.wire import Frame, FrameReader, ProtocolError, WorkerRequest
+from grader.sandbox.wire import Frame, FrameReader, Invalid, ProtocolError, WorkerRequest
+from grader.text import valid_strings, valid_text
 
 __all__ = ["EndReason", "WorkerOutcome", "run_worker"]
 
@@ -106,11 +107,15 @@ def run_worker(
         names = [c.name for c in request.checks]
         _collect(proc, result_read, outcome, limits, check_timeout, deadline, names)
     finally:
-        _kill(proc, cgroup)
-        os.close(result_read)
-    _classify_exit(proc.returncode, outcome, cgroup)
-    if cgroup:
-        cgroup.remove()
+        # Whatever happened above (even a fault of ours), nothing of this worker survives:
+        # its processes, its pipe and its cgroups.
+        try:
+            _kill(proc, cgroup)
+            os.close(result_read)
+            _classify_exit(proc.returncode, outcome, cgroup)
+        finally:
+            if cgroup:
+                cgroup.remove()
     return outcome
 
 
@@ -153,9 +158,12 @@ def _collect(
                     output.write(data)
                     continue
                 try:
-                    frames = reader.feed(data)
+                    frames = [_valid_frame(f) for f in reader.feed(data)]
                 except ProtocolError as exc:
                     outcome.end, outcome.detail = "protocol", str(exc)
+                    return
+                except Exception as exc:  # any decode failure is the worker's, never the batch's
+                    outcome.end, outcome.detail = "protocol", f"undecodable result ({type(exc).__name__})"
                     return
                 for frame in frames:
                     problem = order.check(frame, outcome.running)
@@ -179,6 +187,17 @@ def _collect(
     finally:
         selector.close()
         outcome.output = output.text()
+
+
+def _valid_frame(frame: Frame) -> Frame:
+    """The frame with every string of its header (messages, locations, output, cell
+    records) and of its non-numeric descriptors made valid text: the one place where the
+    worker's text enters the trusted side."""
+    arrays = {
+        valid_text(name): Invalid(valid_text(value.type_name), valid_text(value.note)) if isinstance(value, Invalid) else value
+        for name, value in frame.arrays.items()
+    }
+    return Frame(header=valid_strings(frame.header), arrays=arrays)
 
 
 class _FrameOrder:

@@ -10,7 +10,8 @@ The worker (untrusted) encodes with `encode_frame`; the grader (trusted) decodes
 `FrameReader`, which treats every byte as hostile: headers and payloads are capped,
 duplicate JSON keys are rejected (`json` would silently keep the last one), dtypes come
 from an allowlist, shapes must match the byte length exactly. Nothing is unpickled,
-evaluated or imported. See SANDBOX.md §3 for the measurements behind each rule.
+evaluated or imported; a frame that breaks a rule, or that fails to decode for any
+reason, is a `ProtocolError` (the README's "Security model" lists the rules).
 """
 
 from __future__ import annotations
@@ -169,11 +170,18 @@ class FrameReader:
             if spec.invalid is not None:
                 arrays[spec.name] = spec.invalid
                 continue
-            raw = bytes(self._buffer[offset : offset + spec.nbytes])
-            arrays[spec.name] = np.frombuffer(raw, dtype=np.dtype(spec.dtype).newbyteorder("<")).reshape(spec.shape).copy()
+            arrays[spec.name] = _decode_array(bytes(self._buffer[offset : offset + spec.nbytes]), spec)
             offset += spec.nbytes
         del self._buffer[:offset]
         return Frame(header=header, arrays=arrays)
+
+
+def _decode_array(raw: bytes, spec: _ArraySpec) -> np.ndarray:
+    # The spec was validated; any failure left (numpy's own) is still the worker's fault.
+    try:
+        return np.frombuffer(raw, dtype=np.dtype(spec.dtype).newbyteorder("<")).reshape(spec.shape).copy()
+    except Exception as exc:
+        raise ProtocolError(f"array {spec.name!r} cannot be decoded ({type(exc).__name__})") from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,7 +226,7 @@ def _array_specs(header: dict[str, Any], max_frame_bytes: int) -> list[_ArraySpe
     seen: set[str] = set()
     total = 0
     for raw in raw_specs:
-        spec = _array_spec(raw)
+        spec = _array_spec(raw, max_frame_bytes)
         if spec.name in seen:
             raise ProtocolError(f"array {spec.name!r} sent twice")
         seen.add(spec.name)
@@ -229,7 +237,7 @@ def _array_specs(header: dict[str, Any], max_frame_bytes: int) -> list[_ArraySpe
     return specs
 
 
-def _array_spec(raw: Any) -> _ArraySpec:
+def _array_spec(raw: Any, max_bytes: int) -> _ArraySpec:
     if not isinstance(raw, dict) or not isinstance(raw.get("name"), str) or not 0 < len(raw["name"]) <= 64:
         raise ProtocolError("array descriptor without a valid name")
     name = raw["name"]
@@ -239,10 +247,15 @@ def _array_spec(raw: Any) -> _ArraySpec:
     dtype, shape, nbytes = raw.get("dtype"), raw.get("shape"), raw.get("nbytes")
     if dtype not in ALLOWED_DTYPES:
         raise ProtocolError(f"array {name!r} has a dtype outside the allowlist")
+    # Every dimension on its own, and the element count, stay within what the byte cap
+    # could hold: a zero-size dimension makes [0, 10**12] hold no bytes, and code that
+    # later builds an array of that shape on the trusted side must not see it.
+    max_elements = max_bytes // np.dtype(dtype).itemsize
     if (
         not isinstance(shape, list)
         or len(shape) > MAX_DIMS
-        or not all(type(n) is int and 0 <= n < 2**40 for n in shape)
+        or not all(type(n) is int and 0 <= n <= max_elements for n in shape)
+        or math.prod(shape) > max_elements
     ):
         raise ProtocolError(f"array {name!r} has an invalid shape")
     if type(nbytes) is not int or nbytes != math.prod(shape) * np.dtype(dtype).itemsize:

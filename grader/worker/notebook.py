@@ -20,6 +20,7 @@ from __future__ import annotations
 import ast
 import json
 import os
+import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -30,7 +31,7 @@ from grader.sandbox.wire import WorkerRequest
 __all__ = ["CellRecord", "defined_names", "definitions_only", "full_run", "read_notebook"]
 
 _KEPT = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
-KERNEL_REQUEST = "/tmp/grader-kernel-request.json"
+MAX_RECORDS = 1000  # cell records sent to the grader (a notebook of 100,000 cells sends these)
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,15 +173,21 @@ def full_run(path: Path, work: Path, request: WorkerRequest) -> str | None:
                 continue
             records.append(_record(index + 1, cell, time.perf_counter() - started, client.timeout))
         counts = {int(c.execution_count): i + 1 for i, c in enumerate(notebook.cells) if c.cell_type == "code" and c.get("execution_count")}
-        kernel_request = {"request": request.to_json(), "cells": [asdict(r) for r in records], "counts": counts, "notebook": path.name, "mode": "notebook (full run)"}
-        Path(KERNEL_REQUEST).write_text(json.dumps(kernel_request))
-        serve = nbformat.v4.new_code_cell(f"from grader.worker.runner import serve_in_kernel\nserve_in_kernel({KERNEL_REQUEST!r}, {os.getpid()})")  # type: ignore[no-untyped-call]
+        kernel_request = {"request": request.to_json(), "cells": [asdict(r) for r in records[:MAX_RECORDS]], "counts": counts, "notebook": path.name, "mode": "notebook (full run)"}
+        # One file per job, beside the work copy (the sandbox's private /tmp, or the job's own
+        # folder under the fallback): concurrent workers never share it, and it goes with the job.
+        handle, handoff = tempfile.mkstemp(prefix="grader-kernel-request-", suffix=".json", dir=work.parent)
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            json.dump(kernel_request, stream)
+        serve = nbformat.v4.new_code_cell(f"from grader.worker.runner import serve_in_kernel\nserve_in_kernel({handoff!r}, {os.getpid()})")  # type: ignore[no-untyped-call]
         notebook.cells.append(serve)
         try:
             client.timeout = None  # the grader times each check from here
             client.execute_cell(serve, len(notebook.cells) - 1)
         except DeadKernelError:
             pass
+        finally:
+            Path(handoff).unlink(missing_ok=True)
     return None
 
 

@@ -272,10 +272,10 @@ def load_submission(request: WorkerRequest, work: Path) -> tuple[dict[str, Any],
     for folder in {str(entry.parent), str(work)}:
         sys.path.insert(0, folder)
     if request.kind in ("notebook", "script"):
-        from grader.worker.notebook import definitions_only
+        from grader.worker.notebook import MAX_RECORDS, definitions_only
 
         namespace, records = definitions_only(entry, work)
-        return namespace, [asdict(r) for r in records]
+        return namespace, [asdict(r) for r in records[:MAX_RECORDS]]
     return vars(_import_file(entry, entry.stem)), []
 
 
