@@ -251,13 +251,10 @@ def _array_spec(raw: Any, max_bytes: int) -> _ArraySpec:
     # could hold: a zero-size dimension makes [0, 10**12] hold no bytes, and code that
     # later builds an array of that shape on the trusted side must not see it.
     max_elements = max_bytes // np.dtype(dtype).itemsize
-    if (
-        not isinstance(shape, list)
-        or len(shape) > MAX_DIMS
-        or not all(type(n) is int and 0 <= n <= max_elements for n in shape)
-        or math.prod(shape) > max_elements
-    ):
+    if not isinstance(shape, list) or len(shape) > MAX_DIMS or not all(type(n) is int and n >= 0 for n in shape):
         raise ProtocolError(f"array {name!r} has an invalid shape")
+    if any(n > max_elements for n in shape) or math.prod(shape) > max_elements:
+        raise ProtocolError(f"array {name!r} is larger than {max_bytes // 2**20} MiB (shape {str(shape)[:60]})")
     if type(nbytes) is not int or nbytes != math.prod(shape) * np.dtype(dtype).itemsize:
         raise ProtocolError(f"array {name!r}: byte length does not match its shape")
     return _ArraySpec(name, dtype, tuple(shape), nbytes)
