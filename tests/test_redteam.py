@@ -10,7 +10,8 @@ on 127.0.0.1, a /proc scan for leftover processes) show that nothing got out.
 
 GRADER_REDTEAM_ISOLATION=limits-only runs the same suite under the fallback; the cases
 the fallback cannot hold are marked xfail there (and only there), with what was observed.
-See tests/redteam/SECURITY.md.
+The README's "Security model" states what each case shows. tests/test_redteam_integrity.py grades the
+cases of issue 11 (the trusted side around the sandbox) in a second batch, with reports on.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from grader.sandbox.limits import Limits
 ISOLATION = os.environ.get("GRADER_REDTEAM_ISOLATION", "auto")
 FALLBACK = detect_isolation(ISOLATION).backend == "limits-only"
 SEED = 5
-# Small enough to make bombs quick, large enough for numpy and OpenBLAS (SANDBOX.md trap 12).
+# Small enough to make bombs quick, large enough for numpy and OpenBLAS (README, "Security model": OpenBLAS needs ~192 MiB).
 LIMITS = Limits(memory_mb=768, tmp_mb=128, processes=32, load_timeout=8.0, submission_timeout=120.0)
 HONEST = ("aa_honest", "victim", "zz_honest")
 
@@ -64,6 +65,10 @@ class Case:
     expect: dict[str, E] = field(default_factory=dict)
     every: E | None = None  # the same for every check (the submission does not load)
     fallback: str | None = None  # why the limits-only fallback cannot hold it
+
+
+# A hidden check's failure says these fixed words and nothing the submission chose (issue 11).
+HIDDEN_WRONG = E("failed", "wrong value")
 
 
 def import_failure(*words: str, status: str = "error") -> E:
@@ -110,12 +115,13 @@ CASES = [
         "forward_scores": E("failed", "sum |got - expected|"),
         "predict": E("failed", "differ from the reference"),
         "data_scores": E("failed", "max |got - expected|"),
-        "hidden_scores": E("failed", "max |got - expected|"),
+        "hidden_scores": HIDDEN_WRONG,
     }),
     Case("patch_probes", {"gradients": E("failed", "vs the reference gradient")}),
-    Case("lying_eq", {check: E("failed", "expected a numpy array, got Liar") for check in ("forward_scores", "data_scores", "hidden_scores")}),
+    Case("lying_eq", {**{check: E("failed", "expected a numpy array, got Liar") for check in ("forward_scores", "data_scores")}, "hidden_scores": HIDDEN_WRONG}),
     Case("lying_array", {
-        **{check: E("failed", "expected a numpy array, got LooksLikeAnArray") for check in ("forward_scores", "data_scores", "hidden_scores")},
+        **{check: E("failed", "expected a numpy array, got LooksLikeAnArray") for check in ("forward_scores", "data_scores")},
+        "hidden_scores": HIDDEN_WRONG,
         "predict": E("failed", "expected a numpy array, got AlwaysEqual"),
     }),
     Case("lying_float", {"toy_loss": E("failed", "expected a numpy array, got Persuasive")}),
@@ -125,21 +131,22 @@ CASES = [
     Case("wrong_shape", {
         "forward_scores": E("failed", "expected shape (5, 3), got (3, 5)"),
         "data_scores": E("failed", "expected shape (6, 3), got (3, 6)"),
-        "hidden_scores": E("failed", "expected shape"),
+        "hidden_scores": HIDDEN_WRONG,
     }),
     Case("wrong_dtype", {
-        **{check: E("failed", "complex128 is not numeric") for check in ("forward_scores", "data_scores", "hidden_scores")},
+        **{check: E("failed", "complex128 is not numeric") for check in ("forward_scores", "data_scores")},
+        "hidden_scores": HIDDEN_WRONG,
         "predict": E("failed", "<U", "is not numeric"),
     }),
     Case("list_instead_of_array", {
         "forward_scores": E("failed", "expected a numpy array, got list of 5 items"),
         "predict": E("failed", "expected a numpy array, got list of 40 items"),
         "data_scores": E("failed", "expected a numpy array, got list of 6 items"),
-        "hidden_scores": E("failed", "expected a numpy array, got list"),
+        "hidden_scores": HIDDEN_WRONG,
     }),
     Case("missing_grad_key", {"gradients": E("failed", "1 of 4 wrong", "db1", "NoneType", points=3.0)}),
     Case("mutate_inputs", {"gradients": E("failed", "numerical gradient")}),
-    Case("leak_hidden_inputs", {"hidden_scores": E("error", "ValueError", "details withheld")}),
+    Case("leak_hidden_inputs", {"hidden_scores": E("error", "raised an exception")}),
     # -- attacking the result pipe -------------------------------------------------------
     Case("result_fd_garbage", {"predict": E("error", "malformed result")}),
     Case("forged_done", {"predict": E("error", "malformed result")}),

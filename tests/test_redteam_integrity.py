@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -35,8 +36,9 @@ from grader.outputs.report import report_file_name
 
 SEED = 11
 # The grading process's peak resident set on this batch (numpy, nbformat, jinja2 and two
-# graded students at a time, 20 MB of notebook among them). Before issue 11 it reached ~1 GB.
-MEMORY_BOUND_MIB = 600
+# graded students at a time, 20 MB of notebook and 400 source files among them): measured
+# about 60 MiB here; before issue 11 such students took it to ~1 GB.
+MEMORY_BOUND_MIB = 256
 # README "Security model": a report is bounded whatever the submission (sources 400,000
 # characters in 20 files, 10,000 lines, notebook text 400,000 characters, images 4 MiB).
 REPORT_BOUND_BYTES = 24 << 20
@@ -235,7 +237,8 @@ def test_hidden_checks_say_only_fixed_words(batch: Batch) -> None:
     assert _checks(_row(batch, "smuggle_type_name"))["hidden_scores"]["message"] == "wrong value"
     everything = (batch.out / "results.jsonl").read_text(encoding="utf-8") + (batch.out / "gradebook.csv").read_text(encoding="utf-8")
     everything += "".join(p.read_text(encoding="utf-8") for p in batch.out.glob("*.html"))
-    assert integrity_cases.SMUGGLE not in everything
+    # the student's own source may be shown; what it would have sent out may not
+    assert re.search(rf"{integrity_cases.SMUGGLE}(?: \[|_\d)", everything) is None
 
 
 def test_gradebook_cells_never_start_a_formula_or_a_line(batch: Batch) -> None:

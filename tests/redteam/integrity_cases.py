@@ -47,7 +47,10 @@ def _notebook(cells: list[str]) -> bytes:
     """A notebook (nbformat 4) of code cells, written compactly; json escapes a lone
     surrogate as `\\ud800`, as Jupyter would."""
     body = {
-        "cells": [{"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [], "source": c} for c in cells],
+        "cells": [
+            {"cell_type": "code", "execution_count": None, "id": f"c{i:x}", "metadata": {}, "outputs": [], "source": c}
+            for i, c in enumerate(cells)
+        ],
         "metadata": {},
         "nbformat": 4,
         "nbformat_minor": 5,
@@ -124,7 +127,7 @@ def students(run: support.Run) -> list[Student]:
             "        return super().loss(X, y, reg)\n")}),
             expect={"hidden_scores": ("failed", "wrong value")}),
         # -- 9. gradebook names --------------------------------------------------------------
-        Student("\ufeff=HYPERLINK(\"http://x\")", {"neural_net.py": source.encode()}, honest=True),
+        Student("\ufeff=HYPERLINK(\"x\")", {"neural_net.py": source.encode()}, honest=True),
         Student("\u200b+cmd|calc", {"neural_net.py": source.encode()}, honest=True),
         Student("\uff1dSUM(A1)", {"neural_net.py": source.encode()}, honest=True),
         Student("line\u2028break\u2029para", {"neural_net.py": source.encode()}, honest=True),

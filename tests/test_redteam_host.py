@@ -1,0 +1,164 @@
+"""Issue 11, the faults outside one batch: `grader check` on a folder with planted code
+(class 5), one deadline per submission (class 6), the expected-value cache's MAC (class 7),
+leftovers of a killed run (class 6) and the kernel-request file (also).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import REFERENCE, ROOT
+from redteam import support
+
+from grader.course.assignments import load_assignment
+from grader.course.batch import GradeOptions, grade
+from grader.judge.reference_values import cache_file, load_cached, save_cached
+from grader.sandbox.cgroups import CGROUP_ROOT, Cgroup, cgroups_available, remove_stale_cgroups
+from grader.sandbox.layout import remove_stale_work_folders
+from grader.sandbox.limits import Limits
+
+TEMPLATE = ROOT / "student_template" / "two_layer_net"
+PLANTED = '''\
+from pathlib import Path
+Path({canary!r}).write_text("ran")
+from grader import Assignment, Check, at_least
+assignment = Assignment(name="two_layer_net", title="", entry="neural_net.py", names=("TwoLayerNet",), checks=())
+print("13 / 13 points")
+'''
+
+
+def _grader(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "grader", *args], cwd=cwd, capture_output=True, text=True, timeout=600, env=env)
+
+
+# -- 5. grader check never imports code from the checked folder or its parents ------------
+
+
+def test_planted_checks_py_in_the_folder_and_its_parent_never_runs(tmp_path: Path) -> None:
+    parent = tmp_path / "course"
+    folder = shutil.copytree(TEMPLATE, parent / "two_layer_net")
+    canaries = [tmp_path / "canary-folder", tmp_path / "canary-parent", tmp_path / "canary-ref"]
+    (folder / "checks.py").write_text(PLANTED.format(canary=str(canaries[0])))
+    (parent / "checks.py").write_text(PLANTED.format(canary=str(canaries[1])))
+    # a course-looking folder above the student's, as a shared drive might hold
+    (parent / "reference" / "two_layer_net").mkdir(parents=True)
+    (parent / "reference" / "two_layer_net" / "checks.py").write_text(PLANTED.format(canary=str(canaries[2])))
+    env = {k: v for k, v in os.environ.items() if k not in ("GRADER_COURSE", "GRADER_REFERENCE")}
+    done = _grader("check", cwd=folder, env=env)
+    assert [c.exists() for c in canaries] == [False, False, False]
+    assert done.returncode == 1, done.stdout + done.stderr  # the template's stubs fail
+    assert "0 / 13 points" in done.stdout and "not implemented" in done.stdout
+
+
+def test_a_folder_with_only_a_planted_checks_py_is_no_assignment(tmp_path: Path) -> None:
+    folder = tmp_path / "two_layer_net"
+    folder.mkdir()
+    shutil.copyfile(REFERENCE / "two_layer_net" / "cs231nHD" / "neural_net.py", folder / "neural_net.py")
+    canary = tmp_path / "canary"
+    (folder / "checks.py").write_text(PLANTED.format(canary=str(canary)))
+    done = _grader("check", cwd=folder)
+    assert not canary.exists()
+    assert done.returncode == 2 and "no assignment here" in done.stderr
+
+
+# -- 7. the expected-value cache ------------------------------------------------------------
+
+
+def test_a_rewritten_cache_entry_is_not_believed(tmp_path: Path) -> None:
+    key = tmp_path / "config" / "cache.key"
+    path = tmp_path / "cache" / "entry.expected"
+    save_cached(path, {"c": {"value": np.arange(3.0)}}, key_file=key)
+    assert key.stat().st_mode & 0o777 == 0o600
+    loaded = load_cached(path, key_file=key)
+    assert loaded is not None and np.array_equal(loaded["c"]["value"], np.arange(3.0))
+    data = bytearray(path.read_bytes())
+    data[-40] ^= 1  # one bit of the stored arrays
+    path.write_bytes(bytes(data))
+    assert load_cached(path, key_file=key) is None
+    save_cached(path, {"c": {"value": np.zeros(3)}}, key_file=tmp_path / "other.key")  # another key
+    assert load_cached(path, key_file=key) is None
+
+
+def test_the_cache_key_covers_every_reference_file_and_the_versions(tmp_path: Path) -> None:
+    root = support.build_assignment(tmp_path / "reference")
+    assignment = load_assignment(support.ASSIGNMENT, root)
+    before = cache_file(tmp_path, assignment, assignment.checks, 1)
+    (assignment.folder / "notes.txt").write_text("a data file changes the key too")
+    assert cache_file(tmp_path, assignment, assignment.checks, 1) != before
+
+
+def test_tests_never_use_the_users_cache() -> None:
+    from grader.judge.reference_values import default_cache_dir, default_key_file
+
+    home = Path.home()
+    for path in (default_cache_dir(), default_key_file()):
+        assert home / ".cache" not in path.parents and home / ".config" not in path.parents, path
+
+
+# -- 6. one deadline per submission; leftovers of a killed run ----------------------------
+
+
+SLOW_NOTEBOOK_CELLS = [
+    # the fast path runs class bodies: 10 s here, and again in the full run
+    "import time\n\nclass Slow:\n    time.sleep(10)\n",
+    "SIZE = int('5')  # computed: only a full run defines it\n",
+    "def double(x):\n    return x * SIZE\n",
+]
+
+
+def test_the_full_notebook_run_gets_what_is_left_of_the_submission_deadline(tmp_path: Path) -> None:
+    root = tmp_path / "reference"
+    folder = root / "slow_nb"
+    folder.mkdir(parents=True)
+    (folder / "probes.py").write_text("def doubled(nn, ctx):\n    import numpy as np\n    return np.array(nn.double(2.0))\n")
+    (folder / "hidden_probes.py").write_text("")
+    (folder / "checks.py").write_text(
+        "from grader import Assignment, Check, at_least\n"
+        "assignment = Assignment(name='slow_nb', title='', entry='slow_nb.ipynb', names=('double',),\n"
+        "    checks=(Check('doubled', 1, at_least(0.0), timeout=30),))\n"
+    )
+    cells = [{"cell_type": "code", "execution_count": None, "id": f"c{i}", "metadata": {}, "outputs": [], "source": c} for i, c in enumerate(SLOW_NOTEBOOK_CELLS)]
+    submission = tmp_path / "slow_nb.ipynb"
+    submission.write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+    limits = Limits(submission_timeout=15.0, load_timeout=60.0, notebook_timeout=120.0, cell_timeout=60.0)
+    options = GradeOptions(output=tmp_path / "out", reports=False, jobs=1, limits=limits, reference_root=root, cache_dir=None)
+    started = time.monotonic()
+    [result] = grade(submission, "slow_nb", options)
+    # fast path 10 s, then a full run that would need 10 s more: it gets the 5 s left
+    assert result.seconds <= 15.0 + 3.0, result.seconds
+    assert time.monotonic() - started < 60
+
+
+def test_work_folders_of_dead_runs_are_removed_and_live_ones_kept(tmp_path: Path) -> None:
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True)
+    stale = tmp_path / f"grader-run-{int(dead.stdout)}-abc"
+    live = tmp_path / f"grader-run-{os.getpid()}-abc"
+    other = tmp_path / "grader-someone-else"
+    for folder in (stale, live, other):
+        (folder / "job").mkdir(parents=True)
+    assert remove_stale_work_folders(tmp_path) == [stale]
+    assert [f.exists() for f in (stale, live, other)] == [False, True, True]
+
+
+@pytest.mark.skipif(not cgroups_available(), reason="needs root and writable cgroup v1 controllers")
+def test_cgroups_of_dead_runs_are_removed_and_live_ones_kept() -> None:
+    code = "from grader.sandbox.cgroups import Cgroup; from grader.sandbox.limits import Limits; g = Cgroup.create(Limits()); print(g.paths[0].name)"
+    made = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)  # dies without removing
+    name = made.stdout.strip()
+    assert (CGROUP_ROOT / "pids" / "grader" / name).is_dir()
+    mine = Cgroup.create(Limits())
+    try:
+        removed = remove_stale_cgroups()
+        assert f"pids/grader/{name}" in removed
+        assert not (CGROUP_ROOT / "pids" / "grader" / name).exists()
+        assert all(p.is_dir() for p in mine.paths)
+    finally:
+        mine.remove()
