@@ -162,3 +162,36 @@ def test_cgroups_of_dead_runs_are_removed_and_live_ones_kept() -> None:
         assert all(p.is_dir() for p in mine.paths)
     finally:
         mine.remove()
+
+
+def test_a_notebook_kernel_has_the_workers_memory_limit_and_its_own_request_file(tmp_path: Path) -> None:
+    """Full run: the probes run in the kernel, which reports its own address-space limit
+    and whether a kernel-request file was left in the host's shared temporary folder."""
+    import tempfile
+
+    limit = 900 * 2**20
+    root = tmp_path / "reference"
+    folder = root / "kernel_nb"
+    folder.mkdir(parents=True)
+    (folder / "probes.py").write_text(
+        "import resource\nimport numpy as np\n\n"
+        "def address_space(nn, ctx):\n    return np.array(float(resource.getrlimit(resource.RLIMIT_AS)[0]))\n"
+    )
+    (folder / "hidden_probes.py").write_text("")
+    (folder / "checks.py").write_text(
+        "from grader import Assignment, Check, at_least, at_most\n"
+        f"assignment = Assignment(name='kernel_nb', title='', entry='kernel_nb.ipynb', names=('f',),\n"
+        f"    checks=(Check('address_space', 1, at_most({float(limit)}), timeout=60),\n"
+        f"            Check('address_space_floor', 1, at_least({float(limit)}), probe='address_space', timeout=60)))\n"
+    )
+    cells = [{"cell_type": "code", "execution_count": None, "id": "c0", "metadata": {}, "outputs": [], "source": "def f():\n    return 1\n"}]
+    submission = tmp_path / "kernel_nb.ipynb"
+    submission.write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+    shared = Path(tempfile.gettempdir())
+    before = set(shared.glob("grader-kernel-request*"))
+    limits = Limits(memory_mb=900, load_timeout=120.0, notebook_timeout=120.0, submission_timeout=300.0)
+    options = GradeOptions(output=tmp_path / "out", reports=False, jobs=1, limits=limits, reference_root=root, cache_dir=None, notebook_mode="full")
+    [result] = grade(submission, "kernel_nb", options)
+    assert [(c.name, c.status) for c in result.checks] == [("address_space", "passed"), ("address_space_floor", "passed")], [c.message for c in result.checks]
+    assert "full run" in result.graded_as
+    assert set(shared.glob("grader-kernel-request*")) == before
