@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -26,17 +27,25 @@ from grader.sandbox.layout import remove_stale_work_folders
 from grader.sandbox.limits import Limits
 
 TEMPLATE = ROOT / "student_template" / "two_layer_net"
-PLANTED = '''\
+PLANTED = """\
 from pathlib import Path
 Path({canary!r}).write_text("ran")
 from grader import Assignment, Check, at_least
 assignment = Assignment(name="two_layer_net", title="", entry="neural_net.py", names=("TwoLayerNet",), checks=())
 print("13 / 13 points")
-'''
+"""
 
 
 def _grader(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "grader", *args], cwd=cwd, capture_output=True, text=True, timeout=600, env=env)
+    return subprocess.run(
+        [sys.executable, "-m", "grader", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=env,
+        check=False,
+    )
 
 
 # -- 5. grader check never imports code from the checked folder or its parents ------------
@@ -118,18 +127,25 @@ def test_the_full_notebook_run_gets_what_is_left_of_the_submission_deadline(tmp_
     root = tmp_path / "reference"
     folder = root / "slow_nb"
     folder.mkdir(parents=True)
-    (folder / "probes.py").write_text("def doubled(nn, ctx):\n    import numpy as np\n    return np.array(nn.double(2.0))\n")
+    (folder / "probes.py").write_text(
+        "def doubled(nn, ctx):\n    import numpy as np\n    return np.array(nn.double(2.0))\n"
+    )
     (folder / "hidden_probes.py").write_text("")
     (folder / "checks.py").write_text(
         "from grader import Assignment, Check, at_least\n"
         "assignment = Assignment(name='slow_nb', title='', entry='slow_nb.ipynb', names=('double',),\n"
         "    checks=(Check('doubled', 1, at_least(0.0), timeout=30),))\n"
     )
-    cells = [{"cell_type": "code", "execution_count": None, "id": f"c{i}", "metadata": {}, "outputs": [], "source": c} for i, c in enumerate(SLOW_NOTEBOOK_CELLS)]
+    cells: list[dict[str, Any]] = [
+        {"cell_type": "code", "execution_count": None, "id": f"c{i}", "metadata": {}, "outputs": [], "source": c}
+        for i, c in enumerate(SLOW_NOTEBOOK_CELLS)
+    ]
     submission = tmp_path / "slow_nb.ipynb"
     submission.write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
     limits = Limits(submission_timeout=15.0, load_timeout=60.0, notebook_timeout=120.0, cell_timeout=60.0)
-    options = GradeOptions(output=tmp_path / "out", reports=False, jobs=1, limits=limits, reference_root=root, cache_dir=None)
+    options = GradeOptions(
+        output=tmp_path / "out", reports=False, jobs=1, limits=limits, reference_root=root, cache_dir=None
+    )
     started = time.monotonic()
     [result] = grade(submission, "slow_nb", options)
     # fast path 10 s, then a full run that would need 10 s more: it gets the 5 s left
@@ -138,7 +154,9 @@ def test_the_full_notebook_run_gets_what_is_left_of_the_submission_deadline(tmp_
 
 
 def test_work_folders_of_dead_runs_are_removed_and_live_ones_kept(tmp_path: Path) -> None:
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True)
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True
+    )
     stale = tmp_path / f"grader-run-{int(dead.stdout)}-abc"
     live = tmp_path / f"grader-run-{os.getpid()}-abc"
     other = tmp_path / "grader-someone-else"
@@ -151,7 +169,9 @@ def test_work_folders_of_dead_runs_are_removed_and_live_ones_kept(tmp_path: Path
 @pytest.mark.skipif(not cgroups_available(), reason="needs root and writable cgroup v1 controllers")
 def test_cgroups_of_dead_runs_are_removed_and_live_ones_kept() -> None:
     code = "from grader.sandbox.cgroups import Cgroup; from grader.sandbox.limits import Limits; g = Cgroup.create(Limits()); print(g.paths[0].name)"
-    made = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)  # dies without removing
+    made = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )  # dies without removing
     name = made.stdout.strip()
     assert (CGROUP_ROOT / "pids" / "grader" / name).is_dir()
     mine = Cgroup.create(Limits())
@@ -184,14 +204,34 @@ def test_a_notebook_kernel_has_the_workers_memory_limit_and_its_own_request_file
         f"    checks=(Check('address_space', 1, at_most({float(limit)}), timeout=60),\n"
         f"            Check('address_space_floor', 1, at_least({float(limit)}), probe='address_space', timeout=60)))\n"
     )
-    cells = [{"cell_type": "code", "execution_count": None, "id": "c0", "metadata": {}, "outputs": [], "source": "def f():\n    return 1\n"}]
+    cells: list[dict[str, Any]] = [
+        {
+            "cell_type": "code",
+            "execution_count": None,
+            "id": "c0",
+            "metadata": {},
+            "outputs": [],
+            "source": "def f():\n    return 1\n",
+        }
+    ]
     submission = tmp_path / "kernel_nb.ipynb"
     submission.write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
     shared = Path(tempfile.gettempdir())
     before = set(shared.glob("grader-kernel-request*"))
     limits = Limits(memory_mb=900, load_timeout=120.0, notebook_timeout=120.0, submission_timeout=300.0)
-    options = GradeOptions(output=tmp_path / "out", reports=False, jobs=1, limits=limits, reference_root=root, cache_dir=None, notebook_mode="full")
+    options = GradeOptions(
+        output=tmp_path / "out",
+        reports=False,
+        jobs=1,
+        limits=limits,
+        reference_root=root,
+        cache_dir=None,
+        notebook_mode="full",
+    )
     [result] = grade(submission, "kernel_nb", options)
-    assert [(c.name, c.status) for c in result.checks] == [("address_space", "passed"), ("address_space_floor", "passed")], [c.message for c in result.checks]
+    assert [(c.name, c.status) for c in result.checks] == [
+        ("address_space", "passed"),
+        ("address_space_floor", "passed"),
+    ], [c.message for c in result.checks]
     assert "full run" in result.graded_as
     assert set(shared.glob("grader-kernel-request*")) == before

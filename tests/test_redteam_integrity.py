@@ -44,7 +44,15 @@ MEMORY_BOUND_MIB = 256
 REPORT_BOUND_BYTES = 24 << 20
 RESULTS_ROW_BOUND_BYTES = 4 << 20
 FORMULA_STARTS = ("=", "+", "-", "@", "\uff1d", "\ufe62", "\uff0b", "\uff0d", "\uff20")
-HIDDEN_WORDS = ("correct", "wrong value", "raised an exception", "not implemented", "timed out", "crashed", "not run: the submission did not load")
+HIDDEN_WORDS = (
+    "correct",
+    "wrong value",
+    "raised an exception",
+    "not implemented",
+    "timed out",
+    "crashed",
+    "not run: the submission did not load",
+)
 
 
 @dataclass
@@ -73,7 +81,7 @@ def _plant_forged_cache(run: support.Run, cache_dir: Path) -> Path:
     assert run.reference_root is not None
     assignment = load_assignment(support.ASSIGNMENT, run.reference_root)
     checks = tuple(c for c in assignment.checks if c.expect.needs_reference)
-    path = cache_file(cache_dir, assignment, checks, SEED)
+    path: Path = cache_file(cache_dir, assignment, checks, SEED)
     forged = {c.name: {"value": np.zeros((5, 3))} for c in checks}
     save_cached(path, forged, key_file=run.tmp / "attacker.key")
     return path
@@ -235,7 +243,9 @@ def test_hidden_checks_say_only_fixed_words(batch: Batch) -> None:
                 assert (check["details"], check["location"], check["stdout"]) == ([], None, "")
     assert _checks(_row(batch, "smuggle_hidden"))["hidden_scores"]["message"] == "raised an exception"
     assert _checks(_row(batch, "smuggle_type_name"))["hidden_scores"]["message"] == "wrong value"
-    everything = (batch.out / "results.jsonl").read_text(encoding="utf-8") + (batch.out / "gradebook.csv").read_text(encoding="utf-8")
+    everything = (batch.out / "results.jsonl").read_text(encoding="utf-8") + (batch.out / "gradebook.csv").read_text(
+        encoding="utf-8"
+    )
     everything += "".join(p.read_text(encoding="utf-8") for p in batch.out.glob("*.html"))
     # the student's own source may be shown; what it would have sent out may not
     assert re.search(rf"{integrity_cases.SMUGGLE}(?: \[|_\d)", everything) is None

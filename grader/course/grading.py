@@ -96,7 +96,8 @@ def _assemble(submission: Submission, context: BatchContext, observation: Observ
     assert submission.root is not None and submission.entry is not None
     entry_path = submission.root / submission.entry
     error = observation.load_error.message if observation.load_error else None
-    notes, cells = _ignored_note(submission) + _files_note(submission), ()
+    notes = _ignored_note(submission) + _files_note(submission)
+    cells: tuple[NotebookCell, ...] = ()
     if submission.kind == "notebook":
         too_big = _parse_here(entry_path)
         if too_big is None:

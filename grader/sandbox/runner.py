@@ -162,7 +162,7 @@ def _collect(
                 except ProtocolError as exc:
                     outcome.end, outcome.detail = "protocol", str(exc)
                     return
-                except Exception as exc:  # any decode failure is the worker's, never the batch's
+                except Exception as exc:  # noqa: BLE001 - any decode failure is the worker's, never the batch's
                     outcome.end, outcome.detail = "protocol", f"undecodable result ({type(exc).__name__})"
                     return
                 for frame in frames:

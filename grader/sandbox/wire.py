@@ -180,7 +180,7 @@ def _decode_array(raw: bytes, spec: _ArraySpec) -> np.ndarray:
     # The spec was validated; any failure left (numpy's own) is still the worker's fault.
     try:
         return np.frombuffer(raw, dtype=np.dtype(spec.dtype).newbyteorder("<")).reshape(spec.shape).copy()
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - whatever numpy raises, the frame is at fault
         raise ProtocolError(f"array {spec.name!r} cannot be decoded ({type(exc).__name__})") from None
 
 

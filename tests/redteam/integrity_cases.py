@@ -83,51 +83,114 @@ def students(run: support.Run) -> list[Student]:
     return [
         Student("aa_honest", {"neural_net.py": source.encode()}, honest=True),
         # -- 1. text that cannot be encoded ------------------------------------------------
-        Student("surrogate_exception", _with_helper(run, {"neural_net.py": _net(
-            "    def predict(self, X):\n        raise ValueError('bad \\udc80 text \\ud800')\n")}),
-            expect={"predict": ("error", "ValueError")}),
-        Student("surrogate_print", _with_helper(run, {"neural_net.py": _net(
-            "    def predict(self, X):\n        print('out \\ud800 put')\n        return super().predict(X)\n")}),
-            honest=True),
-        Student("surrogate_notebook", {"neural_net.ipynb": _notebook([net_cell, "s = '\ud800 lone'\nprint(s)"])}, honest=True),
-        Student("latin1_XXXX_name", {"neural_net.py": source.encode()}, honest=True),  # renamed to latin-1 bytes in the zip
+        Student(
+            "surrogate_exception",
+            _with_helper(
+                run,
+                {
+                    "neural_net.py": _net(
+                        "    def predict(self, X):\n        raise ValueError('bad \\udc80 text \\ud800')\n"
+                    )
+                },
+            ),
+            expect={"predict": ("error", "ValueError")},
+        ),
+        Student(
+            "surrogate_print",
+            _with_helper(
+                run,
+                {
+                    "neural_net.py": _net(
+                        "    def predict(self, X):\n        print('out \\ud800 put')\n        return super().predict(X)\n"
+                    )
+                },
+            ),
+            honest=True,
+        ),
+        Student(
+            "surrogate_notebook",
+            {"neural_net.ipynb": _notebook([net_cell, "s = '\ud800 lone'\nprint(s)"])},
+            honest=True,
+        ),
+        Student(
+            "latin1_XXXX_name", {"neural_net.py": source.encode()}, honest=True
+        ),  # renamed to latin-1 bytes in the zip
         # -- 2. the grader's own memory and disk -------------------------------------------
         Student("many_files", {"neural_net.py": source.encode(), **many_files}, honest=True),
         Student("huge_cell", {"neural_net.ipynb": _notebook([net_cell, f"# {huge}\nX = 1"])}),
         Student("many_cells", {"neural_net.ipynb": _notebook([net_cell] + ["1"] * 100_000)}),
-        Student("forged_huge_error", _with_helper(run, {"neural_net.py": _forged_predict(
-            "json.dumps({'type': 'result', 'check': 'predict', 'status': 'error', 'seconds': 0.0,"
-            " 'stdout': 'S' * 60000 + '\\ud800', 'error': {'type': 'E' * 5000, 'message': 'M' * 60000,"
-            " 'location': 'L' * 60000, 'code': 'C' * 5000, 'trace': ['T' * 5000] * 8}})"
-            ).replace(b"import os, struct", b"import os, struct, json")}),
-            expect={"predict": ("error", "")}),
+        Student(
+            "forged_huge_error",
+            _with_helper(
+                run,
+                {
+                    "neural_net.py": _forged_predict(
+                        "json.dumps({'type': 'result', 'check': 'predict', 'status': 'error', 'seconds': 0.0,"
+                        " 'stdout': 'S' * 60000 + '\\ud800', 'error': {'type': 'E' * 5000, 'message': 'M' * 60000,"
+                        " 'location': 'L' * 60000, 'code': 'C' * 5000, 'trace': ['T' * 5000] * 8}})"
+                    ).replace(b"import os, struct", b"import os, struct, json")
+                },
+            ),
+            expect={"predict": ("error", "")},
+        ),
         # -- 6. frames ----------------------------------------------------------------------
-        Student("zero_dim_frame", _with_helper(run, {"neural_net.py": _forged_predict(
-            "'{\"type\": \"result\", \"check\": \"predict\", \"status\": \"ok\", \"seconds\": 0.0,"
-            " \"arrays\": [{\"name\": \"value\", \"dtype\": \"float64\", \"shape\": [0, 1000000000000], \"nbytes\": 0}]}'")}),
-            expect={"predict": ("error", "malformed result")}),
+        Student(
+            "zero_dim_frame",
+            _with_helper(
+                run,
+                {
+                    "neural_net.py": _forged_predict(
+                        '\'{"type": "result", "check": "predict", "status": "ok", "seconds": 0.0,'
+                        ' "arrays": [{"name": "value", "dtype": "float64", "shape": [0, 1000000000000], "nbytes": 0}]}\''
+                    )
+                },
+            ),
+            expect={"predict": ("error", "malformed result")},
+        ),
         Student("mm_honest", {"neural_net.py": source.encode()}, honest=True),
         # -- 5. a planted checks.py is never imported by the grader ------------------------
-        Student("planted_checks", {
-            "neural_net.py": source.encode(),
-            "checks.py": f"open({str(run.tmp / 'planted-checks-ran')!r}, 'w').write('ran')\n".encode(),
-        }, honest=True),
+        Student(
+            "planted_checks",
+            {
+                "neural_net.py": source.encode(),
+                "checks.py": f"open({str(run.tmp / 'planted-checks-ran')!r}, 'w').write('ran')\n".encode(),
+            },
+            honest=True,
+        ),
         # -- 8. hidden checks leak nothing the submission chose ---------------------------
-        Student("smuggle_hidden", _with_helper(run, {"neural_net.py": _net(
-            "    def loss(self, X, y=None, reg=0.0):\n"
-            "        if X.shape not in ((5, 4), (40, 20), (6, 4)):\n"
-            f"            print('{SMUGGLE}', X.tolist())\n"
-            f"            raise ValueError('{SMUGGLE} ' + str(X.tolist()))\n"
-            "        return super().loss(X, y, reg)\n")}),
-            expect={"hidden_scores": ("error", "raised an exception")}),
-        Student("smuggle_type_name", _with_helper(run, {"neural_net.py": _net(
-            "    def loss(self, X, y=None, reg=0.0):\n"
-            "        if X.shape not in ((5, 4), (40, 20), (6, 4)):\n"
-            f"            return type('{SMUGGLE}_' + str(int(abs(X).sum() * 1000)), (), {{}})()\n"
-            "        return super().loss(X, y, reg)\n")}),
-            expect={"hidden_scores": ("failed", "wrong value")}),
+        Student(
+            "smuggle_hidden",
+            _with_helper(
+                run,
+                {
+                    "neural_net.py": _net(
+                        "    def loss(self, X, y=None, reg=0.0):\n"
+                        "        if X.shape not in ((5, 4), (40, 20), (6, 4)):\n"
+                        f"            print('{SMUGGLE}', X.tolist())\n"
+                        f"            raise ValueError('{SMUGGLE} ' + str(X.tolist()))\n"
+                        "        return super().loss(X, y, reg)\n"
+                    )
+                },
+            ),
+            expect={"hidden_scores": ("error", "raised an exception")},
+        ),
+        Student(
+            "smuggle_type_name",
+            _with_helper(
+                run,
+                {
+                    "neural_net.py": _net(
+                        "    def loss(self, X, y=None, reg=0.0):\n"
+                        "        if X.shape not in ((5, 4), (40, 20), (6, 4)):\n"
+                        f"            return type('{SMUGGLE}_' + str(int(abs(X).sum() * 1000)), (), {{}})()\n"
+                        "        return super().loss(X, y, reg)\n"
+                    )
+                },
+            ),
+            expect={"hidden_scores": ("failed", "wrong value")},
+        ),
         # -- 9. gradebook names --------------------------------------------------------------
-        Student("\ufeff=HYPERLINK(\"x\")", {"neural_net.py": source.encode()}, honest=True),
+        Student('\ufeff=HYPERLINK("x")', {"neural_net.py": source.encode()}, honest=True),
         Student("\u200b+cmd|calc", {"neural_net.py": source.encode()}, honest=True),
         Student("\uff1dSUM(A1)", {"neural_net.py": source.encode()}, honest=True),
         Student("line\u2028break\u2029para", {"neural_net.py": source.encode()}, honest=True),
