@@ -40,6 +40,9 @@ def test_template_earns_zero_and_every_check_says_not_implemented(graded_example
     assert template.status == "graded" and template.score == 0
     for check in template.checks:
         assert check.status == "error"
+        if not check.public:  # hidden checks say fixed words only (issue 11)
+            assert (check.message, check.location) == ("not implemented", None)
+            continue
         assert check.message.startswith("not implemented: ")
         assert check.location and check.location.startswith("neural_net.py:")
 
@@ -97,7 +100,8 @@ def test_train_without_updates_fails_training_and_accuracy(graded_example: tuple
     result = graded_example[1]["Donald Knuth"]
     checks = _by_name(result)
     assert checks["toy_training"].status == "failed" and "should be at most 0.02" in checks["toy_training"].message
-    assert checks["digits_accuracy"].status == "failed" and "should be at least" in checks["digits_accuracy"].message
+    # hidden: fixed words, never the value the submission reached (issue 11)
+    assert (checks["digits_accuracy"].status, checks["digits_accuracy"].message) == ("failed", "wrong value")
     _passed(result, *PUBLIC_NUMERIC, "hidden_scores", "hidden_loss", "hidden_gradients")
 
 
@@ -105,7 +109,8 @@ def test_crash_at_import_scores_zero_with_the_students_line(graded_example: tupl
     result = graded_example[1]["Margaret Hamilton"]
     assert result.score == 0 and result.error is not None
     assert "RuntimeError" in result.error and "forgot to remove a debugging stop" in result.error
-    assert all(c.status == "error" and c.location and c.location.startswith("neural_net.py:") for c in result.checks)
+    assert all(c.status == "error" and c.location and c.location.startswith("neural_net.py:") for c in result.checks if c.public)
+    assert all((c.status, c.message) == ("error", "not run: the submission did not load") for c in result.checks if not c.public)
 
 
 def test_python2_syntax_is_called_python2_with_the_line(graded_example: tuple[Path, dict[str, SubmissionResult]], example_batch: object) -> None:

@@ -70,8 +70,8 @@ def test_handout_printed_solution_gets_the_verdicts_its_code_deserves(tmp_path: 
     assert "NaN" in checks["stable_softmax"].message
     # the printed class has no gradient_step: that check, and training, which needs it, fail saying so
     assert "no method 'gradient_step'" in checks["gradient_step"].message
-    for name in ("gd_training", "sgd_training"):
-        assert "no method 'gradient_step'" in checks[name].message and "training loops" in checks[name].message
+    for name in ("gd_training", "sgd_training"):  # hidden: fixed words only (issue 11)
+        assert (checks[name].status, checks[name].message) == ("error", "not implemented")
     assert result.score == 15
 
 
@@ -128,6 +128,9 @@ def test_template_notebook_earns_zero_saying_not_implemented_in_which_cell() -> 
     result = _grade_one(ROOT / "student_template" / "fcc_sigmoid", "fcc_sigmoid")
     assert result.status == "graded" and result.score == 0
     for check in result.checks:
+        if not check.public:  # hidden: fixed words only (issue 11)
+            assert (check.status, check.message, check.location) == ("error", "not implemented", None)
+            continue
         assert check.status == "error" and check.message.startswith("not implemented: ")
         assert check.location and check.location.startswith("fcc_sigmoid.ipynb cell ")
 

@@ -132,7 +132,8 @@ def describe_error(error: Any, public: bool = True) -> tuple[str, tuple[str, ...
 def _from_exception(check: Check, error: Any, seconds: float, stdout: str) -> CheckResult:
     if not check.public:
         kind = error.get("type") if isinstance(error, dict) else None
-        wording = HIDDEN_WORDING["not_implemented" if kind == "NotImplementedError" else "exception"]
+        # a missing name or method is as good as not implemented; any other exception is one
+        wording = HIDDEN_WORDING["not_implemented" if kind in ("NotImplementedError", "MissingDefinition") else "exception"]
         return _bounded(CheckResult(check.name, 0.0, check.points, "error", wording, False, (), seconds))
     message, details, location = describe_error(error, check.public)
     return _bounded(CheckResult(check.name, 0.0, check.points, "error", message, check.public, details, seconds, location, stdout))
