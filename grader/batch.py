@@ -8,6 +8,7 @@ executor are interchangeable. Each task grades one submission and returns a
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import secrets as secrets_module
@@ -18,15 +19,19 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from grader.checks import Assignment, Check, load_assignment
-from grader.errors import SubmissionError
-from grader.expected import default_cache_dir, reference_observations
+from grader.checks import CHECKS_FILE, COURSE_SEED_FILE, Assignment, Check, load_assignment
+from grader.errors import AssignmentError, SubmissionError
+from grader.expected import default_cache_dir, reference_observations, reference_submission
 from grader.grading import BatchContext, grade_submission
 from grader.results import SubmissionResult
 from grader.sandbox import Limits, detect_isolation
 from grader.submissions import Submission, discover
 
-__all__ = ["GradeOptions", "grade", "prepared_context"]
+__all__ = ["GradeOptions", "course_seed", "derive_seed", "grade", "prepared_context", "require_full_marks"]
+
+# The reference must earn full marks on this many seeds (the batch's, and more) before
+# anything is graded: a tolerance tightened too far shows up here, not in students' grades.
+GUARD_SEEDS = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +40,9 @@ class GradeOptions:
 
     output: Path | None = None  # default: reports/<assignment>/
     jobs: int = field(default_factory=lambda: os.cpu_count() or 1)  # submissions graded at once
-    seed: int | None = None  # draws the hidden checks' inputs; None: a fresh seed per batch
+    # the course seed the hidden checks' inputs are drawn from; None: the assignment's own,
+    # kept in reference/<name>/.course_seed (created on first use), so every batch draws the same
+    seed: int | None = None
     limits: Limits = field(default_factory=Limits)
     isolation: str = "auto"  # "auto", "bwrap" (required) or "limits-only"
     reference_root: Path | None = None  # where reference/<assignment>/ lives
@@ -50,18 +57,79 @@ class GradeOptions:
         return self.output or Path("reports") / assignment
 
 
+def derive_seed(course: int, purpose: str) -> int:
+    """A seed for one purpose, hashed from the course seed on the trusted side: the worker
+    gets `derive_seed(course, "probes")`, never the course seed itself."""
+    digest = hashlib.sha256(f"{course}|{purpose}".encode()).digest()
+    return int.from_bytes(digest[:8], "little") >> 1
+
+
+def course_seed(assignment: Assignment, cache_dir: Path | None) -> int:
+    """The assignment's course seed: read from reference/<name>/.course_seed, created there
+    on first use. Where the course folder is read-only (an installed package), it is kept
+    in the cache folder instead. Raises `AssignmentError` for a damaged seed file."""
+    places = [assignment.folder / COURSE_SEED_FILE]
+    if cache_dir is not None:
+        places.append(cache_dir / f"course-seed-{assignment.name}-{hashlib.sha256(str(assignment.folder).encode()).hexdigest()[:12]}")
+    for path in places:
+        if path.is_file():
+            return _read_seed(path)
+    for path in places:
+        try:
+            return _create_seed(path, assignment.name)
+        except FileExistsError:  # another run created it first: use theirs
+            return _read_seed(path)
+        except OSError:
+            continue
+    raise AssignmentError.in_file(places[0], "cannot be created (read-only course folder and no cache folder): pass --seed")
+
+
+_SEED_NOTE = (
+    "# The course seed of {name}: the hidden checks draw their inputs from it, so every batch,\n"
+    "# regrade and late batch grades the same cases. Keep it with the course files (commit it in a\n"
+    "# private course repository); never publish it. Changing it changes every hidden case.\n"
+)
+
+
+def _create_seed(path: Path, name: str) -> int:
+    seed = secrets_module.randbits(63)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("x", encoding="utf-8") as f:
+        f.write(_SEED_NOTE.format(name=name) + f"{seed}\n")
+    return seed
+
+
+def _read_seed(path: Path) -> int:
+    lines = [line.strip() for line in path.read_text(encoding="utf-8").splitlines()]
+    values = [line for line in lines if line and not line.startswith("#")]
+    if len(values) != 1 or not values[0].isdigit():
+        raise AssignmentError.in_file(path, "should hold one whole number (the course seed) besides # comments")
+    return int(values[0])
+
+
 @contextmanager
-def prepared_context(assignment: Assignment, options: GradeOptions, checks: tuple[Check, ...] | None = None) -> Iterator[BatchContext]:
-    """A batch context with data prepared, isolation chosen and expected values known."""
-    seed = options.seed if options.seed is not None else secrets_module.randbelow(2**31)
+def prepared_context(assignment: Assignment, options: GradeOptions, checks: tuple[Check, ...] | None = None, verify: bool = False) -> Iterator[BatchContext]:
+    """A batch context with data prepared, isolation chosen and expected values known.
+
+    With `verify`, first makes sure the reference earns full marks (`require_full_marks`).
+    """
+    course = options.seed if options.seed is not None else course_seed(assignment, options.cache_dir)
+    if verify:
+        require_full_marks(assignment, options, course)
+    with _context(assignment, options, course, checks) as context:
+        yield context
+
+
+@contextmanager
+def _context(assignment: Assignment, options: GradeOptions, course: int, checks: tuple[Check, ...] | None) -> Iterator[BatchContext]:
     with tempfile.TemporaryDirectory(prefix="grader-") as tmp:
         work_root = Path(tmp)
         data_dir = work_root / "batch-data"
         data_dir.mkdir()
-        hidden = dict(assignment.prepare_data(data_dir, seed)) if assignment.prepare_data else {}
+        hidden = dict(assignment.prepare_data(data_dir, derive_seed(course, "data"))) if assignment.prepare_data else {}
         context = BatchContext(
             assignment=assignment,
-            seed=seed,
+            seed=derive_seed(course, "probes"),
             data_dir=data_dir,
             isolation=detect_isolation(options.isolation),
             limits=options.limits,
@@ -72,6 +140,46 @@ def prepared_context(assignment: Assignment, options: GradeOptions, checks: tupl
         )
         expected = reference_observations(context, options.cache_dir)
         yield replace(context, expected=expected)
+
+
+def require_full_marks(assignment: Assignment, options: GradeOptions, course: int) -> None:
+    """Grade the reference on all its checks for `course` and GUARD_SEEDS - 1 more seeds.
+
+    Raises `AssignmentError` naming the first check the reference does not pass: a
+    tolerance or threshold set too tight fails here, not in students' grades. A pass is
+    remembered in the cache folder, keyed by the reference, the grader and the seed.
+    """
+    marker = options.cache_dir / f"full-marks-{assignment.name}-{_guard_key(assignment, course)}" if options.cache_dir else None
+    if marker is not None and marker.is_file():
+        return
+    reference = reference_submission(assignment)
+    for n in range(GUARD_SEEDS):
+        seed = course if n == 0 else derive_seed(course, f"guard-{n}")
+        with _context(assignment, options, seed, None) as context:
+            result = grade_submission(reference, context)
+        short = [c for c in result.checks if not c.passed]
+        if result.error or short:
+            what = f"check {short[0].name!r}: {short[0].message}" if short else str(result.error)
+            seed_note = "the course seed" if n == 0 else f"another seed ({n} of {GUARD_SEEDS - 1})"
+            raise AssignmentError.in_file(
+                assignment.folder / CHECKS_FILE,
+                f"the reference does not earn full marks on its own checks ({seed_note}): {what}. "
+                "Fix the reference or the check's tolerance before grading.",
+            )
+    if marker is not None:
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.write_text(f"{assignment.name}: the reference earned full marks on {GUARD_SEEDS} seeds\n", encoding="utf-8")
+
+
+def _guard_key(assignment: Assignment, course: int) -> str:
+    """A hash of the seed, the assignment folder and the grader's code."""
+    digest = hashlib.sha256(f"{course}|{GUARD_SEEDS}".encode())
+    for root in (assignment.folder, Path(__file__).parent):
+        for path in sorted(root.rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts and path.suffix in {".py", ".ipynb", ".json", ".j2"}:
+                digest.update(path.relative_to(root).as_posix().encode())
+                digest.update(path.read_bytes())
+    return digest.hexdigest()[:20]
 
 
 def grade(
@@ -91,7 +199,7 @@ def grade(
     assignment = load_assignment(assignment_name, options.reference_root)
     out_dir = options.output_dir(assignment.name)
     out_dir.mkdir(parents=True, exist_ok=True)
-    with prepared_context(assignment, options) as context:
+    with prepared_context(assignment, options, verify=True) as context:
         submissions = discover(path, assignment.entry, context.work_root / "unpacked")
         if not submissions:
             raise SubmissionError(f"{path}: no submissions found (expected {assignment.entry} files, notebooks, student folders or zips)")

@@ -62,7 +62,10 @@ def _from_template(folder: Path) -> tuple[Assignment, dict[str, dict[str, np.nda
     try:
         spec: dict[str, Any] = json.loads(spec_path.read_text(encoding="utf-8"))
         checks = tuple(
-            Check(c["name"], float(c["points"]), expectation_from_json(c["expect"]), True, float(c["timeout"]), c.get("description", ""), c.get("probe", ""))
+            Check(
+                c["name"], float(c["points"]), expectation_from_json(c["expect"]), public=True, advice=bool(c.get("advice", False)),
+                timeout=float(c["timeout"]), description=c.get("description", ""), probe=c.get("probe", ""),
+            )
             for c in spec["checks"]
         )
         expected = {
