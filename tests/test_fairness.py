@@ -1,0 +1,146 @@
+"""Tolerances that correct code always meets and known bugs never do, on 1,000 seeds.
+
+The probes and expectations of reference/two_layer_net run in-process here (this tests
+the checks, not the isolation): each variant in tests/fairness/ is probed as a module,
+its results cross the same wire encoding a worker uses, and the checks' expectations
+judge them against the reference's observations of the same seed.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from types import ModuleType, SimpleNamespace
+from typing import Any
+
+import numpy as np
+import pytest
+from conftest import REFERENCE, import_file, reference_package
+
+from grader.checks import Assignment, Check, load_assignment
+from grader.worker import ProbeContext
+from grader.wire import FrameReader, encode_frame
+
+FAIR = Path(__file__).resolve().parent / "fairness"
+SEEDS = range(1000)
+SEEDED = ("hidden_scores", "hidden_loss", "hidden_gradients")  # the checks whose inputs follow the seed
+DIGITS_SEEDS = (1, 2)  # training on the digits costs ~1 s a run: a few seeds only
+
+
+class Probing:
+    """The assignment's probes and expectations, run in this process."""
+
+    def __init__(self, reference: Any, data_dir: Path) -> None:
+        self.assignment: Assignment = load_assignment("two_layer_net", REFERENCE)
+        folder = self.assignment.folder
+        self.probes = {
+            "probes.py": import_file(folder / "probes.py", "_fair_probes"),
+            "hidden_probes.py": import_file(folder / "hidden_probes.py", "_fair_hidden_probes"),
+        }
+        self.reference = reference
+        self.data_dir = data_dir
+        self.checks = {c.name: c for c in self.assignment.checks}
+
+    def observe(self, nn: Any, check: Check, seed: int) -> dict[str, Any]:
+        probe: Callable[[Any, Any], Any] = getattr(self.probes[check.probe_file], check.probe_name)
+        returned = probe(nn, ProbeContext(seed=seed, data_dir=self.data_dir))
+        values = {str(k): v for k, v in returned.items()} if type(returned) is dict else {"value": returned}
+        (frame,) = FrameReader(1 << 26, 1 << 28).feed(encode_frame({"type": "result"}, values))
+        return frame.arrays
+
+    def passes(self, nn: Any, name: str, seed: int, secrets: dict[str, np.ndarray]) -> bool:
+        check = self.checks[name]
+        expected = self.observe(self.reference, check, seed) if check.expect.needs_reference else None
+        try:
+            observed = self.observe(nn, check, seed)
+        except Exception:  # the probe raised: the check is an error, not a pass
+            return False
+        verdict = check.expect.judge(observed, expected, secrets, check.public)
+        return verdict.passed
+
+
+@pytest.fixture(scope="module")
+def probing(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Probing]:
+    sys.path.insert(0, str(FAIR))
+    try:
+        with reference_package("neural_net") as modules:
+            yield Probing(SimpleNamespace(TwoLayerNet=modules["neural_net"].TwoLayerNet), tmp_path_factory.mktemp("fair-data"))
+    finally:
+        sys.path.remove(str(FAIR))
+
+
+@pytest.fixture(scope="module")
+def variants(probing: Probing) -> ModuleType:
+    return import_file(FAIR / "variants.py", "_fair_variants")
+
+
+def _namespace(cls: type) -> SimpleNamespace:
+    return SimpleNamespace(TwoLayerNet=cls)
+
+
+def _correct(variants: ModuleType) -> dict[str, SimpleNamespace]:
+    loops = import_file(FAIR / "loops.py", "_fair_loops")
+    return {
+        "vectorised": _namespace(variants.Vectorised),
+        "per-example loops": _namespace(loops.TwoLayerNet),
+        "minibatches without replacement": _namespace(variants.WithoutReplacement),
+        "float32 training": _namespace(variants.Float32Training),
+    }
+
+
+# bug -> the checks it must fail; it must pass every other graded check
+BUGS: dict[str, tuple[str, ...]] = {
+    "NoReluMask": ("gradients", "hidden_gradients"),
+    "NoRegularisation": ("toy_loss", "gradients", "hidden_loss", "hidden_gradients"),
+    "RegularisedBiases": ("hidden_loss", "hidden_gradients"),  # the toy model's biases start at 0
+    "SoftmaxWrongAxis": ("toy_data_loss", "toy_loss", "gradients", "stable_loss", "hidden_loss", "hidden_gradients"),
+    "FullRegConvention": ("toy_loss", "gradients", "hidden_loss", "hidden_gradients"),
+    "NoUpdate": ("toy_training",),
+    "UnstableSoftmax": ("stable_loss",),  # advice only: it loses no point
+}
+# Training with a wrong gradient may or may not reach the thresholds: not asserted either way.
+TRAINING = ("toy_training", "digits_accuracy")
+
+
+def _public_names(probing: Probing) -> list[str]:
+    return [c.name for c in probing.assignment.checks if c.public]
+
+
+def test_correct_variants_pass_every_public_check(probing: Probing, variants: ModuleType) -> None:
+    for label, nn in _correct(variants).items():
+        failed = [n for n in _public_names(probing) if not probing.passes(nn, n, 0, {})]
+        # the loops variant's softmax is the handout's unshifted one: advice only
+        assert failed == (["stable_loss"] if label == "per-example loops" else []), label
+
+
+def test_correct_variants_pass_the_hidden_checks_on_1000_seeds(probing: Probing, variants: ModuleType) -> None:
+    for label, nn in _correct(variants).items():
+        failed = [(seed, n) for seed in SEEDS for n in SEEDED if not probing.passes(nn, n, seed, {})]
+        assert failed == [], f"{label} fails {len(failed)} seeded checks, first {failed[:3]}"
+
+
+@pytest.mark.parametrize("bug", sorted(BUGS))
+def test_each_bug_fails_exactly_its_checks(probing: Probing, variants: ModuleType, bug: str) -> None:
+    nn = _namespace(getattr(variants, bug))
+    must_fail = set(BUGS[bug])
+    public = [n for n in _public_names(probing) if n not in TRAINING or n in must_fail]
+    public_failed = {n for n in public if not probing.passes(nn, n, 0, {})}
+    assert public_failed == must_fail - set(SEEDED) - {"digits_accuracy"}
+    for seed in range(0, 1000, 1 if bug != "UnstableSoftmax" else 10):
+        seeded_failed = {n for n in SEEDED if not probing.passes(nn, n, seed, {})}
+        assert seeded_failed == must_fail & set(SEEDED), f"{bug}, seed {seed}"
+
+
+def test_the_grader_computes_training_results_from_the_trained_weights(probing: Probing, variants: ModuleType) -> None:
+    from grader.datasets import embedded_splits
+
+    prepare = probing.assignment.prepare_data
+    assert prepare is not None
+    for seed in DIGITS_SEEDS:
+        secrets = dict(prepare(probing.data_dir, seed))
+        assert probing.passes(_namespace(variants.Vectorised), "digits_accuracy", seed, secrets)
+        assert probing.passes(import_file(FAIR / "loops.py", "_fair_loops"), "digits_accuracy", seed, secrets)
+        # A train that changes nothing earns nothing, whatever its predict or history say.
+        assert not probing.passes(_namespace(variants.NoUpdate), "digits_accuracy", seed, secrets)
+    assert embedded_splits(0).X_test.shape[0] > 0
