@@ -19,8 +19,8 @@ import pytest
 from conftest import REFERENCE, import_file, reference_package
 
 from grader.checks import Assignment, Check, load_assignment
-from grader.worker import ProbeContext
 from grader.wire import FrameReader, encode_frame
+from grader.worker import ProbeContext
 
 FAIR = Path(__file__).resolve().parent / "fairness"
 SEEDS = range(1000)
@@ -54,7 +54,7 @@ class Probing:
         expected = self.observe(self.reference, check, seed) if check.expect.needs_reference else None
         try:
             observed = self.observe(nn, check, seed)
-        except Exception:  # the probe raised: the check is an error, not a pass
+        except Exception:  # noqa: BLE001  # the probe raised: the check is an error, not a pass
             return False
         verdict = check.expect.judge(observed, expected, secrets, check.public)
         return verdict.passed
@@ -192,3 +192,13 @@ def test_same_code_same_score_in_two_batches_from_the_course_seed(tmp_path: Path
     assert seed_file.read_text().split()[-1] not in (tmp_path / "out1" / "heidelberg.html").read_text()
     assert scores[0]["heidelberg"] == scores[1]["heidelberg"] == (20.0, 20.0)
     assert scores[1]["vectorised"] == (20.0, 20.0)
+
+
+@pytest.mark.parametrize("name", sorted(p.parent.name for p in REFERENCE.glob("*/checks.py")))
+def test_every_reference_earns_full_marks_on_its_own_checks(name: str, tmp_path: Path) -> None:
+    from grader.batch import GradeOptions, require_full_marks
+
+    assignment = load_assignment(name, REFERENCE)
+    options = GradeOptions(seed=11, reports=False, reference_root=REFERENCE, cache_dir=tmp_path)
+    require_full_marks(assignment, options, 11)  # raises AssignmentError naming the check
+    assert list(tmp_path.glob(f"full-marks-{name}-*")), "a pass is remembered, so the next run is free"

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 
-class TwoLayerNet(object):
+class TwoLayerNet:
     def __init__(self, input_size: int, hidden_size: int, output_size: int, std: float = 1e-4) -> None:
         self.params = {}
         self.params["W1"] = std * np.random.randn(input_size, hidden_size)
