@@ -202,3 +202,21 @@ def test_every_reference_earns_full_marks_on_its_own_checks(name: str, tmp_path:
     options = GradeOptions(seed=11, reports=False, reference_root=REFERENCE, cache_dir=tmp_path)
     require_full_marks(assignment, options, 11)  # raises AssignmentError naming the check
     assert list(tmp_path.glob(f"full-marks-{name}-*")), "a pass is remembered, so the next run is free"
+
+
+def test_students_self_check_passes_a_correct_solution_and_shows_advice(tmp_path: Path) -> None:
+    """`grader check` in the template folder: the toy training is judged on the student's own
+    loss of the trained weights (no reference there); the unstable softmax is advice."""
+    import shutil
+
+    from grader.selfcheck import check
+
+    folder = tmp_path / "two_layer_net"
+    shutil.copytree(REFERENCE.parent / "student_template" / "two_layer_net", folder)
+    shutil.copyfile(FAIR / "loops.py", folder / "cs231nHD" / "neural_net.py")
+    report = check(path=folder)
+    assert report.passed, repr(report)
+    lines = {line.split()[1]: line.split()[0] for line in repr(report).splitlines()[1:] if line.startswith("  ")}
+    assert lines["stable_loss"] == "ADVICE" and lines["toy_training"] == "PASS"
+    shutil.copyfile(FAIR / "variant_base.py", folder / "cs231nHD" / "neural_net.py")
+    assert "ADVICE" not in repr(check(path=folder))
