@@ -220,3 +220,23 @@ def test_students_self_check_passes_a_correct_solution_and_shows_advice(tmp_path
     assert lines["stable_loss"] == "ADVICE" and lines["toy_training"] == "PASS"
     shutil.copyfile(FAIR / "variant_base.py", folder / "cs231nHD" / "neural_net.py")
     assert "ADVICE" not in repr(check(path=folder))
+
+
+def test_course_seed_is_created_once_and_only_a_hash_of_it_reaches_the_sandbox(tmp_path: Path) -> None:
+    import shutil
+    from dataclasses import replace
+
+    from grader.batch import course_seed, derive_seed
+    from grader.errors import AssignmentError
+
+    folder = tmp_path / "two_layer_net"
+    shutil.copytree(REFERENCE / "two_layer_net", folder, ignore=shutil.ignore_patterns("__pycache__", ".course_seed"))
+    assignment = replace(load_assignment("two_layer_net", REFERENCE), folder=folder)
+    first = course_seed(assignment, None)
+    assert course_seed(assignment, None) == first  # read back, never drawn again
+    assert str(first) in (folder / ".course_seed").read_text()
+    probes_seed = derive_seed(first, "probes")
+    assert probes_seed not in (first, derive_seed(first, "data")) and probes_seed == derive_seed(first, "probes")
+    (folder / ".course_seed").write_text("# damaged\nnot a number\n")
+    with pytest.raises(AssignmentError, match="one whole number"):
+        course_seed(assignment, None)
