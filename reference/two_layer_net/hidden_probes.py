@@ -1,8 +1,9 @@
 """Probes of the hidden checks of `two_layer_net` (run in the sandbox).
 
-Sizes, inputs, weights and `reg` are drawn from the batch seed (`ctx.rng`), which the
-grader draws anew for every batch: a submission that hard-codes the toy answers fails
-here. Weights are assigned, not initialised, so a different `std` or init order in the
+Sizes, inputs, weights and `reg` are drawn from `ctx.rng`, seeded from the course seed
+(hashed on the trusted side, so the course seed itself never enters the sandbox): the
+same for every batch of the assignment, and unknown to a submission that hard-codes the
+toy answers. Weights are assigned, not initialised, so a different `std` or init order in the
 constructor does not matter.
 """
 
@@ -48,8 +49,9 @@ def hidden_gradients(nn: Any, ctx: Any) -> dict[str, Any]:
 
 
 def digits_accuracy(nn: Any, ctx: Any) -> dict[str, Any]:
-    """The handout's training call on the embedded digits; predictions on a test split
-    whose labels stay with the grader."""
+    """The handout's training call on the embedded digits. It returns the trained
+    parameters: the grader predicts the held-out test split (images and labels it keeps
+    to itself) with its own forward pass."""
     data = np.load(ctx.data_dir / "digits.npz", allow_pickle=False)
     np.random.seed(ctx.seed % 2**32)
     net = nn.TwoLayerNet(data["X_train"].shape[1], 50, 10)
@@ -58,7 +60,7 @@ def digits_accuracy(nn: Any, ctx: Any) -> dict[str, Any]:
         num_iters=TRAIN["num_iters"], batch_size=200, learning_rate=TRAIN["learning_rate"],
         learning_rate_decay=0.95, reg=TRAIN["reg"], verbose=False,
     )  # fmt: skip
-    return {"predictions": _snapshot(net.predict(data["X_test"]))}
+    return {p: _snapshot(net.params.get(p)) for p in PARAMS}
 
 
 # The training call, calibrated on the embedded digits (see checks.py).
