@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from grader.probing import snapshot
+
 PARAMS = ("W1", "b1", "W2", "b2")
 
 
@@ -27,13 +29,10 @@ def _case(nn: Any, ctx: Any, salt: int) -> tuple[Any, np.ndarray, np.ndarray, fl
     return net, X, y, float(rng.uniform(0.01, 1.0))
 
 
-def _snapshot(value: Any) -> Any:
-    return value.copy() if type(value) is np.ndarray else value
-
 
 def hidden_scores(nn: Any, ctx: Any) -> Any:
     net, X, _, _ = _case(nn, ctx, salt=1)
-    return _snapshot(net.loss(X))
+    return snapshot(net.loss(X))
 
 
 def hidden_loss(nn: Any, ctx: Any) -> Any:
@@ -45,7 +44,7 @@ def hidden_loss(nn: Any, ctx: Any) -> Any:
 def hidden_gradients(nn: Any, ctx: Any) -> dict[str, Any]:
     net, X, y, reg = _case(nn, ctx, salt=3)
     _, grads = net.loss(X, y, reg=reg)
-    return {p: _snapshot(grads.get(p)) for p in PARAMS}
+    return {p: snapshot(grads.get(p)) for p in PARAMS}
 
 
 def digits_accuracy(nn: Any, ctx: Any) -> dict[str, Any]:
@@ -60,7 +59,7 @@ def digits_accuracy(nn: Any, ctx: Any) -> dict[str, Any]:
         num_iters=TRAIN["num_iters"], batch_size=200, learning_rate=TRAIN["learning_rate"],
         learning_rate_decay=0.95, reg=TRAIN["reg"], verbose=False,
     )  # fmt: skip
-    return {p: _snapshot(net.params.get(p)) for p in PARAMS}
+    return {p: snapshot(net.params.get(p)) for p in PARAMS}
 
 
 # The training call, calibrated on the embedded digits (see checks.py).
