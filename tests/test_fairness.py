@@ -21,7 +21,7 @@ from conftest import REFERENCE, import_file, reference_package
 from grader.assignment import Assignment, Check
 from grader.course.assignments import load_assignment
 from grader.sandbox.wire import FrameReader, encode_frame
-from grader.worker import ProbeContext
+from grader.worker.runner import ProbeContext
 
 FAIR = Path(__file__).resolve().parent / "fairness"
 SEEDS = range(1000)
