@@ -72,3 +72,20 @@ def test_total_result_size_is_capped() -> None:
     reader.feed(chunk)
     with pytest.raises(ProtocolError, match="more than 2 MiB"):
         reader.feed(chunk)
+
+
+def test_a_valid_frame_before_a_malformed_one_in_the_same_read_is_still_delivered() -> None:
+    # The worker's `start` and student code's garbage can arrive in one read: the start must
+    # count, or the violation is charged to the check before it.
+    start = encode_frame({"type": "start", "check": "predict"})
+    with pytest.raises(ProtocolError, match="not valid JSON") as raised:
+        _reader().feed(start + _raw("{not json") + b"\xff" * 64)
+    assert [frame.header for frame in raised.value.frames] == [{"type": "start", "check": "predict", "arrays": []}]
+
+
+def test_frames_within_the_total_cap_are_delivered_before_the_cap_is_refused() -> None:
+    reader = FrameReader(max_frame_bytes=MiB, max_total_bytes=MiB)
+    start = encode_frame({"type": "start", "check": "predict"})
+    with pytest.raises(ProtocolError, match="more than 1 MiB") as raised:
+        reader.feed(start + b"\0" * MiB)
+    assert [frame.type for frame in raised.value.frames] == ["start"]
