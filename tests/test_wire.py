@@ -87,5 +87,5 @@ def test_frames_within_the_total_cap_are_delivered_before_the_cap_is_refused() -
     reader = FrameReader(max_frame_bytes=MiB, max_total_bytes=MiB)
     start = encode_frame({"type": "start", "check": "predict"})
     with pytest.raises(ProtocolError, match="more than 1 MiB") as raised:
-        reader.feed(start + b"\0" * MiB)
+        reader.feed(start + encode_frame({"type": "result", "check": "predict"}, {"x": np.zeros(MiB // 8)}))
     assert [frame.type for frame in raised.value.frames] == ["start"]
