@@ -64,7 +64,7 @@ class E:
 
 
 # A hostile check whose only promise is that it costs 0 points and nothing else: whether
-# the memory cgroup's kill or the check's timer comes first depends on the machine's load.
+# the memory limit or the check's 4 s timer stops it first depends on the machine's load.
 COSTS_NOTHING = E(("error", "timeout"))
 
 
@@ -88,7 +88,7 @@ CASES = [
     Case("loop_in_loss", {"toy_loss": E("timeout", "took longer than 4 s"), "gradients": E("timeout", "took longer than 4 s")}),
     Case("sigterm_ignored", {"predict": E("timeout", "took longer than 4 s", "infinite loop")}),
     Case("sleep_past_timeout", {"predict": E("timeout", "took longer than 4 s")}),
-    Case("memory_bomb", {"predict": E("error", "memory limit")}),
+    Case("memory_bomb", {"predict": COSTS_NOTHING}),
     Case("memfd_bomb", {"predict": COSTS_NOTHING}),
     Case("fork_bomb", {"predict": E("timeout", "took longer than 4 s")}),
     Case("fork_bomb_setsid", {"predict": E("timeout", "took longer than 4 s")}),
