@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import importlib
 import importlib.util
+import os
+import shutil
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -15,6 +19,18 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT / "reference"
 BATCH_SEED = 20261124
+
+# Tests never write into the user's home or cache: the grader's expected-value cache
+# (XDG_CACHE_HOME), matplotlib's and Jupyter's/IPython's files go to a folder of this run,
+# for this process and every subprocess it starts.
+_SCRATCH_HOME = Path(tempfile.mkdtemp(prefix="grader-tests-home-"))
+atexit.register(shutil.rmtree, _SCRATCH_HOME, True)
+for _variable, _folder in {
+    "XDG_CACHE_HOME": "cache", "XDG_CONFIG_HOME": "config", "XDG_DATA_HOME": "data",
+    "MPLCONFIGDIR": "matplotlib", "IPYTHONDIR": "ipython", "JUPYTER_RUNTIME_DIR": "jupyter-runtime",
+    "JUPYTER_DATA_DIR": "jupyter-data", "JUPYTER_CONFIG_DIR": "jupyter-config",
+}.items():  # fmt: skip
+    os.environ[_variable] = str(_SCRATCH_HOME / _folder)
 
 
 def import_file(path: Path, name: str) -> ModuleType:
