@@ -16,7 +16,7 @@ from setuptools.command.build_py import build_py
 HANDOUTS = Path(__file__).resolve().parent / "reference"
 
 
-class BuildWithHandouts(build_py):
+class BuildWithHandouts(build_py):  # type: ignore[misc]  # setuptools ships no type information
     """build_py that also copies reference/ into the built package as grader/_handouts/."""
 
     def run(self) -> None:

@@ -16,6 +16,8 @@ from types import ModuleType
 
 import pytest
 
+from grader.results import SubmissionResult
+
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT / "reference"
 BATCH_SEED = 20261124
@@ -83,7 +85,7 @@ def example_batch() -> ModuleType:
 
 
 @pytest.fixture(scope="session")
-def graded_example(tmp_path_factory: pytest.TempPathFactory, example_batch: ModuleType) -> tuple[Path, dict[str, object]]:
+def graded_example(tmp_path_factory: pytest.TempPathFactory, example_batch: ModuleType) -> tuple[Path, dict[str, SubmissionResult]]:
     """The example zip graded once (fixed seed), with reports: (output folder, results by student)."""
     from grader.batch import GradeOptions, grade
 
