@@ -112,7 +112,7 @@ def make_venv_from_running_environment(env_dir: Path, *, editable: bool = True, 
             if source.is_file() and ".." not in file.parts:
                 _link_or_copy(source, purelib / file)
     if wheels:
-        install = [sys.executable, "-m", "pip", "--python", str(python), "install", "-q", "--no-deps", "--no-index", *map(str, wheels)]
+        install = [sys.executable, "-m", "pip", "--python", str(python), "install", "-q", "--no-cache-dir", "--no-deps", "--no-index", *map(str, wheels)]
         subprocess.run(install, capture_output=True, text=True, check=True, timeout=300)
     ours = sorted(p for p in {*site.getsitepackages(), site.getusersitepackages()} if Path(p).is_dir())
     # `import` lines of a .pth run at start-up: addsitedir also runs the .pth files found
