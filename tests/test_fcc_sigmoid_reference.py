@@ -101,7 +101,8 @@ def nb(data_dir: Path) -> Namespace:
 
 
 def _one_hot(y: np.ndarray, n_classes: int) -> np.ndarray:
-    return np.eye(n_classes)[y]
+    one_hot: np.ndarray = np.eye(n_classes)[y]
+    return one_hot
 
 
 def _rel_error(a: np.ndarray, b: np.ndarray) -> float:
@@ -318,7 +319,7 @@ def test_the_graders_training_loops_train_the_reference_well_past_the_threshold(
 @pytest.mark.parametrize("probe", ["gd_training", "sgd_training"])
 def test_a_class_whose_step_changes_nothing_stays_near_chance(nb: Namespace, hidden_probes: ModuleType, tmp_path: Path, probe: str) -> None:
     # The other side of the accuracy checks' calibration: they must fail a broken step.
-    class Frozen(nb["fcc"]):  # type: ignore[misc,name-defined]
+    class Frozen(nb["fcc"]):  # type: ignore[misc,name-defined,valid-type]
         def gradient_step(self, learning_rate: float) -> None:
             pass
 
