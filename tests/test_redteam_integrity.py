@@ -31,7 +31,8 @@ import pytest
 from redteam import integrity_cases, support
 
 from grader.course.assignments import load_assignment
-from grader.judge.reference_values import cache_file, save_cached
+from grader.course.seeds import derive_seed
+from grader.judge.reference_values import cache_file, load_cached, save_cached
 from grader.outputs.report import report_file_name
 
 SEED = 11
@@ -64,6 +65,7 @@ class Batch:
     out: Path
     peak_rss_mib: float
     leftovers: list[str]
+    cache_entry: Path
 
 
 def _cgroups_of(pid: int) -> list[str]:
@@ -81,7 +83,8 @@ def _plant_forged_cache(run: support.Run, cache_dir: Path) -> Path:
     assert run.reference_root is not None
     assignment = load_assignment(support.ASSIGNMENT, run.reference_root)
     checks = tuple(c for c in assignment.checks if c.expect.needs_reference)
-    path: Path = cache_file(cache_dir, assignment, checks, SEED)
+    # the reference is observed with the probes' seed that the batch derives from its --seed
+    path: Path = cache_file(cache_dir, assignment, checks, derive_seed(SEED, "probes"))
     forged = {c.name: {"value": np.zeros((5, 3))} for c in checks}
     save_cached(path, forged, key_file=run.tmp / "attacker.key")
     return path
@@ -97,7 +100,7 @@ def batch(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Batch]:
     archive = tmp / "batch.zip"
     integrity_cases.write_batch(archive, students)
     cache_dir = tmp / "cache"
-    _plant_forged_cache(run, cache_dir)
+    forged = _plant_forged_cache(run, cache_dir)
     run.batch_tmp.mkdir()
     env = {**os.environ, "TMPDIR": str(run.batch_tmp)}
     script = Path(__file__).parent / "redteam" / "grade_batch.py"
@@ -115,7 +118,7 @@ def batch(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Batch]:
         rows = [json.loads(line) for line in (run.output / "results.jsonl").read_text(encoding="utf-8").splitlines()]
         with (run.output / "gradebook.csv").open(encoding="utf-8", newline="") as handle:
             gradebook = list(csv.DictReader(handle))
-        yield Batch(run, students, rows, gradebook, run.output, measured["peak_rss_mib"], leftovers)
+        yield Batch(run, students, rows, gradebook, run.output, measured["peak_rss_mib"], leftovers, forged)
     finally:
         for pid, _ in support.processes_with(run.marker):
             try:
@@ -258,3 +261,12 @@ def test_gradebook_cells_never_start_a_formula_or_a_line(batch: Batch) -> None:
         for cell in line.values():
             visible = cell.lstrip(" \ufeff\u200b\u200c\u200d\u2060")
             assert not visible.startswith(FORMULA_STARTS), cell
+
+
+# -- 7. the expected-value cache --------------------------------------------------------------
+
+
+def test_the_forged_cache_entry_was_recomputed_and_signed_by_the_grader(batch: Batch) -> None:
+    entry = load_cached(batch.cache_entry)  # with the grader's key (conftest: a key of this run)
+    assert entry is not None
+    assert not np.array_equal(entry["forward_scores"]["value"], np.zeros((5, 3)))

@@ -29,6 +29,7 @@ from grader.assignment import CHECKS_FILE, Assignment, Check
 from grader.course.assignments import load_assignment
 from grader.course.context import BatchContext
 from grader.course.grading import grade_submission
+from grader.course.locate import handouts_root
 from grader.course.template import SELFCHECK_DIR, SELFCHECK_FILE
 from grader.errors import AssignmentError, SubmissionError
 from grader.intake.discovery import Submission, discover
@@ -73,13 +74,11 @@ def trusted_roots(reference_root: Path | None = None) -> list[Path]:
     """Folders whose `<assignment>/checks.py` self-check may import, in order: the given
     reference folder, $GRADER_COURSE/reference, $GRADER_REFERENCE, then the handouts
     installed with grader. Never the current folder or the checked one."""
-    package = Path(__file__).resolve().parents[1]
     candidates = [
         reference_root,
         Path(os.environ["GRADER_COURSE"]) / "reference" if os.environ.get("GRADER_COURSE") else None,
         Path(os.environ["GRADER_REFERENCE"]) if os.environ.get("GRADER_REFERENCE") else None,
-        package / "_handouts",  # the handouts inside an installed wheel
-        package.parent / "reference",  # a source checkout (an editable install)
+        handouts_root(),  # inside an installed wheel, or a source checkout's reference/
     ]
     return list(dict.fromkeys(c.resolve() for c in candidates if c is not None and c.is_dir()))
 
@@ -114,7 +113,10 @@ def _from_template(folder: Path, roots: list[Path]) -> tuple[Assignment, dict[st
             hidden = [c for c in installed.checks if not c.public]
             return replace(installed, checks=checks), expected, (len(hidden), sum(c.points for c in hidden))
         checks = tuple(
-            Check(c["name"], float(c["points"]), expectation_from_json(c["expect"]), public=True, timeout=float(c["timeout"]), description=c.get("description", ""), probe=c.get("probe", ""))
+            Check(
+                c["name"], float(c["points"]), expectation_from_json(c["expect"]), public=True, advice=bool(c.get("advice", False)),
+                timeout=float(c["timeout"]), description=c.get("description", ""), probe=c.get("probe", ""),
+            )
             for c in spec["checks"]
         )
         assignment = Assignment(spec["assignment"], spec.get("title", ""), spec["entry"], tuple(spec["names"]), checks, folder=folder)
@@ -187,7 +189,7 @@ class SelfCheckReport:
 
     @property
     def passed(self) -> bool:
-        return self.result.status == "graded" and all(c.passed for c in self.result.checks)
+        return self.result.status == "graded" and all(c.passed or c.advice for c in self.result.checks)
 
     def _repr_html_(self) -> str:
         from jinja2 import Environment, PackageLoader, select_autoescape
@@ -203,7 +205,7 @@ class SelfCheckReport:
         if self.result.status == "error":
             lines.append(f"cannot check: {self.result.error}")
         for c in self.result.checks:
-            lines.append(f"  {'PASS' if c.passed else c.status.upper():8s} {c.name} {c.points:g}/{c.max_points:g}: {c.message}")
+            lines.append(f"  {'PASS' if c.passed else ('ADVICE' if c.advice else c.status.upper()):8s} {c.name} {c.points:g}/{c.max_points:g}: {c.message}")
             lines += [f"           {d}" for d in c.details[:3]]
         if self.hidden_count:
             lines.append(f"{self.hidden_count} hidden checks worth {self.hidden_points:g} more points run when your instructor grades.")

@@ -58,8 +58,9 @@ def judge_frame(check: Check, frame: Frame, reference: Observed | None, secrets:
     points = round(check.points * max(0.0, min(1.0, verdict.fraction)), 4)
     status: CheckStatus = "passed" if verdict.passed else "failed"
     if not check.public:
-        return _bounded(CheckResult(check.name, points, check.points, status, HIDDEN_WORDING[status], False, (), seconds))
-    return _bounded(CheckResult(check.name, points, check.points, status, verdict.message, True, verdict.details, seconds, None, stdout))
+        return _bounded(CheckResult(check.name, points, check.points, status, HIDDEN_WORDING[status], False, (), seconds, None, "", check.advice))
+    details = _advice_reason(check) + verdict.details
+    return _bounded(CheckResult(check.name, points, check.points, status, verdict.message, True, details, seconds, None, stdout, check.advice))
 
 
 def unrun(
@@ -77,8 +78,14 @@ def unrun(
     """
     if not check.public:
         wording = HIDDEN_WORDING["timeout" if status == "timeout" else hidden]
-        return _bounded(CheckResult(check.name, 0.0, check.points, status, wording, False))
-    return _bounded(CheckResult(check.name, 0.0, check.points, status, message, True, details, 0.0, location, stdout))
+        return _bounded(CheckResult(check.name, 0.0, check.points, status, wording, False, (), 0.0, None, "", check.advice))
+    details = _advice_reason(check) + details
+    return _bounded(CheckResult(check.name, 0.0, check.points, status, message, True, details, 0.0, location, stdout, check.advice))
+
+
+def _advice_reason(check: Check) -> tuple[str, ...]:
+    # An advice check says why it is advice: the student should know it asks more than the handout.
+    return (f"advice, not asked by the handout: {check.description}",) if check.advice and check.description else ()
 
 
 def _bounded(result: CheckResult) -> CheckResult:
@@ -134,9 +141,10 @@ def _from_exception(check: Check, error: Any, seconds: float, stdout: str) -> Ch
         kind = error.get("type") if isinstance(error, dict) else None
         # a missing name or method is as good as not implemented; any other exception is one
         wording = HIDDEN_WORDING["not_implemented" if kind in ("NotImplementedError", "MissingDefinition") else "exception"]
-        return _bounded(CheckResult(check.name, 0.0, check.points, "error", wording, False, (), seconds))
+        return _bounded(CheckResult(check.name, 0.0, check.points, "error", wording, False, (), seconds, None, "", check.advice))
     message, details, location = describe_error(error, check.public)
-    return _bounded(CheckResult(check.name, 0.0, check.points, "error", message, check.public, details, seconds, location, stdout))
+    details = _advice_reason(check) + details
+    return _bounded(CheckResult(check.name, 0.0, check.points, "error", message, check.public, details, seconds, location, stdout, check.advice))
 
 
 def _float(value: Any) -> float:

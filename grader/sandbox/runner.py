@@ -157,11 +157,12 @@ def _collect(
                 if key.data == "output":
                     output.write(data)
                     continue
+                error: ProtocolError | None = None
                 try:
                     frames = [_valid_frame(f) for f in reader.feed(data)]
                 except ProtocolError as exc:
-                    outcome.end, outcome.detail = "protocol", str(exc)
-                    return
+                    # the frames before the violation are recorded, so it is charged to the right check
+                    frames, error = [_valid_frame(f) for f in exc.frames], exc
                 except Exception as exc:  # noqa: BLE001 - any decode failure is the worker's, never the batch's
                     outcome.end, outcome.detail = "protocol", f"undecodable result ({type(exc).__name__})"
                     return
@@ -181,6 +182,9 @@ def _collect(
                         return
                     elif frame.type == "loaded":
                         stage_deadline = deadline
+                if error is not None:
+                    outcome.end, outcome.detail = "protocol", str(error)
+                    return
         outcome.end = "exited"
         if reader.pending:
             outcome.detail = "the worker stopped in the middle of sending a result"
