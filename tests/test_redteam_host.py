@@ -123,6 +123,13 @@ SLOW_NOTEBOOK_CELLS = [
 ]
 
 
+def _write_notebook(path: Path, sources: list[str]) -> None:
+    cells: list[dict[str, Any]] = [
+        {"cell_type": "code", "execution_count": None, "id": f"c{i}", "metadata": {}, "outputs": [], "source": c} for i, c in enumerate(sources)
+    ]
+    path.write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+
+
 def test_the_full_notebook_run_gets_what_is_left_of_the_submission_deadline(tmp_path: Path) -> None:
     root = tmp_path / "reference"
     folder = root / "slow_nb"
@@ -136,12 +143,9 @@ def test_the_full_notebook_run_gets_what_is_left_of_the_submission_deadline(tmp_
         "assignment = Assignment(name='slow_nb', title='', entry='slow_nb.ipynb', names=('double',),\n"
         "    checks=(Check('doubled', 1, at_least(0.0), timeout=30),))\n"
     )
-    cells: list[dict[str, Any]] = [
-        {"cell_type": "code", "execution_count": None, "id": f"c{i}", "metadata": {}, "outputs": [], "source": c}
-        for i, c in enumerate(SLOW_NOTEBOOK_CELLS)
-    ]
+    _write_notebook(folder / "slow_nb.ipynb", ["def double(x):\n    return 2 * x\n"])  # the reference: quick
     submission = tmp_path / "slow_nb.ipynb"
-    submission.write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+    _write_notebook(submission, SLOW_NOTEBOOK_CELLS)
     limits = Limits(submission_timeout=15.0, load_timeout=60.0, notebook_timeout=120.0, cell_timeout=60.0)
     options = GradeOptions(
         output=tmp_path / "out", reports=False, jobs=1, limits=limits, reference_root=root, cache_dir=None
@@ -174,12 +178,13 @@ def test_cgroups_of_dead_runs_are_removed_and_live_ones_kept() -> None:
     )  # dies without removing
     name = made.stdout.strip()
     assert (CGROUP_ROOT / "pids" / "grader" / name).is_dir()
+    removed = remove_stale_cgroups()  # what a new run does at start-up
+    assert f"pids/grader/{name}" in removed
+    assert not (CGROUP_ROOT / "pids" / "grader" / name).exists()
     mine = Cgroup.create(Limits())
     try:
-        removed = remove_stale_cgroups()
-        assert f"pids/grader/{name}" in removed
-        assert not (CGROUP_ROOT / "pids" / "grader" / name).exists()
-        assert all(p.is_dir() for p in mine.paths)
+        remove_stale_cgroups()
+        assert all(p.is_dir() for p in mine.paths)  # its owner (this process) is alive
     finally:
         mine.remove()
 
@@ -204,18 +209,9 @@ def test_a_notebook_kernel_has_the_workers_memory_limit_and_its_own_request_file
         f"    checks=(Check('address_space', 1, at_most({float(limit)}), timeout=60),\n"
         f"            Check('address_space_floor', 1, at_least({float(limit)}), probe='address_space', timeout=60)))\n"
     )
-    cells: list[dict[str, Any]] = [
-        {
-            "cell_type": "code",
-            "execution_count": None,
-            "id": "c0",
-            "metadata": {},
-            "outputs": [],
-            "source": "def f():\n    return 1\n",
-        }
-    ]
+    _write_notebook(folder / "kernel_nb.ipynb", ["def f():\n    return 1\n"])  # the reference
     submission = tmp_path / "kernel_nb.ipynb"
-    submission.write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+    _write_notebook(submission, ["def f():\n    return 1\n"])
     shared = Path(tempfile.gettempdir())
     before = set(shared.glob("grader-kernel-request*"))
     limits = Limits(memory_mb=900, load_timeout=120.0, notebook_timeout=120.0, submission_timeout=300.0)
