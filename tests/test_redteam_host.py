@@ -231,3 +231,18 @@ def test_a_notebook_kernel_has_the_workers_memory_limit_and_its_own_request_file
     ], [c.message for c in result.checks]
     assert "full run" in result.graded_as
     assert set(shared.glob("grader-kernel-request*")) == before
+
+
+# -- 1. a report that cannot be written is that student's error row -------------------------
+
+
+def test_a_report_that_fails_to_write_becomes_the_students_error_row(tmp_path: Path) -> None:
+    from grader.outputs.report import report_file_name, report_or_error_row
+    from grader.results import SubmissionResult
+
+    # text that bypassed every cleaning (a lone surrogate): writing the page raises
+    broken = SubmissionResult("bad\ud800name", "a", 5.0, 10.0, "graded", notes=("note \udce9",))
+    row = report_or_error_row(broken, tmp_path)
+    assert (row.status, row.score) == ("error", 0.0) and row.error and "could not write" in row.error
+    page = (tmp_path / report_file_name(broken.submission)).read_text(encoding="utf-8")
+    assert "could not write" in page and "\ufffd" in page

@@ -28,6 +28,8 @@ class Student:
     honest: bool = False  # answers correctly: full marks, whatever else it does
     # checks whose (status, words in the message) are stated; others pass in full when honest
     expect: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # handed in as a zip of its own (its name is `folder`) inside the batch zip
+    archive: bool = False
 
 
 def _net(body: str) -> bytes:
@@ -198,6 +200,39 @@ def students(run: support.Run) -> list[Student]:
     ]
 
 
+STUB = "class TwoLayerNet:\n    def __init__(self, *args, **kwargs):\n        raise NotImplementedError('stub')\n"
+
+
+def intake_students() -> list[Student]:
+    """Classes 3 and 4 (intake): names that clean up to the same folder, and a zip of a
+    dozen empty files 900 folders deep. They join the batch once the batch reads exports
+    through `grader.intake.lms` (per-student fresh folders, batch-wide keys, one archive
+    budget per student)."""
+    source = support.working_source().encode()
+    deep = "/".join(["d"] * 900)
+    return [
+        Student("alice+smith.zip", {"neural_net.py": STUB.encode()}, archive=True),  # a stub: 0 points
+        Student("alice_smith.zip", {"neural_net.py": source}, archive=True),  # honest: 13 points
+        Student("\u0418\u0432\u0430\u043d.zip", {"neural_net.py": STUB.encode()}, archive=True),  # Cyrillic
+        Student("\u5f20\u4f1f.zip", {"neural_net.py": source}, archive=True),  # Chinese
+        Student(
+            "deep_folders.zip",
+            {"neural_net.py": source, **{f"{deep}/empty{i}.txt": b"" for i in range(12)}},
+            archive=True,
+        ),
+    ]
+
+
+def _inner_zip(student: Student) -> bytes:
+    import io
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as inner:
+        for name, data in student.files.items():
+            inner.writestr(name, data)
+    return buffer.getvalue()
+
+
 LATIN1_PLACEHOLDER = b"latin1_XXXX_name"
 LATIN1_BYTES = b"latin1_caf\xe9_name"  # same length: the zip is patched in place
 
@@ -207,6 +242,9 @@ def write_batch(archive: Path, batch: list[Student]) -> None:
     without the UTF-8 flag, as an old export tool wrote them."""
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
         for student in batch:
+            if student.archive:
+                zf.writestr(student.folder, _inner_zip(student))
+                continue
             for name, data in student.files.items():
                 # large members stored: what is tested is the notebook, not the zip-bomb guard
                 kind = zipfile.ZIP_STORED if len(data) > 1 << 20 else zipfile.ZIP_DEFLATED
