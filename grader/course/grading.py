@@ -49,6 +49,7 @@ NOTEBOOK_PARSE_CELLS = 2_000
 SHOWN_NOTEBOOK_CHARS = 400_000
 SHOWN_IMAGE_CHARS = 4 << 20  # base64 characters of PNG outputs, all cells together
 NOTE_CHARS = 600
+ERROR_CHARS = 4_000  # why a submission could not be graded (intake may list many problems)
 
 
 def grade_submission(submission: Submission, context: BatchContext) -> SubmissionResult:
@@ -82,7 +83,8 @@ def _validate(submission: Submission, context: BatchContext) -> SubmissionResult
     common = _common(submission, context)
     files = _listed(submission.files)
     if submission.error is not None or submission.root is None or submission.entry is None:
-        return SubmissionResult(score=0.0, status="error", error=submission.error, files=files, **common)
+        error = capped(submission.error, ERROR_CHARS) if submission.error is not None else None
+        return SubmissionResult(score=0.0, status="error", error=error, files=files, **common)
     path = submission.root / submission.entry
     problem = notebook_problem(path) if submission.kind == "notebook" and _parse_here(path) is None else None
     if problem is not None:
