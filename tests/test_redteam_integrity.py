@@ -34,6 +34,7 @@ import grader.course.batch as grade_module
 import grader.intake.discovery as discovery_module
 from grader.course.assignments import load_assignment
 from grader.course.seeds import derive_seed
+from grader.judge.expectations import Observed
 from grader.judge.reference_values import cache_file, load_cached, save_cached
 from grader.outputs.report import report_file_name
 
@@ -93,7 +94,7 @@ def _plant_forged_cache(run: support.Run, cache_dir: Path) -> Path:
     checks = tuple(c for c in assignment.checks if c.expect.needs_reference)
     # the reference is observed with the probes' seed that the batch derives from its --seed
     path: Path = cache_file(cache_dir, assignment, checks, derive_seed(SEED, "probes"))
-    forged = {c.name: {"value": np.zeros((5, 3))} for c in checks}
+    forged: dict[str, Observed] = {c.name: {"value": np.zeros((5, 3))} for c in checks}
     save_cached(path, forged, key_file=run.tmp / "attacker.key")
     return path
 
@@ -289,4 +290,5 @@ def test_gradebook_cells_never_start_a_formula_or_a_line(batch: Batch) -> None:
 def test_the_forged_cache_entry_was_recomputed_and_signed_by_the_grader(batch: Batch) -> None:
     entry = load_cached(batch.cache_entry)  # with the grader's key (conftest: a key of this run)
     assert entry is not None
-    assert not np.array_equal(entry["forward_scores"]["value"], np.zeros((5, 3)))
+    value = entry["forward_scores"]["value"]
+    assert isinstance(value, np.ndarray) and not np.array_equal(value, np.zeros((5, 3)))
