@@ -96,8 +96,8 @@ def test_predict_returning_scores_names_both_shapes(graded_example: tuple[Path, 
 def test_train_without_updates_fails_training_and_accuracy(graded_example: tuple[Path, dict[str, SubmissionResult]]) -> None:
     result = graded_example[1]["Donald Knuth"]
     checks = _by_name(result)
-    assert checks["toy_training"].status == "failed" and "should be at most 0.02" in checks["toy_training"].message
-    assert checks["digits_accuracy"].status == "failed" and "should be at least" in checks["digits_accuracy"].message
+    assert checks["toy_training"].status == "failed" and "needs at most 0.02" in checks["toy_training"].message
+    assert checks["digits_accuracy"].status == "failed" and "needs at least" in checks["digits_accuracy"].message
     _passed(result, *PUBLIC_NUMERIC, "hidden_scores", "hidden_loss", "hidden_gradients")
 
 
