@@ -22,7 +22,7 @@ from grader.assignment import Assignment, Check
 from grader.course.assignments import load_assignment
 from grader.course.context import BatchContext, RunSettings
 from grader.course.grading import grade_submission
-from grader.course.reference import reference_observations
+from grader.course.reference import known_mistakes, reference_runs
 from grader.errors import SubmissionError
 from grader.intake.discovery import Submission, discover
 from grader.judge.reference_values import default_cache_dir
@@ -65,7 +65,10 @@ def prepared_context(assignment: Assignment, options: GradeOptions, checks: tupl
         hidden = dict(assignment.prepare_data(data_dir, seed)) if assignment.prepare_data else {}
         run = RunSettings(assignment, seed, data_dir, detect_isolation(options.isolation), options.limits, work_root, options.notebook_mode)
         # The reference's values first, so that the context is built complete, once.
-        expected = reference_observations(run, checks if checks is not None else assignment.checks, options.cache_dir)
+        selected = checks if checks is not None else assignment.checks
+        expected, displays = reference_runs(run, selected, options.cache_dir)
+        # issue 13: the known mistakes, observed once like the reference (cached)
+        mistakes = known_mistakes(run, selected, options.cache_dir)
         yield BatchContext(
             assignment=assignment,
             seed=seed,
@@ -77,6 +80,8 @@ def prepared_context(assignment: Assignment, options: GradeOptions, checks: tupl
             expected=expected,
             checks=checks,
             notebook_mode=options.notebook_mode,
+            displays=displays,
+            mistakes=mistakes,
         )
 
 
