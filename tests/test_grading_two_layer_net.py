@@ -60,7 +60,7 @@ def test_regularisation_without_half_loses_loss_and_weight_gradients(graded_exam
     assert checks["hidden_loss"].status == "failed"
     # Her analytic gradients keep reg * W, which no longer matches her own doubled loss.
     assert checks["gradients"].points == 2
-    assert "vs numerical gradient" in checks["gradients"].message
+    assert "against the numerical gradient" in checks["gradients"].message
     _passed(result, "forward_scores", "predict", "stable_loss", "hidden_scores")
 
 

@@ -112,7 +112,7 @@ CASES = [
         "data_scores": E("failed", "max |got - expected|"),
         "hidden_scores": E("failed", "max |got - expected|"),
     }),
-    Case("patch_probes", {"gradients": E("failed", "vs the reference gradient")}),
+    Case("patch_probes", {"gradients": E("failed", "against the reference gradient")}),
     Case("lying_eq", {check: E("failed", "expected a numpy array, got Liar") for check in ("forward_scores", "data_scores", "hidden_scores")}),
     Case("lying_array", {
         **{check: E("failed", "expected a numpy array, got LooksLikeAnArray") for check in ("forward_scores", "data_scores", "hidden_scores")},
