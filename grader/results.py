@@ -33,13 +33,17 @@ class Diagnosis:
     how_to_check: str = ""
     right: tuple[str, ...] = ()
     wrong: tuple[str, ...] = ()
+    name: str = ""  # the mistake in a few words (the class page's list)
 
     def to_json(self) -> dict[str, Any]:
-        return {"mistake": self.mistake, "title": self.title, "handout": self.handout, "how_to_check": self.how_to_check, "right": list(self.right), "wrong": list(self.wrong)}
+        return {
+            "mistake": self.mistake, "name": self.name, "title": self.title, "handout": self.handout,
+            "how_to_check": self.how_to_check, "right": list(self.right), "wrong": list(self.wrong),
+        }  # fmt: skip
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Diagnosis:
-        text = {k: str(data.get(k, "")) for k in ("mistake", "title", "handout", "how_to_check")}
+        text = {k: str(data.get(k, "")) for k in ("mistake", "title", "handout", "how_to_check", "name")}
         return cls(**text, right=tuple(str(p) for p in data.get("right", ())), wrong=tuple(str(p) for p in data.get("wrong", ())))
 
 

@@ -1,7 +1,8 @@
 """The likely mistake behind a failed check, named in the student's words.
 
 An assignment declares its known mistakes in `reference/<name>/mistakes/<id>.py`, one file
-each, as plain assignments (read with `ast`, never imported):
+each: a docstring naming it in a few words, and plain assignments (read with `ast`, never
+imported):
 
     TITLE = "the regularisation has no 0.5: reg * sum(W**2)"      # what the student did
     HANDOUT = "loss: ... + 0.5 * reg * (sum W1^2 + sum W2^2)"      # the handout line it concerns
@@ -46,6 +47,7 @@ class Mistake:
     """One known mistake: a variant of the reference (`patches`) or a gradient pattern (`wrong`)."""
 
     id: str
+    name: str  # a few words (the file's docstring): how the class page lists it
     title: str
     handout: str
     how_to_check: str
@@ -58,7 +60,7 @@ class Mistake:
         return bool(self.patches)
 
     def diagnosis(self, right: tuple[str, ...] = (), wrong: tuple[str, ...] = ()) -> Diagnosis:
-        return Diagnosis(self.id, self.title, self.handout, self.how_to_check, right, wrong)
+        return Diagnosis(self.id, self.title, self.handout, self.how_to_check, right, wrong, self.name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +81,8 @@ def load_mistakes(folder: Path) -> tuple[Mistake, ...]:
 
 def _mistake(path: Path) -> Mistake:
     values: dict[str, Any] = {}
-    for node in ast.parse(path.read_text(encoding="utf-8"), filename=str(path)).body:
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    for node in tree.body:
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
             try:
                 values[node.targets[0].id] = ast.literal_eval(node.value)
@@ -93,7 +96,8 @@ def _mistake(path: Path) -> Mistake:
     if bool(patches) == bool(wrong):
         raise AssignmentError.in_file(path, "a mistake has either PATCHES (a variant of the reference) or WRONG (a gradient pattern)")
     checks = tuple(str(c) for c in values.get("CHECKS", ()))
-    return Mistake(path.stem, values["TITLE"].strip(), values["HANDOUT"].strip(), values["HOW_TO_CHECK"].strip(), checks, patches, wrong)
+    name = (ast.get_docstring(tree) or path.stem.replace("_", " ")).split("\n")[0].rstrip(".")
+    return Mistake(path.stem, name, values["TITLE"].strip(), values["HANDOUT"].strip(), values["HOW_TO_CHECK"].strip(), checks, patches, wrong)
 
 
 def patched_entry(mistake: Mistake, entry: Path) -> str:

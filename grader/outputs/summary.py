@@ -63,6 +63,7 @@ class _Row:
 class _MistakeCount:
     """A known mistake and the students it was diagnosed in: what to explain again."""
 
+    name: str
     title: str
     handout: str
     checks: str
@@ -77,17 +78,17 @@ def _mistake_counts(results: Sequence[SubmissionResult]) -> list[_MistakeCount]:
             d = check.diagnosis
             if d is None or not d.mistake:
                 continue
-            entry = found.setdefault(d.mistake, {"title": d.title, "handout": d.handout, "checks": {}, "students": {}})
+            entry = found.setdefault(d.mistake, {"name": d.name or d.mistake, "title": d.title, "handout": d.handout, "checks": {}, "students": {}})
             entry["checks"][clean_text(check.name)] = None  # type: ignore[index]
             entry["students"][result.submission] = report_file_name(result.submission)  # type: ignore[index]
     counts = [
         _MistakeCount(
-            clean_text(str(e["title"])), clean_text(str(e["handout"])), ", ".join(e["checks"]),  # type: ignore[arg-type]
+            clean_text(str(e["name"])), clean_text(str(e["title"])), clean_text(str(e["handout"])), ", ".join(e["checks"]),  # type: ignore[arg-type]
             tuple((clean_text(name), href) for name, href in sorted(e["students"].items(), key=lambda kv: kv[0].casefold())),  # type: ignore[attr-defined]
         )
         for e in found.values()
     ]
-    return sorted(counts, key=lambda m: (-len(m.students), m.title))
+    return sorted(counts, key=lambda m: (-len(m.students), m.name))
 
 
 def _histogram(percents: Sequence[float]) -> list[tuple[str, int]]:
