@@ -1,4 +1,4 @@
-"""A gradient pattern: the output layer's gradients right, the hidden layer's wrong."""
+"""The hidden layer's gradients are wrong, the output layer's right."""
 
 TITLE = ("The gradients of the output layer (W2, b2) are right and those of the hidden layer (W1, b1) are wrong: "
          "the mistake is between dscores · W2ᵀ and dW1, db1, most often in the ReLU mask.")

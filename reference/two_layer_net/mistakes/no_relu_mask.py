@@ -1,4 +1,4 @@
-"""The backward pass has no ReLU mask (a known mistake, see grader/judge/diagnosis.py)."""
+"""The backward pass has no ReLU mask."""
 
 TITLE = ("Your backward pass lets the gradient through hidden units that the ReLU switched off: "
          "after dhidden = dscores · W2ᵀ, the ReLU mask is missing, so dW1 and db1 are wrong while dW2 and db2 are right.")

@@ -1,4 +1,4 @@
-"""reg * sum(W**2) instead of the handout's 0.5 * reg * sum(W**2) (the later cs231n years' convention)."""
+"""reg · ΣW² instead of 0.5 · reg · ΣW² (the later cs231n years' convention)."""
 
 TITLE = ("Your regularisation is reg · (ΣW1² + ΣW2²), without the factor 0.5 (the convention of later cs231n years), "
          "with the matching gradient 2 · reg · W. This handout's loss is the data loss plus 0.5 · reg · (ΣW1² + ΣW2²), "
