@@ -91,6 +91,8 @@ class CheckResult:
     # where the failure originates in the student's code, when it can be traced there
     location: str | None = None
     stdout: str = ""
+    # good practice the handout does not ask for: shown apart, never a lost point
+    advice: bool = False
     # issue 13: the measured error and its tolerance (None when the check measures none),
     # the likely mistake, and what the probe sent for pictures
     error: float | None = None
@@ -114,6 +116,7 @@ class CheckResult:
             "seconds": round(self.seconds, 4),
             "location": self.location,
             "stdout": self.stdout,
+            "advice": self.advice,
             "error": self.error,
             "tolerance": self.tolerance,
             "diagnosis": self.diagnosis.to_json() if self.diagnosis else None,
@@ -133,6 +136,7 @@ class CheckResult:
             seconds=float(data.get("seconds", 0.0)),
             location=data.get("location"),
             stdout=str(data.get("stdout", "")),
+            advice=bool(data.get("advice", False)),
             error=_optional_float(data.get("error")),
             tolerance=_optional_float(data.get("tolerance")),
             diagnosis=Diagnosis.from_json(data["diagnosis"]) if data.get("diagnosis") else None,

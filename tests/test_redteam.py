@@ -107,7 +107,7 @@ CASES = [
     Case("overwrite_data", fallback="the fallback's data folder is a writable private copy: the attacker changed its own inputs (only its own)"),
     # -- tampering with the verdict ----------------------------------------------------------
     Case("patch_numpy", {
-        "forward_scores": E("failed", "sum |got - expected|"),
+        "forward_scores": E("failed", "sum of |got - expected|"),
         "predict": E("failed", "differ from the reference"),
         "data_scores": E("failed", "max |got - expected|"),
         "hidden_scores": E("failed", "max |got - expected|"),
