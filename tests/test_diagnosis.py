@@ -16,6 +16,8 @@ from grader.course.grading import grade_submission
 from grader.intake.discovery import discover
 from grader.judge.diagnosis import Mistake, load_mistakes, patched_entry
 from grader.judge.reference_values import reference_submission
+from grader.outputs.report import write_submission_report
+from grader.outputs.summary import write_index
 from grader.results import SubmissionResult
 
 
@@ -74,6 +76,21 @@ def test_each_known_mistake_is_diagnosed_as_itself_and_as_nothing_else(assignmen
         assert diagnosed.diagnosis.title == mistake.title and diagnosed.diagnosis.handout and diagnosed.diagnosis.how_to_check
         assert diagnosed.status == "failed"
 
+    # What a student and the instructor read: the box in the report (after a trip through
+    # results.jsonl's JSON), and each mistake counted on the class page.
+    stored = [SubmissionResult.from_json(r.to_json()) for r in results.values()]
+    for mistake, result in zip(mistakes, stored):
+        html = write_submission_report(result, tmp_path / "reports").read_text(encoding="utf-8")
+        assert "Likely mistake" in html and _escaped(mistake.title) in html and _escaped(mistake.how_to_check) in html
+    index = write_index(stored, tmp_path / "reports", assignment_name).read_text(encoding="utf-8")
+    assert "Likely mistakes across the class" in index
+    for mistake in mistakes:
+        assert _escaped(mistake.name) in index
+
+
+def _escaped(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("'", "&#39;").replace('"', "&#34;")
+
 
 def test_gradients_say_which_parameters_are_right_and_a_pattern_reads_them(tmp_path: Path) -> None:
     """A hidden-layer mistake no variant declares (dW1 twice too large) is read from which
@@ -86,3 +103,24 @@ def test_gradients_say_which_parameters_are_right_and_a_pattern_reads_them(tmp_p
     assert gradients.diagnosis is not None
     assert gradients.diagnosis.mistake == "hidden_layer_gradients"
     assert set(gradients.diagnosis.wrong) == {"dW1", "db1"} and set(gradients.diagnosis.right) == {"dW2", "db2"}
+
+
+def test_a_training_check_draws_the_loss_curve_beside_the_reference(tmp_path: Path) -> None:
+    """toy_training of a `train` that never updates: the report draws both loss histories
+    and both accuracy curves from the numbers the probe sent, with titles and descriptions."""
+    frozen = (("param += velocity[name]", "pass  # never updates"),)
+    folders = {"frozen": _hand_in("two_layer_net", tmp_path / "students" / "frozen", None, frozen)}
+    assignment = load_assignment("two_layer_net", REFERENCE)
+    options = GradeOptions(seed=BATCH_SEED, jobs=1, reports=False, reference_root=REFERENCE, cache_dir=tmp_path / "cache")
+    checks = tuple(c for c in assignment.checks if c.name == "toy_training")
+    with prepared_context(assignment, options, checks) as context:
+        result = grade_submission(discover(folders["frozen"], assignment.entry, tmp_path / "unpacked")[0], context)
+    training = result.checks[0]
+    assert training.status == "failed" and training.display is not None
+    series = dict(training.display.series)
+    assert len(series["loss"]) == 100 and len(series["reference.loss"]) == 100
+    assert series["loss"][-1] > 10 * series["reference.loss"][-1]  # the loss never moves
+    html = write_submission_report(SubmissionResult.from_json(result.to_json()), tmp_path / "reports").read_text(encoding="utf-8")
+    assert 'id="pictures"' in html and "toy_training: training loss" in html and "toy_training: classification accuracy" in html
+    assert html.count("<desc") >= 2 and "your code: 100 values" in html and "reference: 100 values" in html
+    assert "<script" not in html and "http://" not in html.split("</style>")[-1].replace('xmlns="http://www.w3.org/2000/svg"', "")

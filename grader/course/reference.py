@@ -81,13 +81,14 @@ def known_mistakes(run: RunSettings, selected: tuple[Check, ...], cache_dir: Pat
     if not variants:
         return KnownMistakes(mistakes)
     cache = cache_file(cache_dir, assignment, selected, run.seed, kind="mistakes") if cache_dir else None
+    flat: dict[str, Observed]
     if cache is not None and cache.is_file():
         flat = load_cached(cache)
     else:
         flat = {}
         for mistake, checks in variants:
-            for check, arrays in _observe_variant(assignment, run, mistake, checks).items():
-                flat[f"{mistake.id}{_PAIR}{check}"] = arrays
+            for check, found in _observe_variant(assignment, run, mistake, checks).items():
+                flat[f"{mistake.id}{_PAIR}{check}"] = found
         if cache is not None:
             save_cached(cache, flat)
     observations: dict[str, dict[str, Observed]] = {}

@@ -149,15 +149,12 @@ def diagnose(check: Check, observed: Observed, reference: Observed | None, known
             continue  # this variant does not show in this check
         if _agrees(check, observed, variant):
             return mistake.diagnosis(right, wrong)
-    names = frozenset(_bare(p) for p in wrong)
+    # a gradient check labels parameter W1's result "dW1"; a pattern names the parameter
+    names = frozenset(p.removeprefix("d") if isinstance(check.expect, GradientsAgree) else p for p in wrong)
     for mistake in known.mistakes:
         if mistake.wrong and mistake.wrong == names and (not mistake.checks or check.name in mistake.checks):
             return mistake.diagnosis(right, wrong)
     return Diagnosis(right=right, wrong=wrong) if wrong and right else None
-
-
-def _bare(label: str) -> str:
-    return label[1:] if label.startswith("d") else label
 
 
 def _parameters(check: Check, observed: Observed, reference: Observed | None, secrets: Mapping[str, np.ndarray]) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -172,7 +169,8 @@ def _parameters(check: Check, observed: Observed, reference: Observed | None, se
         parts = {k: {k: reference[k]} for k in sorted(reference)}
     else:
         return (), ()
-    right, wrong = [], []
+    right: list[str] = []
+    wrong: list[str] = []
     for label, part in parts.items():
         (right if expect.judge(observed, part, secrets, check.public).passed else wrong).append(label)
     return tuple(right), tuple(wrong)

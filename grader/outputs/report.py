@@ -46,6 +46,7 @@ _PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 # The grader caps images at 1 MiB; a stored result may not have been, so cap again.
 _PNG_CHARS_LIMIT = (1 << 20) * 4 // 3 + 8
 _NOTES_LIMIT = 12
+_PLOT_CSS = Markup(PLOT_CSS)  # the figures' styles, once per page
 # How a graded cell is flagged: icon, word, and what it means. "ok" and "" need no flag.
 _CELL_STATUS = {
     "error": ("!", "error", "raised an exception when graded"),
@@ -133,7 +134,9 @@ def _diagnosis_view(diagnosis: Diagnosis | None) -> _DiagnosisView | None:
     if diagnosis is None:
         return None
     return _DiagnosisView(
-        *(clean_text(t) for t in (diagnosis.title, diagnosis.handout, diagnosis.how_to_check)),
+        title=clean_text(diagnosis.title),
+        handout=clean_text(diagnosis.handout),
+        how_to_check=clean_text(diagnosis.how_to_check),
         right=", ".join(clean_text(p) for p in diagnosis.right),
         wrong=", ".join(clean_text(p) for p in diagnosis.wrong),
     )
@@ -196,7 +199,7 @@ class _SubmissionPage:
     cells: tuple[_CellView, ...]
     # issue 13: checks with pictures, and the pictures' styles
     pictured: tuple[_CheckView, ...] = ()
-    plot_css: Markup = Markup(PLOT_CSS)
+    plot_css: Markup = _PLOT_CSS
 
 
 def format_number(value: float) -> str:
