@@ -3,7 +3,9 @@ the assignment's known mistakes (variants of the reference) to diagnose failed c
 
 from __future__ import annotations
 
+import os
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
@@ -86,9 +88,12 @@ def known_mistakes(run: RunSettings, selected: tuple[Check, ...], cache_dir: Pat
         flat = load_cached(cache)
     else:
         flat = {}
-        for mistake, checks in variants:
-            for check, found in _observe_variant(assignment, run, mistake, checks).items():
-                flat[f"{mistake.id}{_PAIR}{check}"] = found
+        # one worker per variant at a time, as many at once as the machine has cores
+        with ThreadPoolExecutor(max_workers=max(1, min(len(variants), os.cpu_count() or 1)), thread_name_prefix="mistake") as pool:
+            runs = [(mistake, pool.submit(_observe_variant, assignment, run, mistake, checks)) for mistake, checks in variants]
+            for mistake, future in runs:
+                for check, found in future.result().items():
+                    flat[f"{mistake.id}{_PAIR}{check}"] = found
         if cache is not None:
             save_cached(cache, flat)
     observations: dict[str, dict[str, Observed]] = {}
