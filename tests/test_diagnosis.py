@@ -7,14 +7,18 @@ import shutil
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import BATCH_SEED, REFERENCE
+
+from grader.assignment import Check
 
 from grader.course.assignments import load_assignment
 from grader.course.batch import GradeOptions, prepared_context
 from grader.course.grading import grade_submission
 from grader.intake.discovery import discover
-from grader.judge.diagnosis import Mistake, load_mistakes, patched_entry
+from grader.judge.diagnosis import KnownMistakes, Mistake, diagnose, load_mistakes, patched_entry
+from grader.judge.expectations import MatchesReference
 from grader.judge.reference_values import reference_submission
 from grader.outputs.report import write_submission_report
 from grader.outputs.summary import write_index
@@ -124,3 +128,16 @@ def test_a_training_check_draws_the_loss_curve_beside_the_reference(tmp_path: Pa
     assert 'id="pictures"' in html and "toy_training: training loss" in html and "toy_training: classification accuracy" in html
     assert html.count("<desc") >= 2 and "your code: 100 values" in html and "reference: 100 values" in html
     assert "<script" not in html and "http://" not in html.split("</style>")[-1].replace('xmlns="http://www.w3.org/2000/svg"', "")
+
+
+def test_an_overflow_matches_whether_it_gives_inf_or_nan() -> None:
+    """An unstable softmax overflows to inf or to NaN depending on how it is written: both
+    are the same mistake; a finite wrong value is not."""
+    check = Check("stable_loss", 1, MatchesReference(rel=1e-9))
+    unstable = Mistake("unstable", "unstable softmax", "exp() of raw scores overflows", "handout line", "how to check", patches=(("a", "b"),))
+    known = KnownMistakes((unstable,), {"unstable": {"stable_loss": {"value": np.array(np.inf)}}})
+    reference = {"value": np.array(1.3)}
+    for got in (np.inf, np.nan):
+        found = diagnose(check, {"value": np.array(got)}, reference, known, {})
+        assert found is not None and found.mistake == "unstable"
+    assert diagnose(check, {"value": np.array(2.5)}, reference, known, {}) is None
