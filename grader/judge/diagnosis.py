@@ -32,7 +32,7 @@ import numpy as np
 
 from grader.assignment import Check
 from grader.errors import AssignmentError
-from grader.judge.expectations import GradientsAgree, MatchesReference, Observed, rel_error
+from grader.judge.expectations import Computed, GradientsAgree, MatchesReference, Observed, rel_error
 from grader.results import Diagnosis
 from grader.sandbox.wire import Invalid
 
@@ -40,6 +40,9 @@ __all__ = ["MISTAKES_DIR", "KnownMistakes", "Mistake", "diagnose", "load_mistake
 
 MISTAKES_DIR = "mistakes"
 _TEXT_FIELDS = ("TITLE", "HANDOUT", "HOW_TO_CHECK")
+# What the grader computes from (trained parameters) carries no tolerance of its own: a
+# variant's training and the student's agree when every number does, to rounding.
+COMPUTED_AGREEMENT = 1e-9
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,7 +133,7 @@ def variant_checks(mistake: Mistake, checks: tuple[Check, ...]) -> tuple[Check, 
     """The checks a variant is observed on: those it names (default: every check that
     compares with the reference), and only kinds whose observations can be matched."""
     wanted = set(mistake.checks) if mistake.checks else {c.name for c in checks if c.expect.needs_reference}
-    return tuple(c for c in checks if c.name in wanted and isinstance(c.expect, (MatchesReference, GradientsAgree)))
+    return tuple(c for c in checks if c.name in wanted and isinstance(c.expect, (MatchesReference, GradientsAgree, Computed)))
 
 
 def diagnose(check: Check, observed: Observed, reference: Observed | None, known: KnownMistakes, secrets: Mapping[str, np.ndarray]) -> Diagnosis | None:
@@ -145,7 +148,7 @@ def diagnose(check: Check, observed: Observed, reference: Observed | None, known
         variant = known.observations.get(mistake.id, {}).get(check.name)
         if variant is None or mistake.wrong:
             continue
-        if reference is not None and check.expect.judge(variant, reference, secrets, check.public).passed:
+        if check.expect.judge(variant, reference, secrets, check.public).passed:
             continue  # this variant does not show in this check
         if _agrees(check, observed, variant):
             return mistake.diagnosis(right, wrong)
@@ -186,6 +189,8 @@ def _agrees(check: Check, observed: Observed, variant: Observed) -> bool:
     if isinstance(expect, MatchesReference):
         measure, limit = _measure(expect)
         return bool(variant) and all(_close(observed.get(k), variant[k], measure, limit) for k in variant)
+    if isinstance(expect, Computed):
+        return bool(variant) and all(_close(observed.get(k), variant[k], "rel", COMPUTED_AGREEMENT) for k in variant)
     return False
 
 
