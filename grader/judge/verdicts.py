@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from grader.assignment import Check
+from grader.judge.display import display_of, split_display
 from grader.judge.expectations import Observed
 from grader.results import CheckResult, CheckStatus
 from grader.sandbox.wire import Frame
@@ -47,20 +48,34 @@ HIDDEN_WORDING = {
 }
 
 
-def judge_frame(check: Check, frame: Frame, reference: Observed | None, secrets: Mapping[str, np.ndarray]) -> CheckResult:
-    """The verdict on one check from its `result` frame."""
+def judge_frame(check: Check, frame: Frame, reference: Observed | None, secrets: Mapping[str, np.ndarray], reference_display: Observed | None = None) -> CheckResult:
+    """The verdict on one check from its `result` frame.
+
+    What the probe sent under `display.` is never judged: it becomes the result's
+    `display`, beside `reference_display` (the reference's, for a public check only).
+    """
     header = frame.header
     seconds = _float(header.get("seconds"))
     stdout = str(header.get("stdout", "")) if check.public else ""
     if header.get("status") != "ok":
         return _from_exception(check, header.get("error"), seconds, stdout)
-    verdict = check.expect.judge(frame.arrays, reference, secrets, check.public)
+    judged, shown = split_display(frame.arrays)
+    verdict = check.expect.judge(judged, reference, secrets, check.public)
     points = round(check.points * max(0.0, min(1.0, verdict.fraction)), 4)
     status: CheckStatus = "passed" if verdict.passed else "failed"
     if not check.public:
-        return _bounded(CheckResult(check.name, points, check.points, status, HIDDEN_WORDING[status], False, (), seconds, None, "", check.advice))
+        # fixed words; no measured error or display values: the submission chose those numbers
+        return _bounded(
+            CheckResult(check.name, points, check.points, status, HIDDEN_WORDING[status], False, (), seconds, None, "", check.advice, tolerance=verdict.tolerance)
+        )
+    display = display_of(shown, reference_display)
     details = _advice_reason(check) + verdict.details
-    return _bounded(CheckResult(check.name, points, check.points, status, verdict.message, True, details, seconds, None, stdout, check.advice))
+    return _bounded(
+        CheckResult(
+            check.name, points, check.points, status, verdict.message, True, details, seconds, None, stdout, check.advice,
+            error=verdict.error, tolerance=verdict.tolerance, display=display,
+        )
+    )  # fmt: skip
 
 
 def unrun(
