@@ -239,7 +239,8 @@ def test_a_notebook_kernel_has_the_workers_memory_limit_and_its_own_request_file
 
 
 def test_a_report_that_fails_to_write_becomes_the_students_error_row(tmp_path: Path) -> None:
-    from grader.outputs.report import report_file_name, report_or_error_row
+    from grader.outputs.report import report_file_name
+    from grader.outputs.report_guard import report_or_error_row
     from grader.results import SubmissionResult
 
     # text that bypassed every cleaning (a lone surrogate): writing the page raises

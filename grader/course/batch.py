@@ -187,7 +187,7 @@ def _run_all(
             for future in as_completed(futures):
                 result = _result_or_error(future, futures[future], context)
                 if options.reports:
-                    from grader.outputs.report import report_or_error_row
+                    from grader.outputs.report_guard import report_or_error_row
 
                     # a report that cannot be written makes this student's row an error row
                     result = report_or_error_row(result, out_dir)

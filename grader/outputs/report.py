@@ -16,12 +16,10 @@ import base64
 import binascii
 import functools
 import hashlib
-import html
 import re
 import unicodedata
 from collections.abc import Sequence
-from contextlib import suppress
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
@@ -31,9 +29,8 @@ from grader.outputs.check_figures import check_figures
 from grader.outputs.plots import PLOT_CSS
 from grader.outputs.text import clean_text, head_and_tail
 from grader.results import CheckResult, Diagnosis, NotebookCell, SubmissionResult
-from grader.text import valid_text
 
-__all__ = ["REPORT_LINES", "format_number", "report_file_name", "report_or_error_row", "template_environment", "write_submission_report"]
+__all__ = ["REPORT_LINES", "format_number", "report_file_name", "template_environment", "write_submission_report"]
 
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 _ANCHOR_PART = re.compile(r"[^A-Za-z0-9_.-]+")
@@ -77,34 +74,6 @@ def report_file_name(submission: str) -> str:
         digest = hashlib.sha256(submission.encode("utf-8", "surrogatepass")).hexdigest()[:8]
         stem = f"{stem}-{digest}" if stem else f"submission-{digest}"
     return f"{stem}.html"
-
-
-def report_or_error_row(result: SubmissionResult, out_dir: Path) -> SubmissionResult:
-    """Write `result`'s report and return `result`; when that fails, for any reason, write
-    a minimal page saying so and return the student's error row instead: one student's
-    report never stops the batch (the rows, the index and the gradebook are still written)."""
-    try:
-        write_submission_report(result, out_dir)
-        return result
-    except Exception as exc:  # noqa: BLE001 - a fault of ours on this student's data: their row says so
-        reason = valid_text(f"{type(exc).__name__}: {exc}")[:300]
-        row = replace(
-            result,
-            score=0.0,
-            status="error",
-            error=f"the grader could not write this submission's report ({reason}); regrade it alone and report the problem",
-        )
-        with suppress(Exception):
-            _write_minimal_report(row, out_dir)
-        return row
-
-
-def _write_minimal_report(result: SubmissionResult, out_dir: Path) -> None:
-    out_dir.mkdir(parents=True, exist_ok=True)
-    name = html.escape(clean_text(valid_text(result.submission)))
-    error = html.escape(clean_text(valid_text(result.error or "")))
-    page = f"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{name}</title></head><body><h1>{name}</h1><p>{error}</p></body></html>\n"
-    (out_dir / report_file_name(result.submission)).write_text(page, encoding="utf-8")
 
 
 def write_submission_report(result: SubmissionResult, out_dir: Path) -> Path:
