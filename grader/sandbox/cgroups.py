@@ -16,10 +16,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader.sandbox.limits import Limits, MiB
+from grader.sandbox.owners import find_tag, owner_alive, owner_tag
 
-__all__ = ["Cgroup", "cgroups_available"]
+__all__ = ["Cgroup", "cgroups_available", "remove_stale_cgroups"]
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
+CGROUP_PARENT = "grader"
+CONTROLLERS = ("pids", "memory", "cpu")
+# a worker's cgroup is named after its owner (grader.sandbox.owners), so that the next run
+# can remove the ones a killed run left behind: grader/w-<pid>-<start>-<random>
+_PREFIX = "w-"
 
 
 def cgroups_available() -> bool:
@@ -32,7 +38,7 @@ class Cgroup:
 
     @classmethod
     def create(cls, limits: Limits) -> Cgroup:
-        name = f"grader/{uuid.uuid4().hex[:12]}"
+        name = f"{CGROUP_PARENT}/{_PREFIX}{owner_tag()}-{uuid.uuid4().hex[:12]}"
         pids, memory = CGROUP_ROOT / "pids" / name, CGROUP_ROOT / "memory" / name
         pids.mkdir(parents=True)
         memory.mkdir(parents=True)
@@ -76,3 +82,26 @@ class Cgroup:
         for path in self.paths:
             with suppress(OSError):
                 path.rmdir()
+
+
+def remove_stale_cgroups() -> int:
+    """Kill what is left in, and remove, the worker cgroups of runs whose owner is dead.
+
+    Cgroups of live runs (another batch on this machine) and any not named by
+    `Cgroup.create` are left alone. Returns how many cgroups were removed.
+    """
+    removed = 0
+    for controller in CONTROLLERS:
+        parent = CGROUP_ROOT / controller / CGROUP_PARENT
+        if not os.access(parent, os.W_OK):
+            continue
+        for path in sorted(parent.iterdir()):
+            tag = find_tag(path.name, _PREFIX)
+            if not path.is_dir() or tag is None or owner_alive(tag):
+                continue
+            stale = Cgroup([path])
+            with suppress(OSError):
+                stale.kill_all()
+            stale.remove()
+            removed += not path.exists()
+    return removed
