@@ -176,8 +176,10 @@ def _run_all(
         if on_result:
             on_result(result, done, len(futures))
         if options.reports and time.monotonic() - refreshed > SUMMARY_EVERY:
-            # the summary of an interrupted run lists what its log holds, not an older run
-            _write_summaries([SubmissionResult.from_json(r) for r in rows.values()], out_dir, context.assignment.name)
+            # an interrupted run's summary lists the latest row of each submission: the new
+            # ones, and the previous run's where no new one has landed yet
+            latest = [row for sid, row in log.rows.items() if sid in plan.keys or sid in plan.kept]
+            _write_summaries([SubmissionResult.from_json(r) for r in latest], out_dir, context.assignment.name)
             refreshed = time.monotonic()
     return rows
 
