@@ -188,7 +188,7 @@ def _row_or_error(future: Future[dict[str, Any]], submission: Submission, contex
     """The task's row, or an error row (and True) when the task itself raised."""
     try:
         return dict(future.result()), False
-    except Exception as exc:  # a harness fault on one submission must not lose the batch
+    except Exception as exc:  # noqa: BLE001 - a harness fault on one submission must not lose the batch
         error = SubmissionResult(
             submission=submission.id,
             assignment=context.assignment.name,

@@ -69,23 +69,25 @@ def open_runner(jobs: int, dask: str | None = None, given: Executor | None = Non
 @contextmanager
 def _dask_executor(address: str) -> Iterator[Executor]:
     try:
-        from distributed import Client, LocalCluster
+        import distributed
     except ImportError as exc:
         raise GraderError("--dask needs dask.distributed: pip install 'nn-grader[dask]'") from exc
+    dask: Any = distributed  # untyped: its calls are not checked
     cluster = None
     if address.startswith(LOCAL_CLUSTER):
         workers = _worker_count(address)
         # one thread per worker process: each task already runs its own sandboxed workers
-        cluster = LocalCluster(n_workers=workers, processes=True, threads_per_worker=1, dashboard_address=None)
+        cluster = dask.LocalCluster(n_workers=workers, processes=True, threads_per_worker=1, dashboard_address=None)
     try:
-        client = Client(cluster if cluster is not None else address, timeout=30)
+        client = dask.Client(cluster if cluster is not None else address, timeout=30)
     except (OSError, TimeoutError) as exc:
         if cluster is not None:
             cluster.close()
         raise GraderError(f"cannot reach the Dask scheduler at {address}: {exc}; start one (dask scheduler) or use --dask local:N") from exc
     try:
         # pure=False: two identical submissions are two tasks (Dask would otherwise merge them by hash)
-        yield client.get_executor(pure=False)
+        executor: Executor = client.get_executor(pure=False)
+        yield executor
     finally:
         client.close()
         if cluster is not None:

@@ -1,0 +1,50 @@
+"""A batch graded on a Dask cluster of several worker processes gives the rows of a local run,
+and resumes like one."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import BATCH_SEED, REFERENCE
+from test_resume import Recorder, rows, without_timings, write_batch
+
+from grader.course.batch import GradeOptions, grade
+
+distributed = pytest.importorskip("distributed", reason="dask.distributed is not installed: pip install -e '.[test]'")
+
+STUDENTS = ("Ada Lovelace", "Template Only", "Margaret Hamilton")  # the reference, the template, one broken
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[str]:
+    """A real LocalCluster: two worker processes, one thread each."""
+    with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None) as local:
+        yield str(local.scheduler_address)
+
+
+def test_dask_run_gives_the_rows_and_gradebook_of_a_local_run(cluster: str, tmp_path: Path) -> None:
+    batch, cache = write_batch(tmp_path / "batch", STUDENTS), tmp_path / "cache"
+    local, remote = tmp_path / "local", tmp_path / "dask"
+    grade(batch, "two_layer_net", GradeOptions(output=local, seed=BATCH_SEED, jobs=2, reference_root=REFERENCE, cache_dir=cache))
+    recorder = Recorder()
+    options = GradeOptions(output=remote, seed=BATCH_SEED, reference_root=REFERENCE, cache_dir=cache, dask=cluster)
+    grade(batch, "two_layer_net", options, on_result=recorder)
+    assert sorted(recorder.graded) == sorted(s.replace(" ", "_") for s in STUDENTS)
+    assert without_timings(rows(remote / "results.jsonl")) == without_timings(rows(local / "results.jsonl"))
+    assert (remote / "gradebook.csv").read_bytes() == (local / "gradebook.csv").read_bytes()
+
+    # resumed on the cluster: nothing to grade again, and the rows stay as they were
+    again = Recorder()
+    grade(batch, "two_layer_net", GradeOptions(output=remote, reference_root=REFERENCE, cache_dir=cache, dask=cluster), on_result=again)
+    assert again.graded == []
+
+
+def test_a_malformed_local_cluster_is_one_clear_error(tmp_path: Path) -> None:
+    from grader.errors import GraderError
+
+    batch = write_batch(tmp_path / "batch", STUDENTS[:1])
+    options = GradeOptions(output=tmp_path / "out", seed=BATCH_SEED, reference_root=REFERENCE, cache_dir=tmp_path / "cache", dask="local:none")
+    with pytest.raises(GraderError, match="local:N"):
+        grade(batch, "two_layer_net", options)
