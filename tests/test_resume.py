@@ -168,6 +168,24 @@ def test_a_student_no_longer_in_the_input_leaves_the_gradebook_but_is_kept_aside
     assert "Grace_Hopper" in rows(out / "results.removed.jsonl")
 
 
+def test_two_runs_into_one_folder_at_once_are_refused(copy_of_batch: tuple[Path, Path, Path]) -> None:
+    from grader.errors import GraderError
+
+    batch, out, cache = copy_of_batch
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import fcntl, sys, time; f = open(sys.argv[1], 'a'); fcntl.flock(f, fcntl.LOCK_EX); print('held', flush=True); time.sleep(60)", str(out / ".grader.lock")],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        with pytest.raises(GraderError, match="another `grader grade`"):
+            grade(batch, "two_layer_net", _options(out, cache))
+    finally:
+        holder.kill()
+        holder.wait()
+    grade(batch, "two_layer_net", _options(out, cache))  # the lock dies with its holder
+
+
 # -- killed runs ----------------------------------------------------------------------
 
 
@@ -217,7 +235,7 @@ def test_a_killed_run_resumes_to_the_outputs_of_an_uninterrupted_one(tmp_path: P
     assert not list(tmp.glob(f"{RUN_PREFIX}{killed}-*"))
     assert without_timings(rows(resumed / "results.jsonl")) == without_timings(rows(whole / "results.jsonl"))
     assert (resumed / "gradebook.csv").read_bytes() == (whole / "gradebook.csv").read_bytes()
-    assert not [p for p in resumed.iterdir() if p.name.startswith(".")], "no staging folder may stay in the output"
+    assert not list(resumed.glob(f".{RUN_PREFIX}*")), "no staging folder may stay in the output"
 
 
 def test_an_interrupted_rerun_loses_nothing_the_previous_run_finished(tmp_path: Path) -> None:

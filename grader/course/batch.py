@@ -28,7 +28,7 @@ from grader.course.context import BatchContext, RunSettings
 from grader.course.executors import Runner, open_runner
 from grader.course.outputs_swap import publishing
 from grader.course.reference import reference_observations
-from grader.course.resume import KEY_FIELD, Plan, ResultsLog, plan_batch, run_key
+from grader.course.resume import KEY_FIELD, Plan, ResultsLog, exclusive, plan_batch, run_key
 from grader.errors import SubmissionError
 from grader.intake.discovery import Submission, discover
 from grader.judge.reference_values import default_cache_dir
@@ -114,7 +114,19 @@ def grade(
         raise SubmissionError.missing(path)
     assignment = load_assignment(assignment_name, options.reference_root)
     out_dir = options.output_dir(assignment.name)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    with exclusive(out_dir):
+        return _grade_into(path, assignment, out_dir, options, on_result, executor, on_plan)
+
+
+def _grade_into(
+    path: Path,
+    assignment: Assignment,
+    out_dir: Path,
+    options: GradeOptions,
+    on_result: Callable[[SubmissionResult, int, int], None] | None,
+    executor: Executor | None,
+    on_plan: Callable[[str], None] | None,
+) -> list[SubmissionResult]:
     cleaned = clean_stale_runs(out_dir).describe()
     log = ResultsLog(out_dir / "results.jsonl")
     if options.seed is None:

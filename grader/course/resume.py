@@ -11,22 +11,48 @@ but perhaps the last (which is ignored, and that submission graded again).
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import IO, Any
 
 from grader.course.context import BatchContext
+from grader.errors import GraderError
 from grader.intake.discovery import Submission
 from grader.judge.reference_values import values_key
 
-__all__ = ["KEY_FIELD", "Plan", "ResultsLog", "atomic_write_text", "plan_batch", "run_key", "submission_key"]
+__all__ = ["KEY_FIELD", "Plan", "ResultsLog", "atomic_write_text", "exclusive", "plan_batch", "run_key", "submission_key"]
 
 KEY_FIELD = "resume_key"
+LOCK_FILE = ".grader.lock"
+
+
+@contextmanager
+def exclusive(out_dir: Path) -> Iterator[None]:
+    """Hold the output folder for one run at a time (two runs appending to one log would
+    interleave). The kernel drops the lock when its process dies, killed or not.
+
+    Raises `GraderError` when another run holds it.
+    """
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with (out_dir / LOCK_FILE).open("a+", encoding="utf-8") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            owner = handle.read().strip() or "another process"
+            raise GraderError(f"{out_dir}: another `grader grade` ({owner}) is writing to this folder; wait for it to finish or pass another -o") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()}\n")
+        handle.flush()
+        yield
 
 
 def atomic_write_text(path: Path, text: str) -> None:
