@@ -63,7 +63,7 @@ def main() -> None:
 @click.option("-a", "--assignment", required=True, help="Assignment name (a folder under reference/).")
 @click.option("-o", "--output", type=click.Path(path_type=Path, file_okay=False), default=None, help="Output folder [default: reports/<assignment>].")
 @click.option("-j", "--jobs", type=int, default=None, help="Submissions graded at once [default: CPU count].")
-@click.option("--seed", type=int, default=None, help="Seed for the hidden checks' inputs [default: the one of the earlier run into the output folder, else fresh; recorded in results.jsonl].")
+@click.option("--seed", type=int, default=None, help="Course seed the hidden checks' inputs are drawn from [default: the assignment's own, kept in reference/<name>/.course_seed].")
 @click.option("--json", "as_json", is_flag=True, help="Print results as JSON lines on stdout instead of a table.")
 @click.option("--notebook-mode", type=click.Choice(["auto", "definitions", "full"]), default="auto", show_default=True, help="Notebooks: run only their definitions (fast), every cell in a kernel (full), or definitions first and a full run when needed (auto).")
 # -- resume and executors (issue 12)
@@ -75,7 +75,7 @@ def grade(path: Path, assignment: str, output: Path | None, jobs: int | None, se
     """Grade PATH: a neural_net.py, a notebook, a folder of submissions, or a .zip export.
 
     Run again, it grades only what is new or changed since the last run into the same
-    output folder (with the same seed, which it reuses when --seed is not given).
+    output folder.
     """
     from grader.course.batch import GradeOptions
     from grader.course.batch import grade as grade_batch
@@ -118,7 +118,7 @@ def check(path: Path, only: str | None, isolation: str, reference_root: Path | N
     _print_checks(result, console)
     if hidden:
         console.print(f"[dim]{hidden[0]} hidden checks worth {hidden[1]:g} more points run when your instructor grades; they are not shown here.[/dim]")
-    sys.exit(0 if result.status == "graded" and all(c.passed for c in result.checks) else 1)
+    sys.exit(0 if result.status == "graded" and all(c.passed or c.advice for c in result.checks) else 1)
 
 
 @main.command()
@@ -158,7 +158,7 @@ def _print_batch(results: list[SubmissionResult], console: Console) -> None:
     for column in ("submission", "score", "status", "first problem"):
         table.add_column(column)
     for r in results:
-        problem = r.error or next((f"{c.name}: {c.message}" for c in r.checks if not c.passed), "")
+        problem = r.error or next((f"{c.name}: {c.message}" for c in r.checks if not c.passed and not c.advice), "")
         table.add_row(_plain(r.submission), f"{r.score:g} / {r.max_score:g}", f"[{_STATUS_STYLE.get(r.status, '')}]{r.status}[/]", _plain(problem)[:100])
     console.print(table)
 
@@ -171,7 +171,7 @@ def _print_checks(result: SubmissionResult, console: Console) -> None:
     for column in ("check", "points", "result", "why"):
         table.add_column(column, overflow="fold")
     for c in result.checks:
-        table.add_row(c.name, f"{c.points:g}/{c.max_points:g}", f"[{_STATUS_STYLE[c.status]}]{c.status}[/]", _why(c))
+        table.add_row(c.name, f"{c.points:g}/{c.max_points:g}", "[blue]advice[/]" if c.advice and not c.passed else f"[{_STATUS_STYLE[c.status]}]{c.status}[/]", _why(c))
     console.print(table)
 
 

@@ -37,7 +37,7 @@ def test_dask_run_gives_the_rows_and_gradebook_of_a_local_run(cluster: str, tmp_
 
     # resumed on the cluster: nothing to grade again, and the rows stay as they were
     again = Recorder()
-    grade(batch, "two_layer_net", GradeOptions(output=remote, reference_root=REFERENCE, cache_dir=cache, dask=cluster), on_result=again)
+    grade(batch, "two_layer_net", GradeOptions(output=remote, seed=BATCH_SEED, reference_root=REFERENCE, cache_dir=cache, dask=cluster), on_result=again)
     assert again.graded == []
 
 

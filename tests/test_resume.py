@@ -57,7 +57,7 @@ def without_timings(table: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any
 
 
 def _options(out: Path, cache: Path, **more: Any) -> GradeOptions:
-    return GradeOptions(output=out, jobs=2, reference_root=REFERENCE, cache_dir=cache, **more)
+    return GradeOptions(output=out, jobs=2, seed=BATCH_SEED, reference_root=REFERENCE, cache_dir=cache, **more)
 
 
 class Recorder:
@@ -72,10 +72,10 @@ class Recorder:
 
 @pytest.fixture(scope="module")
 def graded_batch(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
-    """A batch graded once with a fixed seed: (batch folder, output folder, cache)."""
+    """A batch graded once with a fixed course seed: (batch folder, output folder, cache)."""
     work = tmp_path_factory.mktemp("resume")
     batch, out, cache = write_batch(work / "batch"), work / "out", work / "cache"
-    grade(batch, "two_layer_net", _options(out, cache, seed=BATCH_SEED))
+    grade(batch, "two_layer_net", _options(out, cache))
     return batch, out, cache
 
 
@@ -87,11 +87,11 @@ def copy_of_batch(graded_batch: tuple[Path, Path, Path], tmp_path: Path) -> tupl
     return tmp_path / "batch", tmp_path / "out", cache
 
 
-def test_same_command_again_grades_nothing_and_keeps_the_seed(copy_of_batch: tuple[Path, Path, Path]) -> None:
+def test_same_command_again_grades_nothing(copy_of_batch: tuple[Path, Path, Path]) -> None:
     batch, out, cache = copy_of_batch
     before = rows(out / "results.jsonl")
     recorder = Recorder()
-    results = grade(batch, "two_layer_net", _options(out, cache), on_result=recorder)  # no --seed: the batch's own
+    results = grade(batch, "two_layer_net", _options(out, cache), on_result=recorder)
     assert recorder.graded == []
     assert rows(out / "results.jsonl") == before
     assert {r.submission for r in results} == set(before)

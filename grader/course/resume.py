@@ -15,7 +15,6 @@ import fcntl
 import hashlib
 import json
 import os
-from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields
@@ -91,11 +90,6 @@ class ResultsLog:
                 self.rows[str(row["submission"])] = row
         return torn
 
-    def seed(self, assignment: str) -> int | None:
-        """The seed most of this assignment's rows were graded with (None: no rows)."""
-        seeds = Counter(r.get("seed") for r in self.rows.values() if r.get("assignment") == assignment and isinstance(r.get("seed"), int))
-        return seeds.most_common(1)[0][0] if seeds else None
-
     def append(self, row: dict[str, Any]) -> None:
         """Append one row, flushed: a kill after this returns keeps it."""
         if self._handle is None:
@@ -137,6 +131,7 @@ def run_key(context: BatchContext, isolation: str, extra: Mapping[str, Any] | No
         "assignment": context.assignment.name,
         "values": values_key(context.assignment, checks, context.seed),
         "seed": context.seed,
+        "data_seed": context.data_seed,
         "limits": asdict(context.limits),
         "isolation": isolation,
         "notebook_mode": context.notebook_mode,

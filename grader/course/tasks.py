@@ -50,6 +50,7 @@ def task_payload(submission: Submission, context: BatchContext, isolation: str, 
             "more": {f.name: getattr(submission, f.name) for f in fields(submission) if f.name not in _PACKED},
         },
         "seed": context.seed,
+        "data_seed": context.data_seed,
         "limits": asdict(context.limits),
         "isolation": isolation,
         "notebook_mode": context.notebook_mode,
@@ -73,7 +74,7 @@ def grade_task(payload: Mapping[str, Any]) -> dict[str, Any]:
         data_dir.mkdir()
         seed = int(payload["seed"])
         # the same seed draws the same data and hidden labels as on the machine that planned the batch
-        hidden = dict(assignment.prepare_data(data_dir, seed)) if assignment.prepare_data else {}
+        hidden = dict(assignment.prepare_data(data_dir, int(payload["data_seed"]))) if assignment.prepare_data else {}
         context = BatchContext(
             assignment=assignment,
             seed=seed,
@@ -85,6 +86,7 @@ def grade_task(payload: Mapping[str, Any]) -> dict[str, Any]:
             secrets=hidden,
             expected=_decode_expected(payload["expected"]),
             checks=checks,
+            data_seed=int(payload["data_seed"]),
         )
         submission = _unpack(payload["submission"], work_root / "submission")
         return grade_submission(submission, context).to_json()
