@@ -17,7 +17,7 @@ import json
 import os
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import IO, Any
 
@@ -162,7 +162,6 @@ class Plan:
     kept: Mapping[str, dict[str, Any]]  # rows of earlier runs that stay as they are
     dropped: tuple[str, ...] = ()  # earlier rows of submissions no longer in the input
     found: int = 0
-    notes: tuple[str, ...] = field(default=())
 
     def describe(self) -> str:
         """One line for the terminal."""
