@@ -48,3 +48,18 @@ def test_a_malformed_local_cluster_is_one_clear_error(tmp_path: Path) -> None:
     options = GradeOptions(output=tmp_path / "out", seed=BATCH_SEED, reference_root=REFERENCE, cache_dir=tmp_path / "cache", dask="local:none")
     with pytest.raises(GraderError, match="local:N"):
         grade(batch, "two_layer_net", options)
+
+
+def test_grader_grade_with_dask_local_starts_its_own_cluster(tmp_path: Path) -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+
+    batch, out = write_batch(tmp_path / "batch", STUDENTS[:2]), tmp_path / "out"
+    command = [sys.executable, "-m", "grader", "grade", str(batch), "-a", "two_layer_net", "-o", str(out), "--seed", str(BATCH_SEED), "--reference", str(REFERENCE), "--dask", "local:2"]
+    done = subprocess.run(command, env={**os.environ, "GRADER_CACHE": str(tmp_path / "cache")}, capture_output=True, text=True, check=False, timeout=600)
+    assert done.returncode == 0, done.stderr
+    table = {row["submission"]: row for row in map(json.loads, (out / "results.jsonl").read_text(encoding="utf-8").splitlines())}
+    assert table["Ada_Lovelace"]["score"] == table["Ada_Lovelace"]["max_score"] > 0
+    assert table["Template_Only"]["score"] == 0 and len(table) == 2

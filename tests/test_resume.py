@@ -133,9 +133,10 @@ def test_only_regrades_one_student_and_refreshes_the_gradebook(copy_of_batch: tu
     grade(batch, "two_layer_net", _options(out, cache, only="template_only"), on_result=recorder)
     assert recorder.graded == ["Template_Only"]
     after = rows(out / "results.jsonl")
-    assert after["Template_Only"]["score"] == 20 and after["Grace_Hopper"] == before["Grace_Hopper"]
+    full = after["Template_Only"]["max_score"]
+    assert after["Template_Only"]["score"] == full and after["Grace_Hopper"] == before["Grace_Hopper"]
     gradebook = {line.split(",")[0]: line.split(",")[1] for line in (out / "gradebook.csv").read_text(encoding="utf-8").splitlines()[1:]}
-    assert gradebook["Template_Only"] == "20" and gradebook["Grace_Hopper"] == f"{before['Grace_Hopper']['score']:g}"
+    assert gradebook["Template_Only"] == f"{full:g}" and gradebook["Grace_Hopper"] == f"{before['Grace_Hopper']['score']:g}"
     assert "Template_Only" in (out / "index.html").read_text(encoding="utf-8")
 
 
