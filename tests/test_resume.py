@@ -295,18 +295,19 @@ def test_cleanup_removes_dead_runs_folders_and_processes_but_not_live_ones(tmp_p
 
 
 def test_cleanup_removes_cgroups_of_dead_runs_only(tmp_path: Path) -> None:
-    from grader.sandbox.cgroups import CGROUP_PARENT, CGROUP_ROOT, cgroups_available
+    from grader.sandbox.cgroups import CGROUP_ROOT, cgroups_available
 
     if not cgroups_available():
         pytest.skip("cgroups are not writable here (not root, or no cgroup v1 pids/memory)")
-    parent = CGROUP_ROOT / "pids" / CGROUP_PARENT
+    parent = CGROUP_ROOT / "pids" / "grader"
     parent.mkdir(exist_ok=True)
-    dead, live = parent / f"w-{_dead_tag()}-test", parent / f"w-{owner_tag()}-test"
+    dead, live = parent / f"{_dead_tag().split('-')[0]}-test", parent / f"{os.getpid()}-test"
     dead.mkdir()
     live.mkdir()
     try:
-        clean_stale_runs()
+        cleaned = clean_stale_runs()
         assert not dead.exists() and live.is_dir()
+        assert cleaned.cgroups >= 1
     finally:
         for path in (dead, live):
             if path.exists():

@@ -23,7 +23,7 @@ from typing import Any
 
 from grader.assignment import CHECKS_FILE, Assignment, Check
 from grader.course.assignments import load_assignment
-from grader.course.cleanup import clean_stale_runs, owned_folder
+from grader.course.cleanup import clean_stale_runs
 from grader.course.context import BatchContext, RunSettings
 from grader.course.executors import Runner, open_runner
 from grader.course.grading import grade_submission
@@ -36,6 +36,7 @@ from grader.intake.discovery import Submission, discover
 from grader.judge.reference_values import default_cache_dir, reference_submission
 from grader.results import SubmissionResult
 from grader.sandbox.isolation import detect_isolation
+from grader.sandbox.layout import work_folder
 from grader.sandbox.limits import Limits
 
 __all__ = ["GradeOptions", "grade", "prepared_context", "require_full_marks"]
@@ -88,7 +89,7 @@ def prepared_context(assignment: Assignment, options: GradeOptions, checks: tupl
 @contextmanager
 def _context(assignment: Assignment, options: GradeOptions, course: int, checks: tuple[Check, ...] | None) -> Iterator[BatchContext]:
     # named after this process: if it is killed, the next run removes the folder
-    with owned_folder() as work_root:
+    with work_folder() as work_root:
         data_dir = work_root / "batch-data"
         data_dir.mkdir()
         hidden = dict(assignment.prepare_data(data_dir, derive_seed(course, "data"))) if assignment.prepare_data else {}

@@ -1,10 +1,11 @@
 """Temporary folders named after their owner, and the removal of those a killed run left.
 
 Every folder a run creates for itself (its work folder under the system's temporary folder,
-its staging folders inside the output folder) is named `grader-run-<pid>-<start>-...`
-(see `grader.sandbox.owners`), and so are its workers' cgroups. `clean_stale_runs`, called
-when a batch starts, removes exactly those whose owner is dead: a run still going on the
-same machine keeps everything.
+`grader.sandbox.layout.work_folder`; its staging folders inside the output folder and a
+remote task's folder, `owned_folder`) is named `grader-run-<pid>-...` after the process that
+owns it (`grader.sandbox.owners`), and so are its workers' cgroups (`grader.sandbox.cgroups`).
+`clean_stale_runs`, called when a batch starts, removes exactly those whose owner is dead: a
+run still going on the same machine keeps everything.
 """
 
 from __future__ import annotations
@@ -57,8 +58,9 @@ def clean_stale_runs(*places: Path) -> Cleaned:
     """Remove what runs killed before they could clean up left behind.
 
     Looks in the system's temporary folder and in `places` (output folders) for folders
-    of dead owners: kills the worker processes still running in them, then removes them;
-    then removes the dead runs' worker cgroups (`grader.sandbox.cgroups`).
+    of dead owners: kills the worker processes still running in them (a worker without
+    cgroups outlives its grader), then removes them; then kills what is left in the dead
+    runs' worker cgroups and removes those (`grader.sandbox.cgroups`).
     """
     folders = processes = 0
     for parent in (Path(tempfile.gettempdir()), *places):
@@ -66,7 +68,11 @@ def clean_stale_runs(*places: Path) -> Cleaned:
             processes += kill_processes_under(folder)
             shutil.rmtree(folder, ignore_errors=True)
             folders += not folder.exists()
-    return Cleaned(folders, processes, remove_stale_cgroups())
+    try:
+        cgroups = len(remove_stale_cgroups())
+    except OSError:  # a cgroup hierarchy that changed under us: the next run tries again
+        cgroups = 0
+    return Cleaned(folders, processes, cgroups)
 
 
 def _stale_folders(parent: Path) -> list[Path]:

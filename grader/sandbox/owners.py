@@ -18,7 +18,8 @@ from pathlib import Path
 __all__ = ["find_tag", "kill_processes_under", "owner_alive", "owner_tag"]
 
 PROC = Path("/proc")
-_TAG = re.compile(r"(?<![0-9])([0-9]+)-([0-9]+)-")
+# `<pid>-<start>-...`, or `<pid>-...` for names made without the start time
+_TAG = re.compile(r"([0-9]+)-(?:([0-9]+)-)?")
 
 
 def _start_time(pid: int) -> int | None:
@@ -39,15 +40,17 @@ def owner_tag(pid: int | None = None) -> str:
 
 
 def find_tag(name: str, prefix: str) -> str | None:
-    """The owner tag in a name made as `prefix + owner_tag() + "-" + ...` (None: not ours)."""
+    """The owner tag in a name made as `prefix + owner_tag() + "-" + ...` (None: not ours);
+    a name holding only the pid (`prefix + "<pid>-" + ...`) gives `<pid>-0`."""
     if not name.startswith(prefix):
         return None
     match = _TAG.match(name, len(prefix))
-    return f"{match.group(1)}-{match.group(2)}" if match else None
+    return f"{match.group(1)}-{match.group(2) or 0}" if match else None
 
 
 def owner_alive(tag: str) -> bool:
-    """Whether the process a tag names is still running (the same process, not a reused pid)."""
+    """Whether the process a tag names is still running (the same process, not a reused pid;
+    without a start time, any process of that pid counts as the owner)."""
     pid_text, start_text = tag.split("-", 1)
     pid, start = int(pid_text), int(start_text)
     if not PROC.is_dir() or start == 0:
