@@ -41,8 +41,6 @@ def task_payload(submission: Submission, context: BatchContext, isolation: str, 
         files = {rel: base64.b64encode((submission.root / rel).read_bytes()).decode("ascii") for rel in submission.files}
     return {
         "assignment": context.assignment.name,
-        # the course files as this machine sees them; a worker without them there uses
-        # $GRADER_REFERENCE or its current folder (grader.course.assignments)
         "reference_root": str(reference_root or context.assignment.folder.parent),
         "submission": {
             "id": submission.id, "entry": submission.entry, "error": submission.error, "ignored": list(submission.ignored), "files": files,
@@ -65,7 +63,10 @@ def grade_task(payload: Mapping[str, Any]) -> dict[str, Any]:
     Raises `AssignmentError` when the worker cannot load the assignment (no course files
     there); a broken submission never raises.
     """
-    assignment = load_assignment(str(payload["assignment"]), Path(payload["reference_root"]))
+    # the course files where the planning machine has them; else where this worker's
+    # $GRADER_COURSE / $GRADER_REFERENCE, its current folder or the packaged handouts say
+    root = Path(payload["reference_root"])
+    assignment = load_assignment(str(payload["assignment"]), root if root.is_dir() else None)
     checks = None
     if payload["checks"] is not None:
         checks = tuple(c for c in assignment.checks if c.name in set(payload["checks"]))
