@@ -112,7 +112,10 @@ def grade(path: Path, assignment: str, output: Path | None, jobs: int | None, se
         def advance(result: SubmissionResult, done: int, total: int) -> None:
             progress.update(task, completed=done, total=total)
 
-        results = grade_batch(path, assignment, options, on_result=advance, on_plan=lambda line: progress.console.print(line, markup=False, highlight=False))
+        def note(line: str) -> None:
+            progress.console.print(_plain(line), highlight=False, soft_wrap=True)
+
+        results = grade_batch(path, assignment, options, on_result=advance, on_note=note)
     if as_json:
         for result in results:
             click.echo(json.dumps(result.to_json()))

@@ -160,13 +160,14 @@ def grade(
     options: GradeOptions = GradeOptions(),
     on_result: Callable[[SubmissionResult, int, int], None] | None = None,
     executor: Executor | None = None,
-    on_plan: Callable[[str], None] | None = None,
+    on_note: Callable[[str], None] | None = None,
 ) -> list[SubmissionResult]:
     """Grade the submissions found at `path` that have no up-to-date row in the output
     folder (all with `force`, one with `only`); write results.jsonl, reports and gradebook.
 
-    Returns every row of the batch, sorted by submission. `on_plan` is told, in one line,
-    what a re-run keeps and grades; `on_result(result, done, to_grade)` after each one.
+    Returns every row of the batch, sorted by submission. `on_note` hears what the
+    instructor should know before grading (what a killed run left and was cleaned, what a
+    re-run keeps and grades); `on_result(result, done, to_grade)` after each one.
     Raises `SubmissionError` when `path` does not exist or `only` names no submission, and
     `AssignmentError` when the assignment is unknown or its reference fails; a broken
     submission never raises.
@@ -176,7 +177,7 @@ def grade(
     assignment = load_assignment(assignment_name, options.reference_root)
     out_dir = options.output_dir(assignment.name)
     with exclusive(out_dir):
-        return _grade_into(path, assignment, out_dir, options, on_result, executor, on_plan)
+        return _grade_into(path, assignment, out_dir, options, on_result, executor, on_note)
 
 
 def _grade_into(
@@ -186,7 +187,7 @@ def _grade_into(
     options: GradeOptions,
     on_result: Callable[[SubmissionResult, int, int], None] | None,
     executor: Executor | None,
-    on_plan: Callable[[str], None] | None,
+    on_note: Callable[[str], None] | None,
 ) -> list[SubmissionResult]:
     cleaned = clean_stale_runs(out_dir).describe()
     log = ResultsLog(out_dir / "results.jsonl")
@@ -197,8 +198,8 @@ def _grade_into(
                 raise SubmissionError(f"{path}: no submissions found (expected {assignment.entry} files, notebooks, student folders or zips)")
             plan = _plan(submissions, context, log, options)
             for line in (cleaned, plan.describe()):
-                if line and on_plan:
-                    on_plan(line)
+                if line and on_note:
+                    on_note(line)
             with open_runner(options.jobs, options.dask, executor, options.isolation, options.reference_root) as runner:
                 rows = _run_all(plan, context, runner, out_dir, options, log, on_result)
             _set_aside(log, plan.dropped, out_dir)

@@ -142,9 +142,9 @@ def run_key(context: BatchContext, isolation: str, extra: Mapping[str, Any] | No
 
 def submission_key(submission: Submission, run: str) -> str:
     """The resume key of one submission's row: its key, its files' names and bytes, and `run`."""
-    # every field but where the files lie today (a fresh temporary folder each run): the
-    # key, the entry, why it cannot be graded, and whatever intake adds (who, when)
-    described = {f.name: getattr(submission, f.name) for f in fields(submission) if f.name != "root"}
+    # every field but paths (where the files lie today: a fresh temporary folder each run):
+    # the key, the entry, why it cannot be graded, and whatever intake adds
+    described = {f.name: getattr(submission, f.name) for f in fields(submission) if not isinstance(getattr(submission, f.name), Path)}
     digest = hashlib.sha256(json.dumps([run, described], sort_keys=True, default=str).encode())
     if submission.root is not None:
         for rel in sorted(submission.files):
