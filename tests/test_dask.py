@@ -63,3 +63,20 @@ def test_grader_grade_with_dask_local_starts_its_own_cluster(tmp_path: Path) -> 
     table = {row["submission"]: row for row in map(json.loads, (out / "results.jsonl").read_text(encoding="utf-8").splitlines())}
     assert table["Ada_Lovelace"]["score"] == table["Ada_Lovelace"]["max_score"] > 0
     assert table["Template_Only"]["score"] == 0 and len(table) == 2
+
+
+def test_a_task_refuses_file_names_that_leave_its_folder(tmp_path: Path) -> None:
+    import base64
+    from dataclasses import asdict
+
+    from grader.course.tasks import grade_task
+    from grader.sandbox.limits import Limits
+
+    payload = {
+        "assignment": "two_layer_net", "reference_root": str(REFERENCE), "seed": 1, "data_seed": 1,
+        "limits": asdict(Limits()), "isolation": "auto", "notebook_mode": "auto", "checks": None, "expected": {},
+        "submission": {"id": "mallory", "entry": "neural_net.py", "error": None, "ignored": [], "more": {},
+                       "files": {"neural_net.py": "", "../../escaped.py": base64.b64encode(b"x = 1").decode()}},
+    }  # fmt: skip
+    with pytest.raises(ValueError, match="leaves the submission folder"):
+        grade_task(payload)
