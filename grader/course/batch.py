@@ -215,7 +215,10 @@ def _grade_into(
 
 def _plan(submissions: list[Submission], context: BatchContext, log: ResultsLog, options: GradeOptions) -> Plan:
     try:
-        return plan_batch(submissions, log, run_key(context, options.isolation), options.force, options.only)
+        # the isolation asked for and the one in effect: a batch graded without bubblewrap
+        # is graded again once it is there
+        isolation = f"{options.isolation}:{context.isolation.backend}"
+        return plan_batch(submissions, log, run_key(context, isolation), options.force, options.only)
     except LookupError:
         known = ", ".join(sorted(s.id for s in submissions)[:20])
         raise SubmissionError(f"--only {options.only!r}: no such submission in this batch; its submissions are: {known}") from None

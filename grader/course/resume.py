@@ -125,7 +125,7 @@ def _parse(line: str) -> dict[str, Any] | None:
 def run_key(context: BatchContext, isolation: str, extra: Mapping[str, Any] | None = None) -> str:
     """What every row of a run depends on besides the submission itself: the assignment's
     expected-values key (reference, checks, grader code, seed), the limits, the isolation
-    asked for, the notebook mode, and `extra` options that change a score."""
+    (as asked for and in effect), the notebook mode, and `extra` options that change a score."""
     checks = context.selected
     parts = {
         "assignment": context.assignment.name,
