@@ -200,8 +200,10 @@ def _grade_into(
             for line in (cleaned, plan.describe()):
                 if line and on_note:
                     on_note(line)
-            with open_runner(options.jobs, options.dask, executor, options.isolation, options.reference_root) as runner:
-                rows = _run_all(plan, context, runner, out_dir, options, log, on_result)
+            rows = dict(plan.kept)
+            if plan.todo:  # nothing to grade: no pool, no cluster started
+                with open_runner(options.jobs, options.dask, executor, options.isolation, options.reference_root) as runner:
+                    rows = _run_all(plan, context, runner, out_dir, options, log, on_result)
             _set_aside(log, plan.dropped, out_dir)
             log.rewrite(rows.values())
     finally:
