@@ -23,9 +23,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 
+from grader.outputs.check_figures import check_figures
+from grader.outputs.plots import PLOT_CSS
 from grader.outputs.text import clean_text, head_and_tail
-from grader.results import CheckResult, NotebookCell, SubmissionResult
+from grader.results import CheckResult, Diagnosis, NotebookCell, SubmissionResult
 
 __all__ = ["format_number", "report_file_name", "template_environment", "write_submission_report"]
 
@@ -43,6 +46,7 @@ _PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 # The grader caps images at 1 MiB; a stored result may not have been, so cap again.
 _PNG_CHARS_LIMIT = (1 << 20) * 4 // 3 + 8
 _NOTES_LIMIT = 12
+_PLOT_CSS = Markup(PLOT_CSS)  # the figures' styles, once per page
 # How a graded cell is flagged: icon, word, and what it means. "ok" and "" need no flag.
 _CELL_STATUS = {
     "error": ("!", "error", "raised an exception when graded"),
@@ -112,6 +116,30 @@ class _CheckView:
     location_href: str
     location_target: str  # "line" (of a source file), "cell" (of the notebook) or ""
     advice: bool = False  # good practice beyond the handout: shown apart, never "to fix"
+    # issue 13: the likely mistake (a failed check) and the check's pictures
+    diagnosis: _DiagnosisView | None = None
+    figures: tuple[Markup, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class _DiagnosisView:
+    title: str
+    handout: str
+    how_to_check: str
+    right: str
+    wrong: str
+
+
+def _diagnosis_view(diagnosis: Diagnosis | None) -> _DiagnosisView | None:
+    if diagnosis is None:
+        return None
+    return _DiagnosisView(
+        title=clean_text(diagnosis.title),
+        handout=clean_text(diagnosis.handout),
+        how_to_check=clean_text(diagnosis.how_to_check),
+        right=", ".join(clean_text(p) for p in diagnosis.right),
+        wrong=", ".join(clean_text(p) for p in diagnosis.wrong),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,6 +197,9 @@ class _SubmissionPage:
     sources: tuple[_SourceView, ...]
     notebook_name: str
     cells: tuple[_CellView, ...]
+    # issue 13: checks with pictures, and the pictures' styles
+    pictured: tuple[_CheckView, ...] = ()
+    plot_css: Markup = _PLOT_CSS
 
 
 def format_number(value: float) -> str:
@@ -229,6 +260,8 @@ def _check_view(index: int, check: CheckResult, source: dict[str, str], code: di
         location_href=f"#{_line_anchor(*spot)}" if spot else (f"#cell-{cell[0]}" if cell else ""),
         location_target="line" if spot else ("cell" if cell else ""),
         advice=check.advice,
+        diagnosis=_diagnosis_view(check.diagnosis),
+        figures=check_figures(check),
     )
 
 
@@ -364,4 +397,5 @@ def _submission_page(result: SubmissionResult) -> _SubmissionPage:
         sources=_source_views(result.source, checks, result.checks),
         notebook_name=clean_text(next((f for f in result.files if f.endswith(".ipynb")), "notebook")),
         cells=_cell_views(result.notebook, code, checks, result.checks),
+        pictured=tuple(c for c in checks if c.figures),
     )
