@@ -43,6 +43,7 @@ __all__ = [
     "reference_submission",
     "save_cached",
     "validated",
+    "values_key",
 ]
 
 _MAGIC = b"grader-expected-values-v2\n"
@@ -125,14 +126,16 @@ def validated(check: Check, frames: Mapping[str, Frame], failures: Mapping[str, 
 def cache_file(cache_dir: Path, assignment: Assignment, checks: tuple[Check, ...], seed: int, kind: str = "") -> Path:
     """Where these checks' expected values for this seed are cached (`kind` "mistakes":
     the known mistakes' observations; the key covers mistakes/ with the whole folder)."""
-    return cache_dir / f"{assignment.name}-{kind + '-' if kind else ''}{_key(assignment, checks, seed)}.expected"
+    return cache_dir / f"{assignment.name}-{kind + '-' if kind else ''}{values_key(assignment, checks, seed)}.expected"
 
 
-def _key(assignment: Assignment, checks: tuple[Check, ...], seed: int) -> str:
+def values_key(assignment: Assignment, checks: tuple[Check, ...], seed: int) -> str:
+    """A hash of what the expected values depend on (the cache's key; resumed batches compare
+    it too): every file of the reference folder (data and helpers too), the grader's code,
+    the Python, numpy and platform versions, the checks and the seed."""
     versions = f"{sys.version}|{np.__version__}|{platform.platform()}|{platform.machine()}"
     digest = hashlib.sha256(f"{seed}|{sorted(c.name for c in checks)}|{versions}".encode())
-    # Every file of the reference folder (data and helpers too), and the whole grader
-    # package (this file is in grader/judge/): any change refreshes the cache.
+    # the whole grader package (this file is in grader/judge/): any code change refreshes the cache
     roots = [(assignment.folder, None), (Path(__file__).parents[1], ".py")]
     for root, suffix in roots:
         for path in sorted(root.rglob("*")):
