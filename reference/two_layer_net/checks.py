@@ -19,6 +19,7 @@ from grader import (
     gradients_agree,
     matches_reference,
 )
+from grader.assignment import ManualPart
 from grader.datasets import embedded_splits
 
 # Calibrated on the embedded digits: see benchmarks/README.md ("accuracy calibration").
@@ -64,4 +65,8 @@ assignment = Assignment(
         Check("digits_accuracy", 2, accuracy_at_least(ACCURACY_THRESHOLD, labels="y_test"), public=False, timeout=90,
               description="accuracy after the handout's training call on the embedded digits"),
     ),
+    # Parts no program grades, marked with `grader grade --marks`: part 1's proof of the
+    # gradients (the handout prints no points for it; 5 is this course's choice) and part 2's
+    # playground.tensorflow.org experiments ("Bonus 5P": added to the grade, not the maximum).
+    manual=(ManualPart("proof", 5), ManualPart("bonus", 5, bonus=True)),
 )  # fmt: skip
