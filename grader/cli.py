@@ -52,6 +52,34 @@ def _limits(values: dict[str, Any]) -> Limits:
     return Limits(**{name: values.pop(name) for name, *_ in limit_help()})
 
 
+# -- LMS round trip (courseio): the export's layout, class list, times, late work, marks, gradebooks
+def _round_trip_options(func: F) -> F:
+    """--layout, --roster, --times, --timezone, --deadline, --no-late, --marks, --format, --lms-assignment-id."""
+    path = click.Path(path_type=Path, dir_okay=False)
+    options = [
+        click.option("--layout", type=click.Choice(["moodle", "canvas", "gradescope", "folders"]), default=None, help="How the export is laid out [default: recognised]."),
+        click.option("--roster", type=path, default=None, help="Class list as the LMS exports it (CSV); students with no submission get a row."),
+        click.option("--times", type=path, default=None, help="Submission times the export lacks (CSV with 'Submitted at', or Moodle's grading worksheet)."),
+        click.option("--timezone", default="UTC", show_default=True, help="Zone of times written without one (export times, --deadline), e.g. Europe/Berlin."),
+        click.option("--deadline", default=None, help="Deadline, e.g. 2026-12-04T23:59 [default: the assignment's or course.toml's]."),
+        click.option("--no-late", "no_late", is_flag=True, help="No late penalties."),
+        click.option("--marks", type=path, default=None, help="Instructor's marks for the manual parts: CSV with student, part, points, comment."),
+        click.option("--format", "formats", type=click.Choice(["plain", "moodle", "canvas", "gradescope"]), multiple=True, help="Gradebook to write (repeatable) [default: plain]."),
+        click.option("--lms-assignment-id", default="", help="The LMS's id of the assignment (Canvas's gradebook column 'Name (id)')."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _round_trip(values: dict[str, Any]) -> dict[str, Any]:
+    """GradeOptions fields from the round-trip flags (taken out of `values`)."""
+    formats = tuple(values.pop("formats")) or ("plain",)
+    late = not values.pop("no_late")
+    names = ("layout", "roster", "times", "timezone", "deadline", "marks", "lms_assignment_id")
+    return {"formats": formats, "late": late, **{n: values.pop(n) for n in names}}
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="grader")
 def main() -> None:
@@ -66,14 +94,15 @@ def main() -> None:
 @click.option("--seed", type=int, default=None, help="Seed for the hidden checks' inputs [default: fresh per batch; recorded in results.jsonl].")
 @click.option("--json", "as_json", is_flag=True, help="Print results as JSON lines on stdout instead of a table.")
 @click.option("--notebook-mode", type=click.Choice(["auto", "definitions", "full"]), default="auto", show_default=True, help="Notebooks: run only their definitions (fast), every cell in a kernel (full), or definitions first and a full run when needed (auto).")
+@_round_trip_options
 @_limit_options
-def grade(path: Path, assignment: str, output: Path | None, jobs: int | None, seed: int | None, as_json: bool, notebook_mode: str, isolation: str, reference_root: Path | None, **limit_values: Any) -> None:
-    """Grade PATH: a neural_net.py, a notebook, a folder of submissions, or a .zip export."""
+def grade(path: Path, assignment: str, output: Path | None, jobs: int | None, seed: int | None, as_json: bool, notebook_mode: str, isolation: str, reference_root: Path | None, **values: Any) -> None:
+    """Grade PATH: a neural_net.py, a notebook, a folder of submissions, or an LMS export (.zip, .tar.gz)."""
     from grader.course.batch import GradeOptions
     from grader.course.batch import grade as grade_batch
 
-    limits = _limits(limit_values)
-    options = GradeOptions(output=output, seed=seed, isolation=isolation, reference_root=reference_root, limits=limits, notebook_mode=notebook_mode)
+    limits = _limits(values)
+    options = GradeOptions(output=output, seed=seed, isolation=isolation, reference_root=reference_root, limits=limits, notebook_mode=notebook_mode, **_round_trip(values))
     if jobs:
         options = replace(options, jobs=jobs)
     err = Console(stderr=True)
@@ -83,7 +112,10 @@ def grade(path: Path, assignment: str, output: Path | None, jobs: int | None, se
         def advance(result: SubmissionResult, done: int, total: int) -> None:
             progress.update(task, completed=done, total=total)
 
-        results = grade_batch(path, assignment, options, on_result=advance)
+        def note(line: str) -> None:
+            progress.console.print(_plain(line), highlight=False, soft_wrap=True)
+
+        results = grade_batch(path, assignment, options, on_result=advance, on_note=note)
     if as_json:
         for result in results:
             click.echo(json.dumps(result.to_json()))
@@ -126,6 +158,25 @@ def template(assignment: str, out: Path, reference_root: Path | None) -> None:
     click.echo(f"wrote {written}")
 
 
+@main.group()
+def gradescope() -> None:
+    """Gradescope as a host: the autograder zip students' uploads run in."""
+
+
+@gradescope.command("build")
+@click.option("-a", "--assignment", required=True, help="Assignment name (a folder under reference/).")
+@click.option("-o", "--out", type=click.Path(path_type=Path, dir_okay=False), default=None, help="Zip to write [default: <assignment>-autograder.zip].")
+@click.option("--seed", type=int, default=None, help="Seed for the hidden checks' inputs [default: fresh, recorded in grader.json].")
+@click.option("--reference", "reference_root", type=click.Path(path_type=Path, file_okay=False), default=None, help="Folder holding reference/<assignment>/.")
+def gradescope_build(assignment: str, out: Path | None, seed: int | None, reference_root: Path | None) -> None:
+    """Write the autograder zip to upload in Gradescope's "Configure Autograder"."""
+    from grader.course.gradescope import build_autograder
+
+    with _guard():
+        written = build_autograder(assignment, out or Path(f"{assignment}-autograder.zip"), reference_root, seed)
+    click.echo(f"wrote {written}")
+
+
 @main.command()
 def doctor() -> None:
     """Say which isolation is active here, and why."""
@@ -151,7 +202,7 @@ def _print_batch(results: list[SubmissionResult], console: Console) -> None:
         table.add_column(column)
     for r in results:
         problem = r.error or next((f"{c.name}: {c.message}" for c in r.checks if not c.passed), "")
-        table.add_row(_plain(r.submission), f"{r.score:g} / {r.max_score:g}", f"[{_STATUS_STYLE.get(r.status, '')}]{r.status}[/]", _plain(problem)[:100])
+        table.add_row(_plain(r.display_name), f"{r.score:g} / {r.max_score:g}", f"[{_STATUS_STYLE.get(r.status, '')}]{r.status}[/]", _plain(problem)[:100])
     console.print(table)
 
 

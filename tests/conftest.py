@@ -76,4 +76,4 @@ def graded_example(tmp_path_factory: pytest.TempPathFactory, example_batch: Modu
     out = work / "reports"
     options = GradeOptions(output=out, seed=BATCH_SEED, jobs=2, reference_root=REFERENCE, cache_dir=work / "cache")
     results = grade(archive, "two_layer_net", options)
-    return out, {r.submission.split("_")[0]: r for r in results}
+    return out, {r.display_name: r for r in results}

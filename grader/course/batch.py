@@ -19,13 +19,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.assignment import Assignment, Check
-from grader.course.assignments import load_assignment
+from grader.course.assignments import find_reference_root, load_assignment
 from grader.course.context import BatchContext, RunSettings
 from grader.course.grading import grade_submission
+from grader.course.handins import HandIns, RoundTrip, find_hand_ins
 from grader.course.reference import reference_observations
 from grader.errors import SubmissionError
-from grader.intake.discovery import Submission, discover
+from grader.intake.discovery import Submission
 from grader.judge.reference_values import default_cache_dir
+from grader.outputs.similarity import SimilarPair
 from grader.results import SubmissionResult
 from grader.sandbox.isolation import detect_isolation
 from grader.sandbox.limits import Limits
@@ -48,6 +50,21 @@ class GradeOptions:
     # notebooks: "auto" (definitions only, a full kernel run when they are not enough),
     # "definitions" or "full"; see benchmarks/README.md for what each costs
     notebook_mode: str = "auto"
+    # LMS round trip (courseio): how the export is read, the class list, submission times,
+    # late work, manual marks, and the gradebook formats written (grader/course/handins.py)
+    layout: str | None = None  # moodle, canvas, gradescope or folders; None: recognised
+    roster: Path | None = None  # the class list as the LMS exports it: absent students get a row
+    times: Path | None = None  # submission times the export lacks
+    timezone: str = "UTC"  # for times written without a zone (exports, deadline)
+    deadline: str | None = None  # overrides the assignment's / course.toml's deadline
+    late: bool = True  # False: no late penalties (--no-late)
+    marks: Path | None = None  # the instructor's marks for the manual parts (CSV)
+    formats: tuple[str, ...] = ("plain",)  # gradebooks: plain, moodle, canvas, gradescope
+    lms_assignment_id: str = ""  # the LMS's id of the assignment (Canvas's column "Name (id)")
+
+    def round_trip(self) -> RoundTrip:
+        """The round-trip settings of these options."""
+        return RoundTrip(self.layout, self.roster, self.times, self.timezone, self.deadline, self.late, self.marks)
 
     def output_dir(self, assignment: str) -> Path:
         """Where reports go: `output`, or reports/<assignment>/ in the current folder."""
@@ -86,24 +103,33 @@ def grade(
     options: GradeOptions = GradeOptions(),
     on_result: Callable[[SubmissionResult, int, int], None] | None = None,
     executor: Executor | None = None,
+    on_note: Callable[[str], None] | None = None,
 ) -> list[SubmissionResult]:
-    """Grade every submission found at `path`; write results.jsonl, reports and gradebook.
+    """Grade every submission found at `path`; write results.jsonl, reports and gradebooks.
 
-    Raises `SubmissionError` when `path` does not exist and `AssignmentError` when the
-    assignment is unknown or its reference fails; a broken submission never raises.
+    `on_note` hears what the instructor should know before and after grading (the layout
+    recognised and the count found, late hand-ins, rows an LMS could not match).
+    Raises `SubmissionError` when `path` does not exist or cannot be read as a batch,
+    `AssignmentError` when the assignment is unknown or its reference fails, and
+    `GraderError` for an unreadable roster, time list, late policy or marks file; a broken
+    submission never raises.
     """
+    say = on_note or (lambda _: None)
     if not path.exists():
         raise SubmissionError.missing(path)
     assignment = load_assignment(assignment_name, options.reference_root)
     out_dir = options.output_dir(assignment.name)
     out_dir.mkdir(parents=True, exist_ok=True)
     with prepared_context(assignment, options) as context:
-        submissions = discover(path, assignment.entry, context.work_root / "unpacked")
-        if not submissions:
-            raise SubmissionError(f"{path}: no submissions found (expected {assignment.entry} files, notebooks, student folders or zips)")
-        results = _run_all(submissions, context, out_dir, options, on_result, executor)
+        # before the loop (courseio): every hand-in of the export, with identity, time, late penalty, marks
+        found = find_hand_ins(path, assignment, context.work_root / "unpacked", options.round_trip(), find_reference_root(options.reference_root))
+        for line in found.messages:
+            say(line)
+        results = _run_all(list(found.submissions), context, out_dir, options, on_result, executor, found)
+        # after the loop (courseio): similar code is read while the hand-ins' files still exist
+        similar = _similar(found) if options.reports else []
     if options.reports:
-        _write_summaries(results, out_dir, assignment.name)
+        _write_summaries(results, out_dir, assignment, options, similar, say)
     return results
 
 
@@ -114,6 +140,7 @@ def _run_all(
     options: GradeOptions,
     on_result: Callable[[SubmissionResult, int, int], None] | None,
     executor: Executor | None,
+    found: HandIns,
 ) -> list[SubmissionResult]:
     results: list[SubmissionResult] = []
     own_pool = executor is None
@@ -122,7 +149,8 @@ def _run_all(
         futures: dict[Future[SubmissionResult], Submission] = {pool.submit(grade_submission, s, context): s for s in submissions}
         with (out_dir / "results.jsonl").open("w", encoding="utf-8") as jsonl:
             for future in as_completed(futures):
-                result = _result_or_error(future, futures[future], context)
+                # stamped with student, time, late penalty and marks on the trusted side (courseio)
+                result = found.annotate(_result_or_error(future, futures[future], context))
                 jsonl.write(json.dumps(result.to_json()) + "\n")
                 jsonl.flush()
                 if options.reports:
@@ -153,9 +181,16 @@ def _result_or_error(future: Future[SubmissionResult], submission: Submission, c
         )
 
 
-def _write_summaries(results: list[SubmissionResult], out_dir: Path, assignment: str) -> None:
-    from grader.outputs.gradebook import write_gradebook
-    from grader.outputs.summary import write_index
+def _similar(found: HandIns) -> list[SimilarPair]:
+    from grader.course.roundtrip import similar_submissions
 
-    write_gradebook(results, out_dir / "gradebook.csv")
-    write_index(results, out_dir, assignment)
+    return similar_submissions(found)
+
+
+def _write_summaries(
+    results: list[SubmissionResult], out_dir: Path, assignment: Assignment, options: GradeOptions, similar: list[SimilarPair], say: Callable[[str], None]
+) -> None:
+    """After the loop (courseio): the class summary and each gradebook format, from the results alone."""
+    from grader.course.roundtrip import write_course_outputs
+
+    write_course_outputs(results, assignment, out_dir, options.formats, similar, say, options.lms_assignment_id)

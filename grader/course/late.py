@@ -8,17 +8,22 @@ The policy comes from the assignment (`Assignment.late`), overridden by the cour
 
 from __future__ import annotations
 
-import tomllib
+import sys
 from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 
 from grader.assignment import Assignment
 from grader.errors import GraderError
+from grader.intake.lateness import Lateness, LatePolicy, late_penalty
 from grader.intake.layouts import parse_time
-from grader.intake.lateness import LatePolicy, Lateness, late_penalty
 from grader.intake.lms import HandIn
 from grader.outputs.gradebook_rows import number
 from grader.results import LatePenalty
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # Python 3.10: the same parser, from PyPI
+    import tomli as tomllib
 
 __all__ = ["COURSE_FILE", "late_policy", "penalty_for", "read_time"]
 

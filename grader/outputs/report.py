@@ -167,6 +167,8 @@ class _SubmissionPage:
     sources: tuple[_SourceView, ...]
     notebook_name: str
     cells: tuple[_CellView, ...]
+    # under the score: the late penalty, the manual marks and the grade they make (round trip)
+    grade_lines: tuple[str, ...] = ()
 
 
 def format_number(value: float) -> str:
@@ -331,6 +333,7 @@ def _submission_page(result: SubmissionResult) -> _SubmissionPage:
     if len(result.notes) > _NOTES_LIMIT:
         notes += (f"and {len(result.notes) - _NOTES_LIMIT} more",)
     meta: tuple[tuple[str, str | tuple[str, ...]], ...] = (
+        *((("Student", _who(result)),) if result.student is not None else ()),
         ("Submission", clean_text(result.submission)),
         ("Assignment", clean_text(result.assignment)),
         ("Files graded", ", ".join(clean_text(f) for f in result.files) or "none found"),
@@ -356,4 +359,28 @@ def _submission_page(result: SubmissionResult) -> _SubmissionPage:
         sources=_source_views(result.source, checks, result.checks),
         notebook_name=clean_text(next((f for f in result.files if f.endswith(".ipynb")), "notebook")),
         cells=_cell_views(result.notebook, code, checks, result.checks),
+        grade_lines=_grade_lines(result),
     )
+
+
+def _who(result: SubmissionResult) -> str:
+    """The student as the LMS names them: name, the group's other members, the LMS id."""
+    student = result.student
+    assert student is not None
+    name = clean_text(student.name or student.key)
+    if student.members:
+        name += " (with " + ", ".join(clean_text(m) for m in student.members) + ")"
+    return name + (f" \u00b7 id {clean_text(student.lms_id)}" if student.lms_id else "")
+
+
+def _grade_lines(result: SubmissionResult) -> tuple[str, ...]:
+    """Lines under the score: late work, each manual part, and the grade they add up to."""
+    lines = []
+    if result.late is not None and result.late.note:
+        lines.append(f"Late: {clean_text(result.late.note)}")
+    for mark in result.manual:
+        points = "not marked yet" if mark.points is None else f"{format_number(mark.points)} points"
+        lines.append(f"{clean_text(mark.part)} (marked by hand): {points}" + (f": {clean_text(mark.comment)}" if mark.comment else ""))
+    if result.manual or (result.late is not None and result.late.points):
+        lines.append(f"Grade: {format_number(result.total)} / {format_number(result.total_max)}")
+    return tuple(lines)

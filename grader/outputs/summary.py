@@ -11,23 +11,59 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader.outputs.report import format_number, report_file_name, template_environment
+from grader.outputs.similarity import SimilarPair
 from grader.outputs.text import clean_text
 from grader.results import CheckResult, SubmissionResult
 
 __all__ = ["write_index"]
 
 
-def write_index(results: Sequence[SubmissionResult], out_dir: Path, assignment: str) -> Path:
+def write_index(results: Sequence[SubmissionResult], out_dir: Path, assignment: str, similar: Sequence[SimilarPair] = ()) -> Path:
     """Write the class summary `out_dir/index.html`, linking every submission's report.
 
-    The links assume each report was written by `write_submission_report` into the same
-    folder. Raises OSError when `out_dir` cannot be written.
+    `similar` are pairs of near-identical submissions, listed with their shared code side by
+    side for a human to judge. The links assume each report was written by
+    `write_submission_report` into the same folder. Raises OSError when `out_dir` cannot be written.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / "index.html"
-    html = template_environment().get_template("index.html.j2").render(page=_index_page(results, assignment))
+    page = _index_page(results, assignment)
+    page["similar"] = _similar_views(similar, {r.submission: r.display_name for r in results})
+    page["similar_more"] = max(0, len(similar) - _SIMILAR_SHOWN)
+    html = template_environment().get_template("index.html.j2").render(page=page)
     path.write_text(html, encoding="utf-8")
     return path
+
+
+_SIMILAR_SHOWN = 20
+
+
+@dataclass(frozen=True, slots=True)
+class _SimilarView:
+    first: str
+    second: str
+    first_href: str
+    second_href: str
+    first_share: str
+    second_share: str
+    first_file: str
+    second_file: str
+    first_segments: tuple[tuple[str, bool], ...]
+    second_segments: tuple[tuple[str, bool], ...]
+
+
+def _similar_views(pairs: Sequence[SimilarPair], names: dict[str, str]) -> list[_SimilarView]:
+    return [
+        _SimilarView(
+            clean_text(names.get(p.first, p.first)), clean_text(names.get(p.second, p.second)),
+            report_file_name(p.first), report_file_name(p.second),
+            f"{100 * p.first_share:.0f}%", f"{100 * p.second_share:.0f}%",
+            clean_text(p.first_file), clean_text(p.second_file),
+            tuple((clean_text(s.text), s.shared) for s in p.first_segments),
+            tuple((clean_text(s.text), s.shared) for s in p.second_segments),
+        )
+        for p in pairs[:_SIMILAR_SHOWN]
+    ]  # fmt: skip
 
 
 
@@ -85,7 +121,7 @@ def _index_page(results: Sequence[SubmissionResult], assignment: str) -> dict[st
     common_max = next(iter(maxima)) if len(maxima) == 1 else None
     rows = [
         _Row(
-            submission=clean_text(r.submission),
+            submission=clean_text(r.display_name),
             href=report_file_name(r.submission),
             score=format_number(r.score),
             max_score=format_number(r.max_score),
