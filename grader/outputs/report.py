@@ -111,6 +111,7 @@ class _CheckView:
     location: str
     location_href: str
     location_target: str  # "line" (of a source file), "cell" (of the notebook) or ""
+    advice: bool = False  # good practice beyond the handout: shown apart, never "to fix"
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,6 +165,7 @@ class _SubmissionPage:
     meta: tuple[tuple[str, str | tuple[str, ...]], ...]
     checks: tuple[_CheckView, ...]
     problems: tuple[_CheckView, ...]
+    advice: tuple[_CheckView, ...]
     sources: tuple[_SourceView, ...]
     notebook_name: str
     cells: tuple[_CellView, ...]
@@ -228,6 +230,7 @@ def _check_view(index: int, check: CheckResult, source: dict[str, str], code: di
         location="" if hidden or not check.location else clean_text(check.location),
         location_href=f"#{_line_anchor(*spot)}" if spot else (f"#cell-{cell[0]}" if cell else ""),
         location_target="line" if spot else ("cell" if cell else ""),
+        advice=check.advice,
     )
 
 
@@ -324,11 +327,15 @@ def _cell_views(cells: Sequence[NotebookCell], code: dict[int, NotebookCell], ch
 def _submission_page(result: SubmissionResult) -> _SubmissionPage:
     code = {cell.index: cell for cell in result.notebook if cell.cell_type == "code"}
     checks = tuple(_check_view(i, c, result.source, code) for i, c in enumerate(result.checks, start=1))
-    passed = sum(c.status == "passed" for c in checks)
-    hidden = sum(not c.public for c in checks)
-    summary = f"{passed} of {len(checks)} checks passed" if checks else "no checks were run"
+    graded = [c for c in checks if not c.advice]
+    passed = sum(c.status == "passed" for c in graded)
+    hidden = sum(not c.public for c in graded)
+    summary = f"{passed} of {len(graded)} checks passed" if graded else "no checks were run"
     if hidden:
         summary += f" ({hidden} hidden)"
+    advice = tuple(c for c in checks if c.advice)
+    if advice:
+        summary += f"; {sum(c.status == 'passed' for c in advice)} of {len(advice)} advice followed"
     notes = tuple(clean_text(n) for n in result.notes[:_NOTES_LIMIT])
     if len(result.notes) > _NOTES_LIMIT:
         notes += (f"and {len(result.notes) - _NOTES_LIMIT} more",)
@@ -341,7 +348,7 @@ def _submission_page(result: SubmissionResult) -> _SubmissionPage:
         *((("Notes", notes),) if notes else ()),
         ("Isolation", clean_text(result.isolation) or "not recorded"),
         ("Time", f"{result.seconds:.1f} s"),
-        ("Seed", "none" if result.seed is None else str(result.seed)),
+        # No seed: the hidden checks' inputs come from the course seed, which is the instructor's.
     )
     return _SubmissionPage(
         title=f"{clean_text(result.submission)}: {format_number(result.score)} / {format_number(result.max_score)}",
@@ -355,7 +362,8 @@ def _submission_page(result: SubmissionResult) -> _SubmissionPage:
         summary=summary,
         meta=meta,
         checks=checks,
-        problems=tuple(c for c in checks if c.status != "passed"),
+        problems=tuple(c for c in graded if c.status != "passed"),
+        advice=advice,
         sources=_source_views(result.source, checks, result.checks),
         notebook_name=clean_text(next((f for f in result.files if f.endswith(".ipynb")), "notebook")),
         cells=_cell_views(result.notebook, code, checks, result.checks),
