@@ -109,7 +109,7 @@ def find_hand_ins(path: Path, assignment: Assignment, workspace: Path, settings:
     policy = late_policy(assignment, reference_root, settings.deadline, tz) if settings.late else None
     marks = read_marks(settings.marks, assignment.manual) if settings.marks is not None else ()
     intake = read_export(path, workspace, layout=settings.layout, entry=assignment.entry, naive_tz=tz)
-    hand_ins = _named_as_today(path, intake.hand_ins)
+    hand_ins = _canvas_times(intake.layout, _named_as_today(path, intake.hand_ins))
     messages = [intake.summary(), *intake.notes]
     if not hand_ins:
         raise SubmissionError(f"{path}: no submissions found (expected {assignment.entry} files, notebooks, student folders or zips)")
@@ -137,6 +137,17 @@ def _stamp(hand_in: HandIn, policy: LatePolicy | None, max_points: float) -> _St
     if hand_in.submitted_at is not None and hand_in.time_source:
         notes = (*notes, f"handed in {when} (time from: {hand_in.time_source})")
     return _Stamp(hand_in.student, when, late, notes)
+
+
+def _canvas_times(layout: str, hand_ins: tuple[HandIn, ...]) -> tuple[HandIn, ...]:
+    """Canvas's zip entries carry the download's time, not the submission's: its late mark
+    is the better evidence (no mark: on time), unless a time list gave the real time."""
+    if layout != "canvas":
+        return hand_ins
+    return tuple(
+        replace(h, submitted_at=None, time_source="late-mark" if h.late_mark else "") if "approximate" in h.time_source else h
+        for h in hand_ins
+    )
 
 
 def _named_as_today(path: Path, hand_ins: tuple[HandIn, ...]) -> tuple[HandIn, ...]:

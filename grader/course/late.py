@@ -91,7 +91,7 @@ def _note(policy: LatePolicy, lateness: Lateness, hand_in: HandIn) -> str:
     approximate = f" ({_APPROXIMATE})" if lateness.approximate else ""
     if not lateness.late:
         if hand_in.submitted_at is None:
-            return "submission time unknown: no late penalty"
+            return "submission time unknown (not marked late): no late penalty"
         return f"on time{approximate}" + ("; marked late by the LMS, but handed in before the deadline" if hand_in.late_mark else "")
     if hand_in.submitted_at is None:
         said = f"marked late by the LMS, time unknown (charged as {lateness.units} {policy.per})"
