@@ -270,7 +270,7 @@ def test_a_batch_that_cannot_be_read_is_one_error_and_a_nonzero_exit(course: Pat
     with pytest.raises(GraderError, match="not a folder, .zip, .tar or .tar.gz archive"):
         grade(notes, ASSIGNMENT, options(course, tmp_path / "out"))
     done = subprocess.run([sys.executable, "-m", "grader", "grade", str(notes), "-a", ASSIGNMENT, "--reference", str(course / "reference")],
-                          cwd=tmp_path, capture_output=True, text=True, timeout=300, env=_env(course))  # fmt: skip
+                          cwd=tmp_path, capture_output=True, text=True, timeout=300, env=_env(course), check=False)  # fmt: skip
     assert done.returncode == 2 and "Traceback" not in done.stderr
 
 
@@ -280,7 +280,7 @@ def test_marks_csv_adds_the_instructors_points_and_comments(course: Path, tmp_pa
     out = tmp_path / "out"
     cli = [sys.executable, "-m", "grader", "grade", str(moodle_export(tmp_path / "moodle.zip")), "-a", ASSIGNMENT, "-o", str(out), "-j", "2",
            "--seed", "7", "--reference", str(course / "reference"), "--marks", str(marks), "--format", "plain", "--format", "moodle", "--no-late"]  # fmt: skip
-    done = subprocess.run(cli, cwd=tmp_path, capture_output=True, text=True, timeout=600, env=_env(course))
+    done = subprocess.run(cli, cwd=tmp_path, capture_output=True, text=True, timeout=600, env=_env(course), check=False)
     assert done.returncode == 0, done.stderr
     assert "moodle export: 4 hand-in(s) found" in done.stderr
     assert "marks line 4: no student 'ada@nowhere'" in done.stderr
@@ -355,3 +355,35 @@ def test_similar_code_with_renamed_variables_is_flagged_and_different_code_is_no
     section = index[index.index('id="similar"') : index.index('id="submissions"')]
     assert section.count('class="pair"') == 1 and "ada" in section and "mallory" in section and "ken" not in section
     assert "<mark>" in section
+
+
+def test_layout_override_and_a_time_list_are_read_before_grading(course: Path, tmp_path: Path) -> None:
+    from grader.course.assignments import load_assignment
+    from grader.course.handins import RoundTrip, find_hand_ins
+
+    assignment = load_assignment(ASSIGNMENT, course / "reference")
+    forced = find_hand_ins(moodle_export(tmp_path / "moodle.zip"), assignment, tmp_path / "ws", RoundTrip(layout="folders"), course / "reference")
+    # read as plain folders, Moodle's five entries are five students (the online text one of them, with no neural_net.py)
+    assert forced.layout == "folders" and forced.messages[0] == "folders export: 5 hand-in(s) found, 1 with a problem"
+    export = tmp_path / "canvas.zip"
+    with zipfile.ZipFile(export, "w") as archive:
+        archive.writestr("lovelaceada_201_9001_neural_net.py", SOURCE)
+        archive.writestr("hoppergrace_202_9002_neural_net.py", SOURCE)
+    times = tmp_path / "times.csv"
+    times.write_text("ID,Submitted at\n202,2026-11-20 18:00\n", encoding="utf-8")
+    found = find_hand_ins(export, assignment, tmp_path / "ws2", RoundTrip(times=times, timezone="Europe/Berlin"), course / "reference")
+    late = {h.student.lms_id: found.stamps[h.student.key].late for h in found.hand_ins}
+    # 18:00 in Berlin is 17:00 UTC: 5 h after the deadline, one started day
+    assert late["202"] is not None and late["202"].note == "late by 5 h: −1 points (10% per day)"
+    assert late["201"] is not None and late["201"].points == 0 and "not marked late" in late["201"].note
+
+
+def test_gradescope_build_command_writes_the_autograder_zip(course: Path, tmp_path: Path) -> None:
+    out = tmp_path / "autograder.zip"
+    done = subprocess.run([sys.executable, "-m", "grader", "gradescope", "build", "-a", ASSIGNMENT, "-o", str(out), "--seed", "5",
+                           "--reference", str(course / "reference")], cwd=tmp_path, capture_output=True, text=True, timeout=300, check=False)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    with zipfile.ZipFile(out) as archive:
+        names = set(archive.namelist())
+        assert {"setup.sh", "run_autograder", "grader.json", "requirements.txt", f"reference/{ASSIGNMENT}/checks.py"} <= names
+        assert json.loads(archive.read("grader.json")) == {"assignment": ASSIGNMENT, "seed": 5}

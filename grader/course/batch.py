@@ -184,7 +184,10 @@ def grade(
         for line in found.messages:
             say(line)
         results = _run_all(list(found.submissions), context, out_dir, options, on_result, executor, found)
-        # after the loop (courseio): similar code is read while the hand-ins' files still exist
+        # after the loop (courseio): results kept from an earlier run get today's marks and late
+        # policy too (their reports are rewritten when that changes them); similar code is read
+        # while the hand-ins' files still exist
+        results = _restamp(results, found, out_dir, options.reports)
         similar = _similar(found) if options.reports else []
     if options.reports:
         _write_summaries(results, out_dir, assignment, options, similar, say)
@@ -237,6 +240,15 @@ def _result_or_error(future: Future[SubmissionResult], submission: Submission, c
             error=f"the grader failed on this submission ({type(exc).__name__}: {exc}); regrade it alone with -j 1 and report the problem",
             seed=context.seed,
         )
+
+
+def _restamp(results: list[SubmissionResult], found: HandIns, out_dir: Path, reports: bool) -> list[SubmissionResult]:
+    from grader.course.roundtrip import refresh_reports
+
+    stamped = [found.annotate(r) for r in results]
+    if reports:
+        refresh_reports(results, stamped, out_dir)
+    return stamped
 
 
 def _similar(found: HandIns) -> list[SimilarPair]:
