@@ -123,7 +123,9 @@ def grade(path: Path, assignment: str, output: Path | None, jobs: int | None, se
         _print_batch(results, Console())
     out = options.output_dir(assignment)
     # plain echo: rich would wrap long paths at the terminal width and break copy-paste
-    click.echo(f"reports: {out}/index.html  gradebook: {out}/gradebook.csv  results: {out}/results.jsonl", err=True)
+    books = {"plain": "gradebook.csv", "moodle": "moodle-grading-worksheet.csv", "canvas": "canvas-gradebook.csv", "gradescope": "gradescope/"}
+    shown = "  ".join(f"gradebook: {out}/{books[f]}" for f in options.formats)
+    click.echo(f"reports: {out}/index.html  {shown}  results: {out}/results.jsonl", err=True)
     if results and results[0].isolation:
         click.echo(f"isolation: {results[0].isolation}", err=True)
 
