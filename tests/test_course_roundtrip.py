@@ -285,7 +285,7 @@ def test_marks_csv_adds_the_instructors_points_and_comments(course: Path, tmp_pa
     assert "moodle export: 4 hand-in(s) found" in done.stderr
     assert "marks line 4: no student 'ada@nowhere'" in done.stderr
     rows = {r["student"]["name"]: r for r in jsonl(out)}  # type: ignore[index]
-    ada = SubmissionResult.from_json(rows["Ada Lovelace"])  # type: ignore[arg-type]
+    ada = SubmissionResult.from_json(rows["Ada Lovelace"])
     assert ada.total == 6 + 3 + 2 and ada.total_max == MAXIMUM and ada.late is None  # --no-late
     plain = read_csv(out / "gradebook.csv")
     header, ada_row = plain[0], next(r for r in plain[1:] if r[1] == "Ada Lovelace")
