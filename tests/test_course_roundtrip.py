@@ -37,6 +37,8 @@ CHECK_POINTS = 6  # forward_scores 3, toy_loss 2, predict 1
 PROOF = 4  # the manual part; the bonus (2) adds to the grade, not to the maximum
 MAXIMUM = CHECK_POINTS + PROOF
 DEADLINE = "2026-11-20T12:00:00+00:00"
+NOTEBOOK = '{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}'
+BIG = "".join(f"w{i} = {i * 7919 % 104729}\n" for i in range(200_000))[: int(1.3 * (1 << 20))]  # 1.3 MiB of code
 
 CHECKS_PY = f'''
 """Test-only: two_layer_net's public checks that need no training, a proof, a bonus, a deadline."""
@@ -127,6 +129,9 @@ def moodle_export(path: Path) -> Path:
         "Alan Turing_103_assignsubmission_file_/handin.tar.gz": (package, ON_TIME),
         "Alan Turing_103_assignsubmission_onlinetext_/onlinetext.html": ("<p>see my tarball</p>", ON_TIME),
         "Template Only_104_assignsubmission_file_neural_net.py": (TEMPLATE, ON_TIME),
+        # a .py beside the notebook that imports it: one submission, the .py graded
+        "Ada Lovelace_101_assignsubmission_file_/two_layer_net.ipynb": (NOTEBOOK, ON_TIME),
+        "Big File_105_assignsubmission_file_/neural_net.py": (BIG, ON_TIME),
     })  # fmt: skip
 
 
@@ -134,11 +139,15 @@ def test_moodle_export_one_row_per_student_with_lateness_and_moodle_gradebooks(c
     out = tmp_path / "out"
     notes: list[str] = []
     results = grade(moodle_export(tmp_path / "moodle.zip"), ASSIGNMENT, options(course, out, formats=("plain", "moodle")), on_note=notes.append)
-    assert notes[0] == "moodle export: 4 hand-in(s) found"
-    assert len(results) == len(jsonl(out)) == 4
+    assert notes[0] == "moodle export: 5 hand-in(s) found, 1 with a problem"
+    assert len(results) == len(jsonl(out)) == 5
     found = by_name(results)
-    assert set(found) == {"Ada Lovelace", "Grace Hopper", "Alan Turing", "Template Only"}
-    assert {n: r.student.lms_id for n, r in found.items() if r.student} == {"Ada Lovelace": "101", "Grace Hopper": "102", "Alan Turing": "103", "Template Only": "104"}
+    assert set(found) == {"Ada Lovelace", "Grace Hopper", "Alan Turing", "Template Only", "Big File"}
+    assert {n: r.student.lms_id for n, r in found.items() if r.student} == {
+        "Ada Lovelace": "101", "Grace Hopper": "102", "Alan Turing": "103", "Template Only": "104", "Big File": "105"}  # fmt: skip
+    assert found["Ada Lovelace"].graded_as.endswith("neural_net.py")
+    # refused for its size, and said so with the limit (never "no neural_net.py found")
+    assert found["Big File"].status == "error" and "neural_net.py is 1.3 MiB, over the 1.0 MiB limit" in (found["Big File"].error or "")
     assert [found[n].score for n in ("Ada Lovelace", "Grace Hopper", "Alan Turing", "Template Only")] == [6, 4, 6, 0]
     # the nested zip's times are the only clue: approximate, and said so
     late = found["Grace Hopper"].late
@@ -152,15 +161,15 @@ def test_moodle_export_one_row_per_student_with_lateness_and_moodle_gradebooks(c
     worksheet = read_csv(out / "moodle-grading-worksheet.csv")
     assert worksheet[0] == MOODLE_WORKSHEET
     rows = {r[1]: r for r in worksheet[1:]}
-    assert len(rows) == 4
+    assert len(rows) == 5
     assert rows["Grace Hopper"][0] == "Participant 102" and rows["Grace Hopper"][4] == "2" and rows["Grace Hopper"][5] == str(MAXIMUM)
     with zipfile.ZipFile(out / "moodle-feedback-files.zip") as feedback:
         assert "Ada Lovelace_101_assignsubmission_file_/feedback.html" in feedback.namelist()
-        assert len(feedback.namelist()) == 4
+        assert len(feedback.namelist()) == 5
     plain = read_csv(out / "gradebook.csv")
     header = plain[0]
     assert header[:5] == ["key", "name", "id", "sid", "email"] and "late penalty" in header and "manual: proof" in header
-    assert sorted(r[header.index("late penalty")] for r in plain[1:]) == ["0", "0", "0", "2"]
+    assert sorted(r[header.index("late penalty")] for r in plain[1:]) == ["0", "0", "0", "0", "2"]
 
 
 def _report(out: Path, result: SubmissionResult) -> str:
@@ -282,7 +291,7 @@ def test_marks_csv_adds_the_instructors_points_and_comments(course: Path, tmp_pa
            "--seed", "7", "--reference", str(course / "reference"), "--marks", str(marks), "--format", "plain", "--format", "moodle", "--no-late"]  # fmt: skip
     done = subprocess.run(cli, cwd=tmp_path, capture_output=True, text=True, timeout=600, env=_env(course), check=False)
     assert done.returncode == 0, done.stderr
-    assert "moodle export: 4 hand-in(s) found" in done.stderr
+    assert "moodle export: 5 hand-in(s) found, 1 with a problem" in done.stderr
     assert "marks line 4: no student 'ada@nowhere'" in done.stderr
     rows = {r["student"]["name"]: r for r in jsonl(out)}  # type: ignore[index]
     ada = SubmissionResult.from_json(rows["Ada Lovelace"])
