@@ -180,7 +180,7 @@ def grade(
     out_dir.mkdir(parents=True, exist_ok=True)
     with prepared_context(assignment, options, verify=True) as context:
         # before the loop (courseio): every hand-in of the export, with identity, time, late penalty, marks
-        found = find_hand_ins(path, assignment, context.work_root / "unpacked", options.round_trip(), find_reference_root(options.reference_root))
+        found = find_hand_ins(path, assignment, context.work_root / "unpacked", options.round_trip(), _course_reference(options, assignment))
         for line in found.messages:
             say(line)
         results = _run_all(list(found.submissions), context, out_dir, options, on_result, executor, found)
@@ -240,6 +240,15 @@ def _result_or_error(future: Future[SubmissionResult], submission: Submission, c
             error=f"the grader failed on this submission ({type(exc).__name__}: {exc}); regrade it alone with -j 1 and report the problem",
             seed=context.seed,
         )
+
+
+def _course_reference(options: GradeOptions, assignment: Assignment) -> Path:
+    """The course's reference/ folder (course.toml lies beside it); the assignment's own
+    parent when the assignment is one of the handouts shipped with grader."""
+    try:
+        return find_reference_root(options.reference_root)
+    except AssignmentError:
+        return assignment.folder.parent
 
 
 def _restamp(results: list[SubmissionResult], found: HandIns, out_dir: Path, reports: bool) -> list[SubmissionResult]:

@@ -31,12 +31,12 @@ from typing import Any
 import nbformat
 import numpy as np
 
-from grader.assignment import HARNESS_FILES, PUBLIC_PROBES, Assignment
+from grader.assignment import HARNESS_FILES, PUBLIC_PROBES, Assignment, Check
 from grader.course.assignments import load_assignment
 from grader.errors import TemplateError
 from grader.worker.notebook import python_only
 
-__all__ = ["SELFCHECK_DIR", "strip_solutions", "write_template"]
+__all__ = ["SELFCHECK_DIR", "read_by_judge", "selfcheck_differences", "strip_solutions", "write_template"]
 
 SELFCHECK_DIR = "grader_selfcheck"
 SELFCHECK_FILE = "checks.json"
@@ -121,8 +121,78 @@ def _array_json(value: np.ndarray) -> dict[str, Any]:
     return {"dtype": value.dtype.name, "shape": list(value.shape), "data": value.reshape(-1).tolist()}
 
 
+class _Recording(dict[str, Any]):
+    """A reference observation that notes which keys a judge reads."""
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        super().__init__(values)
+        self.read: set[str] = set()
+
+    def __getitem__(self, key: str) -> Any:
+        self.read.add(key)
+        return super().__getitem__(key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        if key in self:
+            self.read.add(key)
+        return super().get(key, default)
+
+
+def read_by_judge(check: Check, values: dict[str, Any]) -> dict[str, Any]:
+    """The part of the reference's observation that the check's judge reads.
+
+    Found by judging the reference's observation against itself: the self-check file then
+    holds only values that are compared (a probe may also send values that only the
+    student's side of a comparison uses, e.g. a numerical gradient). If the judge fails
+    here, everything is kept.
+    """
+    reference = _Recording(values)
+    try:
+        check.expect.judge(values, reference, {}, True)
+    except Exception:  # noqa: BLE001 - any failure of an author's judge means: keep everything
+        return values
+    return {k: v for k, v in values.items() if k in reference.read}
+
+
+def _tolerance(expect: dict[str, Any]) -> tuple[float, float]:
+    """(relative, absolute) tolerance the grader applies to reference values of this kind."""
+    if expect.get("kind") == "all_of":
+        parts = [_tolerance(p) for p in expect.get("parts", [])]
+        return (min((r for r, _ in parts), default=0.0), min((a for _, a in parts), default=0.0))
+    if expect.get("kind") == "gradients_agree":
+        return (float(expect["rel_error"]), 0.0)
+    if expect.get("kind") == "matches_reference" and not expect.get("exact"):
+        if expect.get("rel") is not None:
+            return (float(expect["rel"]), 0.0)
+        return (0.0, float(expect.get("max_abs") or expect.get("sum_abs") or 0.0))
+    return (0.0, 0.0)
+
+
+def selfcheck_differences(new: dict[str, Any], old: dict[str, Any]) -> list[str]:
+    """Where two self-check specs differ: expected values beyond the tolerance the grader
+    applies to them (BLAS builds differ in the last bits), anything else at all."""
+    problems = [f"{key} differs" for key in sorted(set(new) | set(old)) if key != "checks" and new.get(key) != old.get(key)]
+    new_checks, old_checks = new.get("checks", []), old.get("checks", [])
+    if [c.get("name") for c in new_checks] != [c.get("name") for c in old_checks]:
+        return [*problems, "the public checks differ"]
+    for a, b in zip(new_checks, old_checks):
+        name = a.get("name")
+        problems += [f"{name}: {key} differs" for key in sorted(set(a) | set(b)) if key != "expected" and a.get(key) != b.get(key)]
+        if sorted(a.get("expected", {})) != sorted(b.get("expected", {})):
+            problems.append(f"{name}: the expected values' names differ")
+            continue
+        rel, abs_ = _tolerance(a.get("expect", {}))
+        for key, value in a["expected"].items():
+            other = b["expected"][key]
+            if (value["dtype"], value["shape"]) != (other["dtype"], other["shape"]):
+                problems.append(f"{name}: {key}: dtype or shape differs")
+            elif not np.allclose(np.asarray(value["data"]), np.asarray(other["data"]), rtol=rel, atol=abs_, equal_nan=True):
+                problems.append(f"{name}: {key} differs beyond the grader's tolerance (rel {rel:g}, abs {abs_:g})")
+    return problems
+
+
 def selfcheck_spec(assignment: Assignment, expected: dict[str, Any]) -> dict[str, Any]:
-    """The JSON students' `grader check` reads: public checks and their expected values."""
+    """The JSON students' `grader check` reads: public checks and the expected values they compare."""
     hidden = [c for c in assignment.checks if not c.public]
     return {
         "assignment": assignment.name,
@@ -139,7 +209,7 @@ def selfcheck_spec(assignment: Assignment, expected: dict[str, Any]) -> dict[str
                 "description": c.description,
                 "probe": c.probe_name,
                 "expect": c.expect.to_json(),
-                "expected": {k: _array_json(v) for k, v in sorted(expected.get(c.name, {}).items())},
+                "expected": {k: _array_json(v) for k, v in sorted(read_by_judge(c, expected.get(c.name, {})).items())},
             }
             for c in assignment.public_checks
         ],
