@@ -304,6 +304,7 @@ def test_marks_csv_adds_the_instructors_points_and_comments(course: Path, tmp_pa
     assert worksheet["Ada Lovelace"][4] == str(MAXIMUM)  # Moodle skips a grade above the maximum: capped
     report = (out / _report(out, ada)).read_text(encoding="utf-8")
     assert "proof (marked by hand): 3 points: clear induction; the ReLU mask is skipped" in report and "Grade: 11 / 10" in report
+    assert ">11 / 10</td>" in (out / "index.html").read_text(encoding="utf-8")  # the class summary's Grade column
     grace = next(r for r in plain[1:] if r[1] == "Grace Hopper")
     assert grace[header.index("manual: proof")] == "" and grace[header.index("late penalty")] == ""
 
@@ -372,8 +373,8 @@ def test_layout_override_and_a_time_list_are_read_before_grading(course: Path, t
 
     assignment = load_assignment(ASSIGNMENT, course / "reference")
     forced = find_hand_ins(moodle_export(tmp_path / "moodle.zip"), assignment, tmp_path / "ws", RoundTrip(layout="folders"), course / "reference")
-    # read as plain folders, Moodle's five entries are five students (the online text one of them, with no neural_net.py)
-    assert forced.layout == "folders" and forced.messages[0] == "folders export: 5 hand-in(s) found, 1 with a problem"
+    # read as plain folders, each of the six entries is a student (the online text and the oversized file: problems)
+    assert forced.layout == "folders" and forced.messages[0] == "folders export: 6 hand-in(s) found, 2 with a problem"
     export = tmp_path / "canvas.zip"
     with zipfile.ZipFile(export, "w") as archive:
         archive.writestr("lovelaceada_201_9001_neural_net.py", SOURCE)

@@ -89,6 +89,8 @@ class _Row:
     passed: str
     seconds: str
     error: str
+    # the grade after manual marks and late penalty ("" when neither applies)
+    grade: str = ""
 
 
 def _histogram(percents: Sequence[float]) -> list[tuple[str, int]]:
@@ -130,6 +132,7 @@ def _index_page(results: Sequence[SubmissionResult], assignment: str) -> dict[st
             passed=f"{sum(c.passed for c in r.checks)} / {len(r.checks)}" if r.checks else "\u2013",
             seconds=f"{r.seconds:.1f}",
             error=clean_text(r.error or ""),
+            grade=f"{format_number(r.total)} / {format_number(r.total_max)}" if r.manual or (r.late is not None and r.late.points) else "",
         )
         for r in ordered
     ]
@@ -153,4 +156,5 @@ def _index_page(results: Sequence[SubmissionResult], assignment: str) -> dict[st
         "histogram_top": max([n for _, n in histogram] + [1]),
         "checks": _check_rates(ordered),
         "rows": rows,
+        "grades": any(row.grade for row in rows),
     }
