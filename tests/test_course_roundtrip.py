@@ -384,7 +384,7 @@ def test_layout_override_and_a_time_list_are_read_before_grading(course: Path, t
     found = find_hand_ins(export, assignment, tmp_path / "ws2", RoundTrip(times=times, timezone="Europe/Berlin"), course / "reference")
     late = {h.student.lms_id: found.stamps[h.student.key].late for h in found.hand_ins}
     # 18:00 in Berlin is 17:00 UTC: 5 h after the deadline, one started day
-    assert late["202"] is not None and late["202"].note == "late by 5 h: −1 points (10% per day)"
+    assert late["202"] is not None and late["202"].note == "late by 5 h: −1 point (10% per day)"
     assert late["201"] is not None and late["201"].points == 0 and "not marked late" in late["201"].note
 
 
@@ -397,3 +397,30 @@ def test_gradescope_build_command_writes_the_autograder_zip(course: Path, tmp_pa
         names = set(archive.namelist())
         assert {"setup.sh", "run_autograder", "grader.json", "requirements.txt", f"reference/{ASSIGNMENT}/checks.py"} <= names
         assert json.loads(archive.read("grader.json")) == {"assignment": ASSIGNMENT, "seed": 5}
+
+
+def test_course_file_states_the_policy_and_the_command_line_moves_the_deadline(course: Path, tmp_path: Path) -> None:
+    from datetime import datetime, timezone
+    from zoneinfo import ZoneInfo
+
+    from grader.course.assignments import load_assignment
+    from grader.course.late import late_policy, penalty_for
+    from grader.intake.identity import Student
+    from grader.intake.lms import HandIn
+
+    (tmp_path / "reference").mkdir()
+    (tmp_path / "course.toml").write_text(
+        f'[late.{ASSIGNMENT}]\ndeadline = 2026-12-01T23:59:00\nper = "hour"\npenalty = 1\nin_points = true\ncap = 3\n', encoding="utf-8"
+    )
+    assignment = load_assignment(ASSIGNMENT, course / "reference")
+    berlin = ZoneInfo("Europe/Berlin")
+    policy = late_policy(assignment, tmp_path / "reference", None, berlin)
+    assert policy is not None and policy.deadline == datetime(2026, 12, 1, 22, 59, tzinfo=timezone.utc)  # the course file wins
+    hand_in = HandIn(Student("ada", "Ada"), tmp_path, submitted_at=datetime(2026, 12, 2, 3, 0, tzinfo=timezone.utc), time_source="export")
+    late = penalty_for(policy, hand_in, MAXIMUM)
+    assert (late.points, late.note) == (3, "late by 4 h 1 min: −3 points (1 point per hour, at most 3 points)")
+    moved = late_policy(assignment, tmp_path / "reference", "2026-12-02T05:00", berlin)
+    assert moved is not None and penalty_for(moved, hand_in, MAXIMUM).points == 0
+    # without a course file, the assignment's own deadline applies
+    own = late_policy(assignment, tmp_path / "elsewhere" / "reference", None, berlin)
+    assert own is not None and own.deadline == datetime.fromisoformat(DEADLINE) and (own.per, own.penalty) == ("day", 0.1)

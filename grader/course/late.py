@@ -98,16 +98,20 @@ def _note(policy: LatePolicy, lateness: Lateness, hand_in: HandIn) -> str:
     else:
         said = f"late by {_duration(hand_in.submitted_at - policy.deadline)}"
     if lateness.refused:
-        return f"{said}: late work is not accepted (−{number(lateness.points)} points){approximate}"
-    return f"{said}: −{number(lateness.points)} points ({_rule(policy)}){approximate}"
+        return f"{said}: late work is not accepted (−{_points(lateness.points)}){approximate}"
+    return f"{said}: −{_points(lateness.points)} ({_rule(policy)}){approximate}"
+
+
+def _points(value: float) -> str:
+    return f"{number(value)} point" + ("" if value == 1 else "s")
 
 
 def _rule(policy: LatePolicy) -> str:
     """ "10% per day", "2 points per hour, at most 50%", with the grace period if any."""
-    amount = f"{number(policy.penalty)} points" if policy.in_points else f"{number(policy.penalty * 100)}%"
+    amount = _points(policy.penalty) if policy.in_points else f"{number(policy.penalty * 100)}%"
     rule = f"{amount} per {policy.per}"
     if policy.cap is not None:
-        rule += f", at most {number(policy.cap)} points" if policy.in_points else f", at most {number(policy.cap * 100)}%"
+        rule += f", at most {_points(policy.cap)}" if policy.in_points else f", at most {number(policy.cap * 100)}%"
     if policy.grace > timedelta(0):
         rule += f", after {_duration(policy.grace)} of grace"
     return rule
