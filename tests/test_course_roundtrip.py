@@ -424,3 +424,22 @@ def test_course_file_states_the_policy_and_the_command_line_moves_the_deadline(c
     # without a course file, the assignment's own deadline applies
     own = late_policy(assignment, tmp_path / "elsewhere" / "reference", None, berlin)
     assert own is not None and own.deadline == datetime.fromisoformat(DEADLINE) and (own.per, own.penalty) == ("day", 0.1)
+
+
+def test_results_jsonl_keeps_identity_time_late_and_marks_through_a_round_trip() -> None:
+    from grader.intake.identity import Student
+    from grader.results import CheckResult, LatePenalty, ManualMark
+
+    result = SubmissionResult(
+        "Grace_Hopper_102", ASSIGNMENT, 4.0, 6.0, "graded", checks=(CheckResult("toy_loss", 0.0, 2.0, "failed", "off by 0.038"),),
+        student=Student("Grace_Hopper_102", "Grace Hopper", "102", "S2", "grace@example.edu", ("Alan Turing",)),
+        submitted_at="2026-11-21T15:00:00+00:00", late=LatePenalty(2.0, "late by 1 day 3 h: −2 points (10% per day)"),
+        manual=(ManualMark("proof", 3.5, "the ReLU mask is skipped"), ManualMark("bonus")), manual_max=4.0,
+    )  # fmt: skip
+    again = SubmissionResult.from_json(json.loads(json.dumps(result.to_json())))
+    assert again == result
+    assert (again.total, again.total_max) == (5.5, 10.0)
+    older = result.to_json()
+    for key in ("student", "submitted_at", "late", "manual", "manual_max"):
+        del older[key]  # a results.jsonl written before the round trip existed still loads
+    assert SubmissionResult.from_json(older).student is None
