@@ -55,13 +55,16 @@ def write_course_outputs(
     similar: Sequence[SimilarPair] = (),
     say: Callable[[str], None] = lambda _: None,
     lms_id: str = "",
+    reports_dir: Path | None = None,
 ) -> dict[str, Path]:
     """Write index.html and each gradebook format into `out_dir`; return what was written.
 
-    `say` hears one line per row an LMS could not match (it would be skipped on import).
+    `reports_dir` is where the students' reports are (default `out_dir`; the feedback files
+    take them from there, so `out_dir` may be a staging folder). `say` hears one line per
+    format naming the rows its LMS could not match (it would skip them on import).
     """
     written = {"summary": write_index(results, out_dir, assignment.name, similar)}
-    rows = course_rows(results, out_dir)
+    rows = course_rows(results, reports_dir or out_dir)
     book = GradebookAssignment(assignment.name, sum(c.points for c in assignment.checks), lms_id, assignment.manual)
     written.update(write_gradebooks(rows, book, out_dir, formats))
     for fmt in dict.fromkeys(formats):
