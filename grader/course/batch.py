@@ -254,7 +254,7 @@ def _course_reference(options: GradeOptions, assignment: Assignment) -> Path:
 def _restamp(results: list[SubmissionResult], found: HandIns, out_dir: Path, reports: bool) -> list[SubmissionResult]:
     from grader.course.roundtrip import refresh_reports
 
-    stamped = [found.annotate(r) for r in results]
+    stamped = [found.annotate(r, fresh=False) for r in results]
     if reports:
         refresh_reports(results, stamped, out_dir)
     return stamped
