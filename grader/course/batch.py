@@ -243,14 +243,14 @@ def _course_reference(options: GradeOptions, assignment: Assignment) -> Path:
         return assignment.folder.parent
 
 
-def _stamped(row: dict[str, Any], found: HandIns) -> dict[str, Any]:
+def _stamped(row: dict[str, Any], found: HandIns, fresh: bool = True) -> dict[str, Any]:
     """A row with its student, time, late penalty and marks (courseio); other fields kept."""
-    return {**row, **found.annotate(SubmissionResult.from_json(row)).to_json()}
+    return {**row, **found.annotate(SubmissionResult.from_json(row), fresh).to_json()}
 
 
 def _restamp(rows: dict[str, dict[str, Any]], found: HandIns, out_dir: Path, reports: bool) -> dict[str, dict[str, Any]]:
     """Every row stamped again; a report whose stamp changed (new marks) is written again."""
-    stamped = {sid: _stamped(row, found) for sid, row in rows.items()}
+    stamped = {sid: _stamped(row, found, fresh=False) for sid, row in rows.items()}
     for sid, row in stamped.items():
         if reports and row != rows[sid]:
             _publish_report(SubmissionResult.from_json(row), out_dir)

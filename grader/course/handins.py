@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import timezone, tzinfo
+from datetime import datetime, timezone, tzinfo
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -65,28 +65,42 @@ class HandIns:
     stamps: Mapping[str, _Stamp] = field(default_factory=dict)
     marks: tuple[MarkRow, ...] = ()
     messages: tuple[str, ...] = ()  # for the instructor, before grading
+    policy: LatePolicy | None = None  # the late policy in force (None: no penalties)
+    max_points: float = 0.0  # the grade's maximum, which a fractional late penalty is taken of
 
     @property
     def absent(self) -> frozenset[str]:
         """Keys of roster students who handed nothing in."""
         return frozenset(h.student.key for h in self.hand_ins if h.folder is None and h.error == NO_SUBMISSION)
 
-    def annotate(self, result: SubmissionResult) -> SubmissionResult:
-        """`result` with its student, time, late penalty and manual marks (idempotent)."""
+    def annotate(self, result: SubmissionResult, fresh: bool = True) -> SubmissionResult:
+        """`result` with its student, late penalty and manual marks (idempotent).
+
+        A `fresh` result (just graded) also gets the hand-in's time and notes; a result kept
+        from an earlier run keeps the time and notes of the files it graded, and its late
+        penalty is recomputed from that time under today's policy.
+        """
         stamp = self.stamps.get(result.submission)
         if stamp is None:
             return result
         parts = self.assignment.manual
-        notes = (*stamp.notes, *(n for n in result.notes if n not in stamp.notes))
-        return replace(
+        marked = replace(
             result,
             student=stamp.student,
-            submitted_at=stamp.submitted_at,
-            late=stamp.late,
             manual=marks_for(stamp.student, self.marks, parts) if parts else (),
             manual_max=sum(p.max_points for p in parts if not p.bonus),
-            notes=notes,
         )
+        if fresh:
+            notes = (*stamp.notes, *(n for n in result.notes if n not in stamp.notes))
+            return replace(marked, submitted_at=stamp.submitted_at, late=stamp.late, notes=notes)
+        return replace(marked, late=self._late_again(result))
+
+    def _late_again(self, result: SubmissionResult) -> LatePenalty | None:
+        hand_in = next((h for h in self.hand_ins if h.student.key == result.submission), None)
+        if self.policy is None or hand_in is None or hand_in.folder is None:
+            return None
+        when = datetime.fromisoformat(result.submitted_at) if result.submitted_at else None
+        return penalty_for(self.policy, replace(hand_in, submitted_at=when), self.max_points)
 
 
 def zone(name: str) -> tzinfo:
@@ -127,7 +141,7 @@ def find_hand_ins(path: Path, assignment: Assignment, workspace: Path, settings:
     for row in unmatched_marks(marks, [h.student for h in hand_ins]):
         messages.append(f"marks line {row.line}: no student {row.student!r} in this batch (mark ignored)")
     submissions = tuple(as_submission(h) for h in hand_ins)
-    return HandIns(intake.layout, hand_ins, submissions, assignment, stamps, marks, tuple(messages))
+    return HandIns(intake.layout, hand_ins, submissions, assignment, stamps, marks, tuple(messages), policy, max_points)
 
 
 def _stamp(hand_in: HandIn, policy: LatePolicy | None, max_points: float) -> _Stamp:
