@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from grader.assignment import Assignment, Check
+from grader.judge.diagnosis import KnownMistakes
 from grader.judge.expectations import Observed
 from grader.sandbox.isolation import Isolation
 from grader.sandbox.limits import Limits
@@ -44,6 +45,9 @@ class BatchContext(RunSettings):
     expected: Mapping[str, Observed] = field(default_factory=dict)
     checks: tuple[Check, ...] | None = None  # a subset (self-check); None means all
     data_seed: int = 0  # what `prepare_data` drew the data with: a remote worker draws it again
+    # issue 13: the reference's display values (public checks) and the known mistakes
+    displays: Mapping[str, Observed] = field(default_factory=dict)
+    mistakes: KnownMistakes = field(default_factory=KnownMistakes)
 
     @property
     def selected(self) -> tuple[Check, ...]:

@@ -42,7 +42,7 @@ SELFCHECK_DIR = "grader_selfcheck"
 SELFCHECK_FILE = "checks.json"
 _BEGIN = re.compile(r"^#\s*BEGIN SOLUTION\b:?\s*(?P<what>.*)$")
 _END = re.compile(r"^#\s*END SOLUTION\b")
-_SKIPPED_PARTS = frozenset({"__pycache__", ".ipynb_checkpoints"})
+_SKIPPED_PARTS = frozenset({"__pycache__", ".ipynb_checkpoints", "mistakes"})  # mistakes/: the grader's known mistakes
 
 
 def _marker_comments(source: str, path: str) -> list[tuple[int, str, str]]:

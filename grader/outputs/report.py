@@ -23,9 +23,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 
+from grader.outputs.check_figures import check_figures
+from grader.outputs.plots import PLOT_CSS
+from grader.outputs.grade_lines import format_number, grade_lines, student_line
 from grader.outputs.text import clean_text, head_and_tail
-from grader.results import CheckResult, NotebookCell, SubmissionResult
+from grader.results import CheckResult, Diagnosis, NotebookCell, SubmissionResult
 
 __all__ = ["format_number", "report_file_name", "template_environment", "write_submission_report"]
 
@@ -43,6 +47,7 @@ _PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 # The grader caps images at 1 MiB; a stored result may not have been, so cap again.
 _PNG_CHARS_LIMIT = (1 << 20) * 4 // 3 + 8
 _NOTES_LIMIT = 12
+_PLOT_CSS = Markup(PLOT_CSS)  # the figures' styles, once per page
 # How a graded cell is flagged: icon, word, and what it means. "ok" and "" need no flag.
 _CELL_STATUS = {
     "error": ("!", "error", "raised an exception when graded"),
@@ -112,6 +117,30 @@ class _CheckView:
     location_href: str
     location_target: str  # "line" (of a source file), "cell" (of the notebook) or ""
     advice: bool = False  # good practice beyond the handout: shown apart, never "to fix"
+    # issue 13: the likely mistake (a failed check) and the check's pictures
+    diagnosis: _DiagnosisView | None = None
+    figures: tuple[Markup, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class _DiagnosisView:
+    title: str
+    handout: str
+    how_to_check: str
+    right: str
+    wrong: str
+
+
+def _diagnosis_view(diagnosis: Diagnosis | None) -> _DiagnosisView | None:
+    if diagnosis is None:
+        return None
+    return _DiagnosisView(
+        title=clean_text(diagnosis.title),
+        handout=clean_text(diagnosis.handout),
+        how_to_check=clean_text(diagnosis.how_to_check),
+        right=", ".join(clean_text(p) for p in diagnosis.right),
+        wrong=", ".join(clean_text(p) for p in diagnosis.wrong),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,13 +198,11 @@ class _SubmissionPage:
     sources: tuple[_SourceView, ...]
     notebook_name: str
     cells: tuple[_CellView, ...]
+    # issue 13: checks with pictures, and the pictures' styles
+    pictured: tuple[_CheckView, ...] = ()
+    plot_css: Markup = _PLOT_CSS
     # under the score: the late penalty, the manual marks and the grade they make (round trip)
     grade_lines: tuple[str, ...] = ()
-
-
-def format_number(value: float) -> str:
-    """Points as people write them: 14, 3.5, 0.25 (never 14.0 or 3.5000001)."""
-    return f"{value:.2f}".rstrip("0").rstrip(".") if value == value else "NaN"
 
 
 def _excerpt(text: str, limit: int = _STDOUT_LIMIT) -> str:
@@ -231,6 +258,8 @@ def _check_view(index: int, check: CheckResult, source: dict[str, str], code: di
         location_href=f"#{_line_anchor(*spot)}" if spot else (f"#cell-{cell[0]}" if cell else ""),
         location_target="line" if spot else ("cell" if cell else ""),
         advice=check.advice,
+        diagnosis=_diagnosis_view(check.diagnosis),
+        figures=check_figures(check),
     )
 
 
@@ -340,7 +369,7 @@ def _submission_page(result: SubmissionResult) -> _SubmissionPage:
     if len(result.notes) > _NOTES_LIMIT:
         notes += (f"and {len(result.notes) - _NOTES_LIMIT} more",)
     meta: tuple[tuple[str, str | tuple[str, ...]], ...] = (
-        *((("Student", _who(result)),) if result.student is not None else ()),
+        *((("Student", student_line(result)),) if result.student is not None else ()),
         ("Submission", clean_text(result.submission)),
         ("Assignment", clean_text(result.assignment)),
         ("Files graded", ", ".join(clean_text(f) for f in result.files) or "none found"),
@@ -367,28 +396,7 @@ def _submission_page(result: SubmissionResult) -> _SubmissionPage:
         sources=_source_views(result.source, checks, result.checks),
         notebook_name=clean_text(next((f for f in result.files if f.endswith(".ipynb")), "notebook")),
         cells=_cell_views(result.notebook, code, checks, result.checks),
-        grade_lines=_grade_lines(result),
+        pictured=tuple(c for c in checks if c.figures),
+        grade_lines=grade_lines(result),
     )
 
-
-def _who(result: SubmissionResult) -> str:
-    """The student as the LMS names them: name, the group's other members, the LMS id."""
-    student = result.student
-    assert student is not None
-    name = clean_text(student.name or student.key)
-    if student.members:
-        name += " (with " + ", ".join(clean_text(m) for m in student.members) + ")"
-    return name + (f" \u00b7 id {clean_text(student.lms_id)}" if student.lms_id else "")
-
-
-def _grade_lines(result: SubmissionResult) -> tuple[str, ...]:
-    """Lines under the score: late work, each manual part, and the grade they add up to."""
-    lines = []
-    if result.late is not None and result.late.note:
-        lines.append(f"Late: {clean_text(result.late.note)}")
-    for mark in result.manual:
-        points = "not marked yet" if mark.points is None else f"{format_number(mark.points)} points"
-        lines.append(f"{clean_text(mark.part)} (marked by hand): {points}" + (f": {clean_text(mark.comment)}" if mark.comment else ""))
-    if result.manual or (result.late is not None and result.late.points):
-        lines.append(f"Grade: {format_number(result.total)} / {format_number(result.total_max)}")
-    return tuple(lines)
