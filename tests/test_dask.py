@@ -14,7 +14,9 @@ from grader.course.batch import GradeOptions, grade
 
 distributed = pytest.importorskip("distributed", reason="dask.distributed is not installed: pip install -e '.[test]'")
 
-STUDENTS = ("Ada Lovelace", "Template Only", "Margaret Hamilton")  # the reference, the template, one broken
+# the reference, the template, a crash at import, and a known mistake (its diagnosis comes
+# from the variants' observations, which the tasks carry)
+STUDENTS = ("Ada Lovelace", "Template Only", "Margaret Hamilton", "Donald Knuth")
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +76,8 @@ def test_a_task_refuses_file_names_that_leave_its_folder(tmp_path: Path) -> None
 
     payload = {
         "assignment": "two_layer_net", "reference_root": str(REFERENCE), "seed": 1, "data_seed": 1,
-        "limits": asdict(Limits()), "isolation": "auto", "notebook_mode": "auto", "checks": None, "expected": {},
+        "limits": asdict(Limits()), "isolation": "auto", "notebook_mode": "auto", "checks": None,
+        "expected": {}, "displays": {}, "mistakes": {},
         "submission": {"id": "mallory", "entry": "neural_net.py", "error": None, "ignored": [], "more": {},
                        "files": {"neural_net.py": "", "../../escaped.py": base64.b64encode(b"x = 1").decode()}},
     }  # fmt: skip

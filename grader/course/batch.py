@@ -222,8 +222,10 @@ def _grade_into(
             for line in (cleaned, *found.messages, plan.describe()):
                 if line and on_note:
                     on_note(line)
-            with open_runner(options.jobs, options.dask, executor, options.isolation, options.reference_root) as runner:
-                rows = _run_all(plan, context, runner, out_dir, options, log, on_result, found)
+            rows = dict(plan.kept)
+            if plan.todo:  # nothing to grade: no pool, no cluster started
+                with open_runner(options.jobs, options.dask, executor, options.isolation, options.reference_root) as runner:
+                    rows = _run_all(plan, context, runner, out_dir, options, log, on_result, found)
             _set_aside(log, plan.dropped, out_dir)
             # after the loop (courseio): rows kept from an earlier run get today's marks and late
             # policy too; similar code is read while the hand-ins' files still exist

@@ -37,7 +37,9 @@ class Cleaned:
         """One line for the terminal ("" when nothing was left behind)."""
         if not (self.folders or self.processes or self.cgroups):
             return ""
-        return f"cleaned up after an interrupted run: {self.folders} temporary folders, {self.processes} processes, {self.cgroups} cgroups"
+        counts = ((self.folders, "temporary folder"), (self.processes, "process"), (self.cgroups, "cgroup"))
+        said = ", ".join(f"{n} {what}{'es' if what == 'process' and n != 1 else 's' if n != 1 else ''}" for n, what in counts if n)
+        return f"cleaned up after an interrupted run: {said}"
 
 
 @contextmanager

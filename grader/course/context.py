@@ -44,10 +44,10 @@ class BatchContext(RunSettings):
     secrets: Mapping[str, np.ndarray] = field(default_factory=dict)
     expected: Mapping[str, Observed] = field(default_factory=dict)
     checks: tuple[Check, ...] | None = None  # a subset (self-check); None means all
-    data_seed: int = 0  # what `prepare_data` drew the data with: a remote worker draws it again
     # issue 13: the reference's display values (public checks) and the known mistakes
     displays: Mapping[str, Observed] = field(default_factory=dict)
     mistakes: KnownMistakes = field(default_factory=KnownMistakes)
+    data_seed: int = 0  # what `prepare_data` drew the data with: a remote worker draws it again
 
     @property
     def selected(self) -> tuple[Check, ...]:

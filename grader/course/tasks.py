@@ -3,10 +3,10 @@
 The batch context holds local paths (the work folder, the prepared data) a remote worker
 cannot see. `task_payload` packs what grading one submission needs as plain, JSON-ready
 data: the submission's files as bytes (base64), the assignment's name and where its course
-files lie, the seed, the limits, and the reference's expected values (each array as `.npy`
-bytes, never a pickle). `grade_task` rebuilds the rest on the worker (its own temporary
-folder, the data prepared from the same seed) and grades through the same path as a local
-run, returning `SubmissionResult.to_json()`.
+files lie, the seeds, the limits, the reference's expected and display values and the known
+mistakes' observations (each array as `.npy` bytes, never a pickle). `grade_task` rebuilds
+the rest on the worker (its own temporary folder, the data prepared from the same seed) and
+grades through the same path as a local run, returning `SubmissionResult.to_json()`.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from grader.course.cleanup import owned_folder
 from grader.course.context import BatchContext
 from grader.course.grading import grade_submission
 from grader.intake.discovery import Submission
+from grader.judge.diagnosis import KnownMistakes, load_mistakes
 from grader.judge.expectations import Observed
 from grader.sandbox.isolation import detect_isolation
 from grader.sandbox.limits import Limits
@@ -53,7 +54,10 @@ def task_payload(submission: Submission, context: BatchContext, isolation: str, 
         "isolation": isolation,
         "notebook_mode": context.notebook_mode,
         "checks": None if context.checks is None else [c.name for c in context.checks],
-        "expected": {check: {key: _encode(value) for key, value in arrays.items()} for check, arrays in context.expected.items()},
+        "expected": _encode_checks(context.expected),
+        "displays": _encode_checks(context.displays),
+        # the known mistakes' observations; their texts are read from the course files again
+        "mistakes": {mistake: _encode_checks(checks) for mistake, checks in context.mistakes.observations.items()},
     }
 
 
@@ -85,8 +89,10 @@ def grade_task(payload: Mapping[str, Any]) -> dict[str, Any]:
             work_root=work_root,
             notebook_mode=str(payload["notebook_mode"]),
             secrets=hidden,
-            expected=_decode_expected(payload["expected"]),
+            expected=_decode_checks(payload["expected"]),
             checks=checks,
+            displays=_decode_checks(payload["displays"]),
+            mistakes=KnownMistakes(load_mistakes(assignment.folder), {m: _decode_checks(c) for m, c in payload["mistakes"].items()}),
             data_seed=int(payload["data_seed"]),
         )
         submission = _unpack(payload["submission"], work_root / "submission")
@@ -110,11 +116,16 @@ def _unpack(data: Mapping[str, Any], root: Path) -> Submission:
     return replace(submission, **data.get("more", {}))
 
 
+def _encode_checks(observed: Mapping[str, Observed]) -> dict[str, dict[str, str]]:
+    """Check -> key -> the array as `.npy` bytes in base64 (exact: dtype, shape and bits)."""
+    return {check: {key: _encode(value) for key, value in arrays.items()} for check, arrays in observed.items()}
+
+
 def _encode(value: Any) -> str:
     buffer = io.BytesIO()
     np.save(buffer, np.asarray(value), allow_pickle=False)
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def _decode_expected(data: Mapping[str, Mapping[str, str]]) -> dict[str, Observed]:
+def _decode_checks(data: Mapping[str, Mapping[str, str]]) -> dict[str, Observed]:
     return {check: {key: np.load(io.BytesIO(base64.b64decode(text)), allow_pickle=False) for key, text in arrays.items()} for check, arrays in data.items()}
