@@ -4,8 +4,9 @@ Pages read `SubmissionResult`s only; every verdict was reached before they are d
 Everything a student controls (submission names, file names, messages, captured output,
 source, notebook cells and their saved outputs) reaches the page through jinja2
 autoescaping, after `clean_text` has removed terminal escape sequences and bidi controls
-(SANDBOX.md §5: outputs attack the instructor too). Notebook markdown is shown as text,
-never rendered; the only images are PNGs checked here again and inlined as data URIs.
+(SANDBOX.md §5: outputs attack the instructor too). Notebook Markdown is rendered as
+Jupyter would and sanitised by `grader.outputs.markdown` (no script, no remote resource);
+the only images are PNGs checked here again and inlined as data URIs.
 Pages carry inline CSS and no scripts or external assets, so a single file can be mailed
 to a student or uploaded to an LMS as it is.
 """
@@ -23,7 +24,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 
+from grader.outputs.markdown import MARKDOWN_CSS, cell_labels, render_markdown
 from grader.outputs.text import clean_text, head_and_tail
 from grader.results import CheckResult, NotebookCell, SubmissionResult
 
@@ -37,7 +40,12 @@ _NAME_LIMIT = 80
 _STDOUT_LIMIT = 6000
 _SOURCE_LINE_LIMIT = 4000
 _STATUS_ICON = {"passed": "\u2713", "failed": "\u2717", "error": "!", "timeout": "\u25f7"}
-# "nb.ipynb cell 7, line 12": how the worker locates a failure inside a notebook cell
+# What the badge beside the score says; a load failure is not "graded" to a student's eye.
+_SUBMISSION_STATUS = {"graded": ("graded", "\u2713"), "could not run": ("error", "\u2717"), "not graded": ("error", "\u2717")}
+# "nb.ipynb, line 12 of code cell 6 (In [7]), the cell starting ...": a place in a notebook as
+# grading words it (grader.outputs.notebook_view.jupyter_wording) ...
+_CODE_CELL_LOCATION = re.compile(r".+?\.ipynb, (?:line (\d+) of )?code cell (\d+)\b.*", re.DOTALL)
+# ... and as results stored before that wording ("nb.ipynb cell 7, line 12", every cell counted)
 _CELL_LOCATION = re.compile(r".+\.ipynb cell (\d+)(?:, line (\d+))?")
 _PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 # The grader caps images at 1 MiB; a stored result may not have been, so cap again.
@@ -111,6 +119,20 @@ class _CheckView:
     location: str
     location_href: str
     location_target: str  # "line" (of a source file), "cell" (of the notebook) or ""
+    advice: bool = False  # good practice beyond the handout: shown apart, never "to fix"
+
+
+@dataclass(frozen=True, slots=True)
+class _FailureView:
+    """Why nothing could be run (a load failure): said once, not once per check."""
+
+    message: str
+    details: tuple[str, ...]
+    location: str
+    location_href: str
+    location_target: str
+    stdout: str
+    anchor: str = "error"
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,13 +149,15 @@ class _CellView:
     index: int
     anchor: str
     kind: str  # "code", "markdown" or "raw"
+    prompt: str  # "In [7]", "In [ ]" or "code cell 6" as Jupyter shows it; "" for other cells
     status: str  # "error", "timeout", "skipped", or "" when there is nothing to flag
     icon: str
     status_label: str
     status_note: str
     error: str
     lines: tuple[_LineView, ...]  # code cells
-    text: str  # markdown and raw cells, shown as text
+    html: Markup  # markdown cells, rendered and sanitised by grader.outputs.markdown
+    text: str  # raw cells, shown as text
     # ("text", text), ("png", checked base64 PNG) or ("dropped", why it is not shown)
     outputs: tuple[tuple[str, str], ...]
     # checks located in this cell but on no line shown (the line marks carry the rest)
@@ -158,15 +182,20 @@ class _SubmissionPage:
     max_score: str
     percent: float
     status: str
+    status_label: str  # "graded", "could not run" or "not graded"
+    status_class: str
     error: str
+    failure: _FailureView | None
     summary: str
     # a value is one line, or a short list (the grading notes)
     meta: tuple[tuple[str, str | tuple[str, ...]], ...]
     checks: tuple[_CheckView, ...]
     problems: tuple[_CheckView, ...]
+    advice: tuple[_CheckView, ...]
     sources: tuple[_SourceView, ...]
     notebook_name: str
     cells: tuple[_CellView, ...]
+    markdown_css: Markup
 
 
 def format_number(value: float) -> str:
@@ -197,12 +226,18 @@ def _split_location(location: str | None, source: dict[str, str]) -> tuple[str, 
 
 
 def _cell_spot(location: str | None, code: dict[int, NotebookCell]) -> tuple[int, int | None] | None:
-    """(7, 12) for 'nb.ipynb cell 7, line 12' when cell 7 is a submitted code cell; the
-    line is None when it is not given or not shown."""
-    match = _CELL_LOCATION.fullmatch(location or "")
-    if not match or int(match[1]) not in code:
+    """(7, 12) for 'nb.ipynb, line 12 of code cell 6 (...)' when the 6th code cell is the
+    notebook's 7th cell (or for a stored 'nb.ipynb cell 7, line 12'); the line is None when
+    it is not given or not shown."""
+    cell, line = 0, 0
+    if match := _CODE_CELL_LOCATION.fullmatch(location or ""):
+        order = sorted(code)
+        nth = int(match[2])
+        cell, line = (order[nth - 1] if 1 <= nth <= len(order) else 0), int(match[1] or 0)
+    elif match := _CELL_LOCATION.fullmatch(location or ""):
+        cell, line = int(match[1]), int(match[2] or 0)
+    if cell not in code:
         return None
-    cell, line = int(match[1]), int(match[2] or 0)
     shown = min(len(_text_lines(code[cell].source)), _SOURCE_LINE_LIMIT)
     return cell, (line if 1 <= line <= shown else None)
 
@@ -226,6 +261,7 @@ def _check_view(index: int, check: CheckResult, source: dict[str, str], code: di
         location="" if hidden or not check.location else clean_text(check.location),
         location_href=f"#{_line_anchor(*spot)}" if spot else (f"#cell-{cell[0]}" if cell else ""),
         location_target="line" if spot else ("cell" if cell else ""),
+        advice=bool(getattr(check, "advice", False)),
     )
 
 
@@ -236,12 +272,17 @@ def _text_lines(text: str) -> list[str]:
     return lines
 
 
-def _source_views(source: dict[str, str], checks: Sequence[_CheckView], raw: Sequence[CheckResult]) -> tuple[_SourceView, ...]:
+# (the result's own location, "line" or "cell", the name shown, the anchor linked): what a
+# code line or cell is flagged with (each failing check, or the one load failure).
+_Pin = tuple[str | None, str, str, str]
+
+
+def _source_views(source: dict[str, str], pins: Sequence[_Pin]) -> tuple[_SourceView, ...]:
     marks: dict[tuple[str, int], list[tuple[str, str]]] = {}
-    for view, check in zip(checks, raw):
-        spot = _split_location(check.location, source) if view.location_target == "line" else None
+    for location, target, name, anchor in pins:
+        spot = _split_location(location, source) if target == "line" else None
         if spot:
-            marks.setdefault(spot, []).append((view.name, view.anchor))
+            marks.setdefault(spot, []).append((name, anchor))
     views = []
     for path in sorted(source):
         lines = _text_lines(source[path])
@@ -281,14 +322,15 @@ def _output_views(cell: NotebookCell) -> tuple[tuple[str, str], ...]:
     return tuple(views)
 
 
-def _cell_views(cells: Sequence[NotebookCell], code: dict[int, NotebookCell], checks: Sequence[_CheckView], raw: Sequence[CheckResult]) -> tuple[_CellView, ...]:
+def _cell_views(cells: Sequence[NotebookCell], code: dict[int, NotebookCell], pins: Sequence[_Pin]) -> tuple[_CellView, ...]:
     marks: dict[tuple[int, int | None], list[tuple[str, str]]] = {}
-    for view, check in zip(checks, raw):
-        spot = _cell_spot(check.location, code) if view.location_target == "cell" else None
+    for location, target, name, anchor in pins:
+        spot = _cell_spot(location, code) if target == "cell" else None
         if spot:
-            marks.setdefault(spot, []).append((view.name, view.anchor))
+            marks.setdefault(spot, []).append((name, anchor))
+    labels = cell_labels([{"cell_type": c.cell_type, "source": c.source, "execution_count": c.execution_count} for c in cells])
     views = []
-    for cell in cells:
+    for cell, jupyter in zip(cells, labels):
         kind = cell.cell_type if cell.cell_type in ("code", "markdown") else "raw"
         lines = _text_lines(cell.source)
         shown = lines[:_SOURCE_LINE_LIMIT]
@@ -300,6 +342,7 @@ def _cell_views(cells: Sequence[NotebookCell], code: dict[int, NotebookCell], ch
                 index=cell.index,
                 anchor=anchor,
                 kind=kind,
+                prompt=clean_text(jupyter.prompt),
                 status=status,
                 icon=icon,
                 status_label=label,
@@ -309,7 +352,8 @@ def _cell_views(cells: Sequence[NotebookCell], code: dict[int, NotebookCell], ch
                     _LineView(n, text, f"{anchor}-L{n}", tuple(marks.get((cell.index, n), ())))
                     for n, text in enumerate(shown, start=1)
                 ) if kind == "code" else (),
-                text="" if kind == "code" else "\n".join(shown),
+                html=render_markdown(cell.source) if kind == "markdown" else Markup(""),
+                text="\n".join(shown) if kind == "raw" else "",
                 outputs=_output_views(cell) if kind == "code" else (),
                 marks=tuple(marks.get((cell.index, None), ())),
                 hit=any(index == cell.index for index, _ in marks),
@@ -319,14 +363,54 @@ def _cell_views(cells: Sequence[NotebookCell], code: dict[int, NotebookCell], ch
     return tuple(views)
 
 
+def _failure_view(result: SubmissionResult, checks: Sequence[_CheckView]) -> _FailureView | None:
+    """The one message of a submission that could not run (None when its checks ran).
+
+    A load failure (a SyntaxError, an import that fails, a missing definition) costs every
+    check the same way; saying it once, with the student's line, reads as what it is.
+    """
+    if not result.error and result.status != "error":
+        return None
+    first = next((c for c in checks if c.status != "passed" and c.public), None)
+    same = first is not None and first.message == clean_text(result.error or "").strip()
+    return _FailureView(
+        message=clean_text(result.error or "the submission could not be graded").strip(),
+        details=first.details if same and first else (),
+        location=first.location if same and first else "",
+        location_href=first.location_href if same and first else "",
+        location_target=first.location_target if same and first else "",
+        stdout=first.stdout if same and first else "",
+    )
+
+
+def _summary(checks: Sequence[_CheckView], failure: _FailureView | None) -> str:
+    graded = [c for c in checks if not c.advice]
+    if failure is not None:
+        return f"none of the {len(graded)} checks could run" if graded else "no checks were run"
+    passed = sum(c.status == "passed" for c in graded)
+    hidden = sum(not c.public for c in graded)
+    summary = f"{passed} of {len(graded)} checks passed" if graded else "no checks were run"
+    if hidden:
+        summary += f" ({hidden} hidden)"
+    advice = [c for c in checks if c.advice]
+    if advice:
+        summary += f"; {sum(c.status == 'passed' for c in advice)} of {len(advice)} pieces of advice followed"
+    return summary
+
+
+def _pins(checks: Sequence[_CheckView], raw: Sequence[CheckResult], failure: _FailureView | None) -> list[_Pin]:
+    if failure is not None:
+        # One flag for the one failure, on the line it names (every check carries the same)
+        location = next((c.location for c in raw if c.location and c.public), None)
+        return [(location, failure.location_target, "could not run", failure.anchor)] if location else []
+    return [(check.location, view.location_target, view.name, view.anchor) for view, check in zip(checks, raw) if view.location_target]
+
+
 def _submission_page(result: SubmissionResult) -> _SubmissionPage:
     code = {cell.index: cell for cell in result.notebook if cell.cell_type == "code"}
     checks = tuple(_check_view(i, c, result.source, code) for i, c in enumerate(result.checks, start=1))
-    passed = sum(c.status == "passed" for c in checks)
-    hidden = sum(not c.public for c in checks)
-    summary = f"{passed} of {len(checks)} checks passed" if checks else "no checks were run"
-    if hidden:
-        summary += f" ({hidden} hidden)"
+    failure = _failure_view(result, checks)
+    status_label = "not graded" if result.status == "error" else ("could not run" if failure else "graded")
     notes = tuple(clean_text(n) for n in result.notes[:_NOTES_LIMIT])
     if len(result.notes) > _NOTES_LIMIT:
         notes += (f"and {len(result.notes) - _NOTES_LIMIT} more",)
@@ -340,6 +424,7 @@ def _submission_page(result: SubmissionResult) -> _SubmissionPage:
         ("Time", f"{result.seconds:.1f} s"),
         ("Seed", "none" if result.seed is None else str(result.seed)),
     )
+    pins = _pins(checks, result.checks, failure)
     return _SubmissionPage(
         title=f"{clean_text(result.submission)}: {format_number(result.score)} / {format_number(result.max_score)}",
         submission=clean_text(result.submission),
@@ -348,12 +433,17 @@ def _submission_page(result: SubmissionResult) -> _SubmissionPage:
         max_score=format_number(result.max_score),
         percent=max(0.0, min(100.0, result.percent)),
         status=result.status,
+        status_label=status_label,
+        status_class=_SUBMISSION_STATUS[status_label][0],
         error=clean_text(result.error or ("the submission could not be graded" if result.status == "error" else "")),
-        summary=summary,
+        failure=failure,
+        summary=_summary(checks, failure),
         meta=meta,
         checks=checks,
-        problems=tuple(c for c in checks if c.status != "passed"),
-        sources=_source_views(result.source, checks, result.checks),
+        problems=() if failure else tuple(c for c in checks if c.status != "passed" and not c.advice),
+        advice=() if failure else tuple(c for c in checks if c.advice),
+        sources=_source_views(result.source, pins),
         notebook_name=clean_text(next((f for f in result.files if f.endswith(".ipynb")), "notebook")),
-        cells=_cell_views(result.notebook, code, checks, result.checks),
+        cells=_cell_views(result.notebook, code, pins),
+        markdown_css=Markup(MARKDOWN_CSS),
     )
