@@ -490,3 +490,51 @@ def test_notebook_result_round_trips_into_the_same_page(tmp_path: Path) -> None:
     result = notebook()
     again = SubmissionResult.from_json(result.to_json())
     assert render(again, tmp_path / "a") == render(result, tmp_path / "b")
+
+
+def cannot_load(name: str = "dan") -> SubmissionResult:
+    """A submission whose module does not import: every check carries the same failure."""
+    message = "SyntaxError at neural_net.py:19: invalid syntax"
+    details = ("line: loss = -np.log(scores[range(len(y)), y]).mean(", "your code: neural_net.py:19")
+    names = ("forward_scores", "forward_loss", "gradients", "toy_training_loss", "predict", "stable_loss", "hidden_scores", "hidden_loss", "hidden_gradients", "digits_accuracy")
+    checks = tuple(CheckResult(n, 0, 2, "error", message, public=not n.startswith("hidden"), details=details, location="neural_net.py:19") for n in names)
+    return SubmissionResult(name, "two_layer_net", 0, 20, "graded", checks, error=message, files=("neural_net.py",), graded_as="module", source={"neural_net.py": NEURAL_NET})
+
+
+def test_a_submission_that_cannot_load_says_so_once_with_the_line(tmp_path: Path) -> None:
+    html = render(cannot_load(), tmp_path)
+    # one message, one copy of the student's line, no card per check
+    assert html.count("invalid syntax") == 1 and html.count("line: loss = -np.log") == 1
+    assert 'class="problem' not in html and "What to fix" not in html
+    assert '<span class="badge error">could not run</span>' in html and ">graded<" not in html
+    assert "Your code could not run" in html and "none of the 10 checks could run" in html
+    assert html.count('class="badge not-run"') == 10  # the table still lists what it cost
+    # the line is flagged once, and the flag leads back to the message
+    marks = re.findall(r'<tr class="hit-marks">.*?</tr>', html, re.S)
+    assert len(marks) == 1 and 'href="#error"' in marks[0] and "could not run" in marks[0]
+    assert '<a href="#L-neural_net.py-19">neural_net.py:19 &rarr; see the line below</a>' in html
+
+
+def test_advice_is_shown_apart_and_is_nothing_to_fix(tmp_path: Path) -> None:
+    result = full_marks()
+    advice = CheckResult("stable_softmax", 0, 0, "failed", "softmax overflows on logits near 1000: subtract the row maximum")
+    try:
+        advice = replace(advice, advice=True)  # type: ignore[call-arg]
+    except TypeError:
+        pytest.skip("CheckResult has no advice field yet (it lands with the fair-grades branch)")
+    html = render(replace(result, checks=(*result.checks, advice)), tmp_path)
+    assert "Every check passed. Nothing to fix." in html
+    section = re.search(r'<section id="advice">.*?</section>', html, re.S)
+    assert section and "subtract the row maximum" in section.group(0) and 'class="badge advice"' in section.group(0)
+    assert "4 of 4 checks passed" in html
+
+
+def test_class_table_names_what_cost_each_student_points(tmp_path: Path) -> None:
+    html = write_index([full_marks("a"), partial("b"), broken("c"), cannot_load("d")], tmp_path, "two_layer_net").read_text(encoding="utf-8")
+    rows = {m[0]: m[1] for m in re.findall(r'<tr class="submission[^"]*">\s*<td class="who"><a href="[^"]*">([^<]*)</a>.*?<td class="err">(.*?)</td>', html, re.S)}
+    assert rows["a"] == ""
+    assert rows["b"].startswith("forward_loss: forward_loss 0/3")  # graded, but lost points
+    assert "not a valid zip archive" in rows["c"]
+    assert rows["d"] == "SyntaxError at neural_net.py:19: invalid syntax"
+    badges = re.findall(r'<span class="badge (\w+)">(?:<span aria-hidden="true">[^<]*</span>)? ([^<]*)</span>', html)
+    assert badges == [("graded", "graded"), ("graded", "graded"), ("error", "not graded"), ("error", "could not run")]

@@ -16,6 +16,8 @@ from grader.results import CheckResult, SubmissionResult
 
 __all__ = ["write_index"]
 
+_PROBLEM_LIMIT = 240  # characters of the problem column: the report has the rest
+
 
 def write_index(results: Sequence[SubmissionResult], out_dir: Path, assignment: str) -> Path:
     """Write the class summary `out_dir/index.html`, linking every submission's report.
@@ -50,9 +52,10 @@ class _Row:
     max_score: str
     percent: float
     status: str
+    status_label: str  # "graded", "could not run" (a load failure) or "not graded"
     passed: str
     seconds: str
-    error: str
+    problem: str  # why points were lost: the load failure, or the first check that failed
 
 
 def _histogram(percents: Sequence[float]) -> list[tuple[str, int]]:
@@ -61,6 +64,22 @@ def _histogram(percents: Sequence[float]) -> list[tuple[str, int]]:
     for p in percents:
         bins[min(9, max(0, int(p // 10)))] += 1
     return [(f"{10 * i}\u2013{10 * i + 10}%", n) for i, n in enumerate(bins)]
+
+
+def _problem(result: SubmissionResult) -> str:
+    """What cost this student points, in one line: why nothing ran, or the first failing
+    check that is not advice ("" for full marks)."""
+    if result.error or result.status == "error":
+        return clean_text(result.error or "could not be graded")
+    lost = next((c for c in result.checks if not c.passed and not getattr(c, "advice", False)), None)
+    text = f"{clean_text(lost.name)}: {clean_text(lost.message)}" if lost else ""
+    return text if len(text) <= _PROBLEM_LIMIT else text[: _PROBLEM_LIMIT - 1].rstrip() + "\u2026"
+
+
+def _status_label(result: SubmissionResult) -> str:
+    if result.status == "error":
+        return "not graded"
+    return "could not run" if result.error else "graded"
 
 
 def _check_rates(results: Sequence[SubmissionResult]) -> list[_CheckRate]:
@@ -91,9 +110,10 @@ def _index_page(results: Sequence[SubmissionResult], assignment: str) -> dict[st
             max_score=format_number(r.max_score),
             percent=max(0.0, min(100.0, r.percent)),
             status=r.status,
+            status_label=_status_label(r),
             passed=f"{sum(c.passed for c in r.checks)} / {len(r.checks)}" if r.checks else "\u2013",
             seconds=f"{r.seconds:.1f}",
-            error=clean_text(r.error or ""),
+            problem=_problem(r),
         )
         for r in ordered
     ]
