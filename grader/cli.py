@@ -126,6 +126,22 @@ def template(assignment: str, out: Path, reference_root: Path | None) -> None:
     click.echo(f"wrote {written}")
 
 
+# --- student data (issue 13): the file a handout's notebook loads, e.g. fcc_sigmoid's mnist.npy
+@main.command()
+@click.argument("assignment")
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=Path("."), show_default=True, help="Folder to write the data file(s) into: your assignment folder.")
+@click.option("--reference", "reference_root", type=click.Path(path_type=Path, file_okay=False), default=None, help="Folder holding reference/<assignment>/.")
+def data(assignment: str, out: Path, reference_root: Path | None) -> None:
+    """Write the data file(s) ASSIGNMENT's notebook loads (fcc_sigmoid: mnist.npy, from the digits that come with grader)."""
+    from grader.course.template import write_student_data
+
+    with _guard():
+        written = write_student_data(assignment, out, reference_root)
+    for path in written:
+        click.echo(f"wrote {path}")
+# --- end student data
+
+
 @main.command()
 def doctor() -> None:
     """Say which isolation is active here, and why."""

@@ -18,7 +18,7 @@ import numpy as np
 
 from grader.datasets import digits_as_mnist, split
 
-__all__ = ["NUM_TEST", "mnist_split", "write_arrays", "write_mnist_npy"]
+__all__ = ["NUM_TEST", "mnist_split", "write_arrays", "write_mnist_npy", "write_student_data"]
 
 # 1797 digits -> 1497 train / 300 test: the handout has no validation split.
 NUM_TEST = 300
@@ -54,3 +54,11 @@ def write_arrays(path: Path, arrays: tuple[np.ndarray, ...]) -> None:
     # Through a file object so np.save never appends a second ".npy" to the name.
     with Path(path).open("wb") as handle:
         np.save(handle, packed, allow_pickle=True)
+
+
+def write_student_data(folder: Path) -> list[Path]:
+    """What `grader data fcc_sigmoid` writes for a student: `mnist.npy` as the handout's first
+    cell loads it (the embedded digits, split with seed 0)."""
+    path = Path(folder) / "mnist.npy"
+    write_mnist_npy(path)
+    return [path]
