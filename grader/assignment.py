@@ -31,7 +31,9 @@ PUBLIC_PROBES = "probes.py"
 HIDDEN_PROBES = "hidden_probes.py"
 CHECKS_FILE = "checks.py"
 # Files of an assignment folder that belong to the harness, never to a submission.
-HARNESS_FILES = frozenset({CHECKS_FILE, PUBLIC_PROBES, HIDDEN_PROBES, "data.py"})
+# The course seed (grader/batch.py) is the instructor's: never copied to the template.
+COURSE_SEED_FILE = ".course_seed"
+HARNESS_FILES = frozenset({CHECKS_FILE, PUBLIC_PROBES, HIDDEN_PROBES, "data.py", COURSE_SEED_FILE})
 
 # Writes the data files a worker may read into a folder and returns what must stay
 # outside the sandbox (hidden labels), for a given batch seed.
@@ -44,6 +46,11 @@ class Check:
 
     `probe` names the probe function; it defaults to the check's name and is looked up
     in probes.py for a public check, hidden_probes.py for a hidden one.
+
+    An `advice` check is good practice the handout does not ask for (a numerically
+    stable softmax): the report shows it apart, with its `description` as the reason,
+    and it is never counted as a failure of the grade. It is worth 0 points unless the
+    assignment gives it points.
     """
 
     name: str

@@ -110,7 +110,7 @@ def check(path: Path, only: str | None, isolation: str, reference_root: Path | N
     _print_checks(result, console)
     if hidden:
         console.print(f"[dim]{hidden[0]} hidden checks worth {hidden[1]:g} more points run when your instructor grades; they are not shown here.[/dim]")
-    sys.exit(0 if result.status == "graded" and all(c.passed for c in result.checks) else 1)
+    sys.exit(0 if result.status == "graded" and all(c.passed or c.advice for c in result.checks) else 1)
 
 
 @main.command()
@@ -166,7 +166,7 @@ def _print_batch(results: list[SubmissionResult], console: Console) -> None:
     for column in ("submission", "score", "status", "first problem"):
         table.add_column(column)
     for r in results:
-        problem = r.error or next((f"{c.name}: {c.message}" for c in r.checks if not c.passed), "")
+        problem = r.error or next((f"{c.name}: {c.message}" for c in r.checks if not c.passed and not c.advice), "")
         table.add_row(_plain(r.submission), f"{r.score:g} / {r.max_score:g}", f"[{_STATUS_STYLE.get(r.status, '')}]{r.status}[/]", _plain(problem)[:100])
     console.print(table)
 
@@ -179,7 +179,7 @@ def _print_checks(result: SubmissionResult, console: Console) -> None:
     for column in ("check", "points", "result", "why"):
         table.add_column(column, overflow="fold")
     for c in result.checks:
-        table.add_row(c.name, f"{c.points:g}/{c.max_points:g}", f"[{_STATUS_STYLE[c.status]}]{c.status}[/]", _why(c))
+        table.add_row(c.name, f"{c.points:g}/{c.max_points:g}", "[blue]advice[/]" if c.advice and not c.passed else f"[{_STATUS_STYLE[c.status]}]{c.status}[/]", _why(c))
     console.print(table)
 
 

@@ -36,6 +36,8 @@ class CheckResult:
     # where the failure originates in the student's code, when it can be traced there
     location: str | None = None
     stdout: str = ""
+    # good practice the handout does not ask for: shown apart, never a lost point
+    advice: bool = False
 
     @property
     def passed(self) -> bool:
@@ -53,6 +55,7 @@ class CheckResult:
             "seconds": round(self.seconds, 4),
             "location": self.location,
             "stdout": self.stdout,
+            "advice": self.advice,
         }
 
     @classmethod
@@ -68,6 +71,7 @@ class CheckResult:
             seconds=float(data.get("seconds", 0.0)),
             location=data.get("location"),
             stdout=str(data.get("stdout", "")),
+            advice=bool(data.get("advice", False)),
         )
 
 

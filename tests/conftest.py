@@ -61,6 +61,14 @@ def reference_package(*names: str) -> Iterator[dict[str, ModuleType]]:
         sys.modules.update(saved)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _private_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Expected values and the full-marks guard cache into a temporary folder, never ~/.cache."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("GRADER_CACHE", str(tmp_path_factory.mktemp("grader-cache")))
+        yield
+
+
 @pytest.fixture(scope="session")
 def example_batch() -> ModuleType:
     return load_example_batch()

@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import numpy as np
 import pytest
 
 from grader.judge.expectations import (
     AccuracyAtLeast,
     AtMost,
+    Computed,
     GradientsAgree,
     IsFinite,
     MatchesReference,
+    Observed,
     RowsSumTo,
     all_of,
     expectation_from_json,
+    observed_array,
+    rel_error,
 )
 from grader.sandbox.wire import Invalid
 
@@ -124,3 +131,37 @@ def test_expectations_round_trip_through_json(expectation: object) -> None:
 def test_one_measure_per_comparison() -> None:
     with pytest.raises(ValueError, match="exactly one"):
         MatchesReference(sum_abs=1e-7, max_abs=1e-7)
+
+
+def test_cancellation_near_zero_cannot_fail_correct_gradients() -> None:
+    # An entry that cancels to 1e-12 beside entries near 1 carries their rounding error.
+    reference = np.array([1.0, -0.5, 1e-12])
+    got = reference + np.array([0.0, 0.0, 3e-16])
+    assert rel_error(got, reference).max() > 1e-8  # the handout's formula alone fails it
+    assert rel_error(got, reference, floor=1e-4).max() < 1e-8
+    assert MatchesReference(rel=1e-8, floor=1e-4).judge({"value": got}, {"value": reference}, {}, True).passed
+    # a real miss still fails
+    assert not MatchesReference(rel=1e-8, floor=1e-4).judge({"value": reference * 1.001}, {"value": reference}, {}, True).passed
+
+
+def test_integer_valued_float_predictions_count_as_labels() -> None:
+    labels = np.array([0, 1, 2, 1])
+    accuracy = AccuracyAtLeast(0.75, labels="y")
+    assert accuracy.judge({"predictions": labels.astype(float)}, None, {"y": labels}, False).passed
+    verdict = accuracy.judge({"predictions": labels + 0.5}, None, {"y": labels}, False)
+    assert not verdict.passed and "fractions" in verdict.message
+
+
+def test_computed_expectation_judges_what_the_grader_computes() -> None:
+    def loss_of(observed: Observed, secrets: Mapping[str, np.ndarray]) -> dict[str, Any]:
+        w = observed_array(observed, "w", (2,), "trained w")
+        return {"value": float(np.sum(w**2))}
+
+    expectation = Computed(loss_of, AtMost(0.02, "final loss"), what="final loss")
+    # the submission reports a perfect loss of weights that were never trained: ignored
+    assert not expectation.judge({"w": np.array([1.0, 1.0]), "value": np.array(0.0)}, None, {}, True).passed
+    assert expectation.judge({"w": np.array([0.01, 0.0])}, None, {}, True).passed
+    wrong = expectation.judge({"w": np.ones(3)}, None, {}, True)
+    assert not wrong.passed and "trained w: expected shape (2,), got (3,)" in wrong.message
+    # students' self-check has no reference code: it judges the reported value instead
+    assert expectation.to_json() == AtMost(0.02, "final loss").to_json()

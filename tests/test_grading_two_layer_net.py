@@ -81,6 +81,10 @@ def test_softmax_overflow_fails_only_the_stability_check(graded_example: tuple[P
     checks = _by_name(result)
     assert checks["stable_loss"].status == "failed"
     assert "infinite" in checks["stable_loss"].message or "NaN" in checks["stable_loss"].message
+    # The handout never asks for a stable softmax: advice, shown with its reason, no point lost.
+    assert checks["stable_loss"].advice and checks["stable_loss"].max_points == 0
+    assert any("not asked by the handout" in d for d in checks["stable_loss"].details)
+    assert result.score == result.max_score == 20
     _passed(result, "forward_scores", "toy_loss", "gradients", "predict", "hidden_scores", "hidden_loss", "hidden_gradients")
 
 

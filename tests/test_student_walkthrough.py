@@ -27,7 +27,7 @@ from grader.course.template import solution_blocks, student_file
 STEPS: dict[str, list[tuple[str, set[str]]]] = {
     "two_layer_net": [
         ("Compute the class scores", {"forward_scores"}),
-        ("Compute the softmax cross-entropy loss", {"toy_loss", "stable_loss"}),
+        ("Compute the softmax cross-entropy loss", {"toy_data_loss", "toy_loss"}),
         ("Backward pass", {"gradients"}),
         ("Sample a minibatch", set()),
         ("Update every parameter", set()),
@@ -57,7 +57,7 @@ def test_a_student_can_work_through_the_template_check_by_check(tmp_path: Path, 
     assert [b[: len(start)] for b, (start, _) in zip(blocks, steps)] == [start for start, _ in steps] and len(blocks) == len(steps), (
         "the reference's solution blocks changed: update STEPS"
     )
-    graded = {c.name for c in assignment.public_checks if not getattr(c, "advice", False)}
+    graded = {c.name for c in assignment.public_checks if not c.advice}
     assert set().union(*(checks for _, checks in steps)) >= graded, "every graded public check belongs to a step"
 
     folder = shutil.copytree(ROOT / "student_template" / name, tmp_path / name)

@@ -8,9 +8,9 @@ executor are interchangeable. Each task grades one submission and returns a
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
-import secrets as secrets_module
 import tempfile
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ThreadPoolExecutor, as_completed
@@ -18,19 +18,24 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from grader.assignment import Assignment, Check
+from grader.assignment import CHECKS_FILE, Assignment, Check
 from grader.course.assignments import load_assignment
 from grader.course.context import BatchContext, RunSettings
 from grader.course.grading import grade_submission
 from grader.course.reference import reference_observations
-from grader.errors import SubmissionError
+from grader.course.seeds import course_seed, derive_seed
+from grader.errors import AssignmentError, SubmissionError
 from grader.intake.discovery import Submission, discover
-from grader.judge.reference_values import default_cache_dir
+from grader.judge.reference_values import default_cache_dir, reference_submission
 from grader.results import SubmissionResult
 from grader.sandbox.isolation import detect_isolation
 from grader.sandbox.limits import Limits
 
-__all__ = ["GradeOptions", "grade", "prepared_context"]
+__all__ = ["GradeOptions", "grade", "prepared_context", "require_full_marks"]
+
+# The reference must earn full marks on this many seeds (the batch's, and more) before
+# anything is graded: a tolerance tightened too far shows up here, not in students' grades.
+GUARD_SEEDS = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +44,9 @@ class GradeOptions:
 
     output: Path | None = None  # default: reports/<assignment>/
     jobs: int = field(default_factory=lambda: os.cpu_count() or 1)  # submissions graded at once
-    seed: int | None = None  # draws the hidden checks' inputs; None: a fresh seed per batch
+    # the course seed the hidden checks' inputs are drawn from; None: the assignment's own,
+    # kept in reference/<name>/.course_seed (created on first use), so every batch draws the same
+    seed: int | None = None
     limits: Limits = field(default_factory=Limits)
     isolation: str = "auto"  # "auto", "bwrap" (required) or "limits-only"
     reference_root: Path | None = None  # where reference/<assignment>/ lives
@@ -55,20 +62,31 @@ class GradeOptions:
 
 
 @contextmanager
-def prepared_context(assignment: Assignment, options: GradeOptions, checks: tuple[Check, ...] | None = None) -> Iterator[BatchContext]:
-    """A batch context with data prepared, isolation chosen and expected values known."""
-    seed = options.seed if options.seed is not None else secrets_module.randbelow(2**31)
+def prepared_context(assignment: Assignment, options: GradeOptions, checks: tuple[Check, ...] | None = None, verify: bool = False) -> Iterator[BatchContext]:
+    """A batch context with data prepared, isolation chosen and expected values known.
+
+    With `verify`, first makes sure the reference earns full marks (`require_full_marks`).
+    """
+    course = options.seed if options.seed is not None else course_seed(assignment, options.cache_dir)
+    if verify:
+        require_full_marks(assignment, options, course)
+    with _context(assignment, options, course, checks) as context:
+        yield context
+
+
+@contextmanager
+def _context(assignment: Assignment, options: GradeOptions, course: int, checks: tuple[Check, ...] | None) -> Iterator[BatchContext]:
     with tempfile.TemporaryDirectory(prefix="grader-") as tmp:
         work_root = Path(tmp)
         data_dir = work_root / "batch-data"
         data_dir.mkdir()
-        hidden = dict(assignment.prepare_data(data_dir, seed)) if assignment.prepare_data else {}
-        run = RunSettings(assignment, seed, data_dir, detect_isolation(options.isolation), options.limits, work_root, options.notebook_mode)
+        hidden = dict(assignment.prepare_data(data_dir, derive_seed(course, "data"))) if assignment.prepare_data else {}
+        run = RunSettings(assignment, derive_seed(course, "probes"), data_dir, detect_isolation(options.isolation), options.limits, work_root, options.notebook_mode)
         # The reference's values first, so that the context is built complete, once.
         expected = reference_observations(run, checks if checks is not None else assignment.checks, options.cache_dir)
         yield BatchContext(
             assignment=assignment,
-            seed=seed,
+            seed=derive_seed(course, "probes"),
             data_dir=data_dir,
             isolation=run.isolation,
             limits=options.limits,
@@ -78,6 +96,46 @@ def prepared_context(assignment: Assignment, options: GradeOptions, checks: tupl
             checks=checks,
             notebook_mode=options.notebook_mode,
         )
+
+
+def require_full_marks(assignment: Assignment, options: GradeOptions, course: int) -> None:
+    """Grade the reference on all its checks for `course` and GUARD_SEEDS - 1 more seeds.
+
+    Raises `AssignmentError` naming the first check the reference does not pass: a
+    tolerance or threshold set too tight fails here, not in students' grades. A pass is
+    remembered in the cache folder, keyed by the reference, the grader and the seed.
+    """
+    marker = options.cache_dir / f"full-marks-{assignment.name}-{_guard_key(assignment, course)}" if options.cache_dir else None
+    if marker is not None and marker.is_file():
+        return
+    reference = reference_submission(assignment)
+    for n in range(GUARD_SEEDS):
+        seed = course if n == 0 else derive_seed(course, f"guard-{n}")
+        with _context(assignment, options, seed, None) as context:
+            result = grade_submission(reference, context)
+        short = [c for c in result.checks if not c.passed]
+        if result.error or short:
+            what = f"check {short[0].name!r}: {short[0].message}" if short else str(result.error)
+            seed_note = "the course seed" if n == 0 else f"another seed ({n} of {GUARD_SEEDS - 1})"
+            raise AssignmentError.in_file(
+                assignment.folder / CHECKS_FILE,
+                f"the reference does not earn full marks on its own checks ({seed_note}): {what}. "
+                "Fix the reference or the check's tolerance before grading.",
+            )
+    if marker is not None:
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.write_text(f"{assignment.name}: the reference earned full marks on {GUARD_SEEDS} seeds\n", encoding="utf-8")
+
+
+def _guard_key(assignment: Assignment, course: int) -> str:
+    """A hash of the seed, the assignment folder and the grader's code."""
+    digest = hashlib.sha256(f"{course}|{GUARD_SEEDS}".encode())
+    for root in (assignment.folder, Path(__file__).parent):
+        for path in sorted(root.rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts and path.suffix in {".py", ".ipynb", ".json", ".j2"}:
+                digest.update(path.relative_to(root).as_posix().encode())
+                digest.update(path.read_bytes())
+    return digest.hexdigest()[:20]
 
 
 def grade(
@@ -97,7 +155,7 @@ def grade(
     assignment = load_assignment(assignment_name, options.reference_root)
     out_dir = options.output_dir(assignment.name)
     out_dir.mkdir(parents=True, exist_ok=True)
-    with prepared_context(assignment, options) as context:
+    with prepared_context(assignment, options, verify=True) as context:
         submissions = discover(path, assignment.entry, context.work_root / "unpacked")
         if not submissions:
             raise SubmissionError(f"{path}: no submissions found (expected {assignment.entry} files, notebooks, student folders or zips)")

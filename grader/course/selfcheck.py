@@ -65,7 +65,10 @@ def _from_template(folder: Path) -> tuple[Assignment, dict[str, dict[str, np.nda
     try:
         spec: dict[str, Any] = json.loads(spec_path.read_text(encoding="utf-8"))
         checks = tuple(
-            Check(c["name"], float(c["points"]), expectation_from_json(c["expect"]), public=True, timeout=float(c["timeout"]), description=c.get("description", ""), probe=c.get("probe", ""))
+            Check(
+                c["name"], float(c["points"]), expectation_from_json(c["expect"]), public=True, advice=bool(c.get("advice", False)),
+                timeout=float(c["timeout"]), description=c.get("description", ""), probe=c.get("probe", ""),
+            )
             for c in spec["checks"]
         )
         expected = {
@@ -132,7 +135,7 @@ class SelfCheckReport:
 
     @property
     def passed(self) -> bool:
-        return self.result.status == "graded" and all(c.passed for c in self.result.checks)
+        return self.result.status == "graded" and all(c.passed or c.advice for c in self.result.checks)
 
     def _repr_html_(self) -> str:
         from jinja2 import Environment, PackageLoader, select_autoescape
@@ -148,7 +151,7 @@ class SelfCheckReport:
         if self.result.status == "error":
             lines.append(f"cannot check: {self.result.error}")
         for c in self.result.checks:
-            lines.append(f"  {'PASS' if c.passed else c.status.upper():8s} {c.name} {c.points:g}/{c.max_points:g}: {c.message}")
+            lines.append(f"  {'PASS' if c.passed else ('ADVICE' if c.advice else c.status.upper()):8s} {c.name} {c.points:g}/{c.max_points:g}: {c.message}")
             lines += [f"           {d}" for d in c.details[:3]]
         if self.hidden_count:
             lines.append(f"{self.hidden_count} hidden checks worth {self.hidden_points:g} more points run when your instructor grades.")

@@ -167,7 +167,7 @@ def solution_blocks(source: str, path: str) -> list[str]:
 
 
 def _check_names(assignment: Assignment) -> str:
-    return ", ".join(c.name for c in assignment.public_checks if not getattr(c, "advice", False))
+    return ", ".join(c.name for c in assignment.public_checks if not c.advice)
 
 
 def _hidden(assignment: Assignment) -> str:
@@ -287,6 +287,7 @@ def selfcheck_spec(assignment: Assignment, expected: dict[str, Any]) -> dict[str
             {
                 "name": c.name,
                 "points": c.points,
+                "advice": c.advice,
                 "timeout": c.timeout,
                 "description": c.description,
                 "probe": c.probe_name,
@@ -308,8 +309,9 @@ def write_template(name: str, out: Path, reference_root: Path | None = None) -> 
         shutil.rmtree(target)
     target.mkdir(parents=True)
     _copy_tree(assignment, target)
-    options = GradeOptions(seed=0, cache_dir=None, reports=False)
-    with prepared_context(assignment, options, checks=assignment.public_checks) as context:
+    # verify: the reference must earn full marks before its values are published
+    options = GradeOptions(seed=0, reports=False)
+    with prepared_context(assignment, options, checks=assignment.public_checks, verify=True) as context:
         expected = {k: dict(v) for k, v in context.expected.items()}
     selfcheck = target / SELFCHECK_DIR
     selfcheck.mkdir()

@@ -14,7 +14,7 @@ never the expected values or the inputs.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
 
@@ -27,6 +27,7 @@ __all__ = [
     "AllOf",
     "AtLeast",
     "AtMost",
+    "Computed",
     "Decreases",
     "Expectation",
     "GradientsAgree",
@@ -34,9 +35,12 @@ __all__ = [
     "MatchesReference",
     "Observed",
     "RowsSumTo",
+    "Unjudgeable",
     "Verdict",
     "all_of",
     "expectation_from_json",
+    "observed_array",
+    "rel_error",
 ]
 
 Observed = Mapping[str, "np.ndarray | Invalid"]
@@ -70,8 +74,12 @@ class Expectation(Protocol):
     def to_json(self) -> dict[str, Any]: ...
 
 
-class _Failure(Exception):
-    """Internal: a value that cannot be compared; the message says why."""
+class Unjudgeable(Exception):
+    """A value that cannot be compared; the message says why (in the student's terms).
+
+    Raised by the helpers here and by a `Computed` expectation's `compute`; the check
+    then scores 0 with this message.
+    """
 
 
 # -- shared validation and formatting ------------------------------------------------
@@ -102,19 +110,19 @@ def _prefix(label: str) -> str:
 
 def _array(observed: Observed, key: str, label: str) -> np.ndarray:
     if key not in observed:
-        raise _Failure(f"{_prefix(label)}no value came back (the probe returned nothing for {key!r})")
+        raise Unjudgeable(f"{_prefix(label)}no value came back (the probe returned nothing for {key!r})")
     value = observed[key]
     if isinstance(value, Invalid):
-        raise _Failure(f"{_prefix(label)}expected a numpy array, got {value.describe()}")
+        raise Unjudgeable(f"{_prefix(label)}expected a numpy array, got {value.describe()}")
     if value.dtype.kind not in "fiub":
-        raise _Failure(f"{_prefix(label)}expected numbers, got dtype {value.dtype}")
+        raise Unjudgeable(f"{_prefix(label)}expected numbers, got dtype {value.dtype}")
     array: np.ndarray = value
     return array
 
 
 def _shaped_like(got: np.ndarray, expected: np.ndarray, label: str) -> np.ndarray:
     if got.shape != expected.shape:
-        raise _Failure(f"{_prefix(label)}expected shape {expected.shape}, got {got.shape}")
+        raise Unjudgeable(f"{_prefix(label)}expected shape {expected.shape}, got {got.shape}")
     return got
 
 
@@ -125,7 +133,7 @@ def _finite(got: np.ndarray, label: str) -> np.ndarray:
         first = tuple(int(i) for i in np.argwhere(bad)[0])
         kind = "NaN" if np.isnan(values[bad]).any() else "infinite"
         where = f", first at {list(first)}" if got.ndim else ""
-        raise _Failure(f"{_prefix(label)}got {int(bad.sum())} {kind} value{'s' * (int(bad.sum()) != 1)}{where}")
+        raise Unjudgeable(f"{_prefix(label)}got {int(bad.sum())} {kind} value{'s' * (int(bad.sum()) != 1)}{where}")
     return values
 
 
@@ -152,9 +160,26 @@ def _worst_rows(got: np.ndarray, expected: np.ndarray, errors: np.ndarray, limit
     return tuple(rows)
 
 
-def rel_error(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """The handout's relative error, elementwise: |x - y| / max(1e-8, |x| + |y|)."""
-    error: np.ndarray = np.abs(x - y) / np.maximum(1e-8, np.abs(x) + np.abs(y))
+# The handout's absolute floor of the relative error's denominator.
+HANDOUT_FLOOR = 1e-8
+# The default floor relative to the magnitude of the values compared (see rel_error).
+REL_FLOOR = 1e-6
+
+
+def rel_error(x: np.ndarray, y: np.ndarray, floor: float = 0.0) -> np.ndarray:
+    """The handout's relative error with a floor scaled to the values, elementwise:
+
+        |x - y| / max(|x| + |y|, floor * max(max|x|, max|y|), 1e-8)
+
+    With `floor=0` this is the handout's formula. An entry that cancels to nearly zero
+    (1e-12 where its neighbours are near 1) carries the rounding error of its neighbours,
+    not of itself: measured against its own size it can miss by 1e-4 in correct code
+    that only sums in another order. The floor measures such entries against a fraction
+    of the largest value compared instead.
+    """
+    scale = max(float(np.abs(x).max(initial=0.0)), float(np.abs(y).max(initial=0.0)))
+    denominator = np.maximum(np.abs(x) + np.abs(y), max(floor * scale, HANDOUT_FLOOR))
+    error: np.ndarray = np.abs(x - y) / denominator
     return error
 
 
@@ -162,7 +187,7 @@ def _verdict(run: Any) -> Verdict:
     try:
         result: Verdict = run()
         return result
-    except _Failure as failure:
+    except Unjudgeable as failure:
         return Verdict(0.0, str(failure))
 
 
@@ -186,6 +211,7 @@ class MatchesReference:
     rel: float | None = None
     exact: bool = False
     partial: bool = False
+    floor: float = REL_FLOOR  # for `rel`: see `rel_error`
 
     def __post_init__(self) -> None:
         chosen = [m for m in (self.sum_abs, self.max_abs, self.rel) if m is not None] + ([1] if self.exact else [])
@@ -218,7 +244,7 @@ class MatchesReference:
             value = float(errors.max(initial=0.0))
         else:
             assert self.rel is not None
-            measure, limit, errors = "max relative error", self.rel, rel_error(values, wanted)
+            measure, limit, errors = "max relative error", self.rel, rel_error(values, wanted, self.floor)
             value = float(errors.max(initial=0.0))
         line = f"{_prefix(label)}{measure} = {_fmt_small(value)}, limit {limit:g}"
         if value <= limit:
@@ -244,6 +270,7 @@ class GradientsAgree:
     needs_reference: ClassVar[bool] = True
     rel_error: float = 1e-8
     against_reference: bool = True
+    floor: float = REL_FLOOR  # see `rel_error`
 
     def judge(self, observed: Observed, reference: Observed | None, secrets: Mapping[str, np.ndarray], public: bool) -> Verdict:
         assert reference is not None
@@ -255,17 +282,17 @@ class GradientsAgree:
         assert isinstance(expected, np.ndarray)
         analytic = _finite(_shaped_like(_array(observed, f"analytic.{param}", f"d{param}"), expected, f"d{param}"), f"d{param}")
         numeric = _finite(_shaped_like(_array(observed, f"numeric.{param}", f"numerical d{param}"), expected, f"numerical d{param}"), f"numerical d{param}")
-        vs_numeric = float(rel_error(analytic, numeric).max(initial=0.0))
+        vs_numeric = float(rel_error(analytic, numeric, self.floor).max(initial=0.0))
         if not vs_numeric <= self.rel_error:
             return Verdict(0.0, f"d{param}: max relative error vs numerical gradient {_fmt_small(vs_numeric)} > {self.rel_error:g}" + _times_over(vs_numeric, self.rel_error))
         if self.against_reference:
-            vs_reference = float(rel_error(analytic, expected.astype(np.float64)).max(initial=0.0))
+            vs_reference = float(rel_error(analytic, expected.astype(np.float64), self.floor).max(initial=0.0))
             if not vs_reference <= self.rel_error:
                 return Verdict(0.0, f"d{param}: max relative error vs the reference gradient {_fmt_small(vs_reference)} > {self.rel_error:g}" + _times_over(vs_reference, self.rel_error))
         return Verdict(1.0, f"d{param}: max relative error {_fmt_small(vs_numeric)} <= {self.rel_error:g}")
 
     def to_json(self) -> dict[str, Any]:
-        return {"kind": self.kind, "rel_error": self.rel_error, "against_reference": self.against_reference}
+        return {"kind": self.kind, "rel_error": self.rel_error, "against_reference": self.against_reference, "floor": self.floor}
 
 
 @dataclass(frozen=True, slots=True)
@@ -305,7 +332,7 @@ class AtLeast(_Bound):
 def _scalar(observed: Observed, key: str, what: str) -> float:
     got = _array(observed, key, what)
     if got.size != 1:
-        raise _Failure(f"{what}: expected a single number, got shape {got.shape}")
+        raise Unjudgeable(f"{what}: expected a single number, got shape {got.shape}")
     return float(_finite(got, what).reshape(-1)[0])
 
 
@@ -333,8 +360,9 @@ class AccuracyAtLeast:
     def _judge(self, observed: Observed, secrets: Mapping[str, np.ndarray]) -> Verdict:
         truth = secrets[self.labels]
         got = _shaped_like(_array(observed, self.key, "predictions"), truth, "predictions")
-        if got.dtype.kind not in "iub":
-            raise _Failure(f"predictions: expected integer class labels, got dtype {got.dtype}")
+        # Integer-valued floats are labels too: np.zeros(N) filled in a loop is float.
+        if got.dtype.kind == "f" and not np.all(np.isfinite(got) & (got == np.round(got))):
+            raise Unjudgeable(f"predictions: expected class labels (whole numbers), got dtype {got.dtype} with fractions")
         accuracy = float(np.mean(got == truth))
         ok = accuracy >= self.threshold
         line = f"accuracy {accuracy:.1%} on {truth.size} held-out examples"
@@ -381,7 +409,7 @@ class RowsSumTo:
             label = "" if self.key == "value" else self.key
             got = _finite(_array(observed, self.key, label), label)
             if got.ndim != 2:
-                raise _Failure(f"{_prefix(label)}expected a 2-D array, got shape {got.shape}")
+                raise Unjudgeable(f"{_prefix(label)}expected a 2-D array, got shape {got.shape}")
             miss = np.abs(got.sum(axis=1) - self.total)
             worst = float(miss.max(initial=0.0))
             if worst <= self.tol:
@@ -408,7 +436,7 @@ class Decreases:
         def run() -> Verdict:
             got = _finite(_array(observed, self.key, self.what), self.what).reshape(-1)
             if got.size < 2:
-                raise _Failure(f"{self.what}: expected a history of at least 2 values, got {got.size}")
+                raise Unjudgeable(f"{self.what}: expected a history of at least 2 values, got {got.size}")
             first, last = float(got[0]), float(got[-1])
             if last < first:
                 return Verdict(1.0, f"{self.what} fell from {_fmt(first)} to {_fmt(last)}")
@@ -418,6 +446,62 @@ class Decreases:
 
     def to_json(self) -> dict[str, Any]:
         return {"kind": self.kind, "key": self.key, "what": self.what}
+
+
+# compute(observed, secrets) -> arrays by name, for a `Computed` expectation
+Compute = Callable[[Observed, Mapping[str, np.ndarray]], Mapping[str, Any]]
+
+
+def observed_array(observed: Observed, key: str, shape: tuple[int, ...] | None = None, label: str = "") -> np.ndarray:
+    """A validated float64 copy of `observed[key]` for a `Computed` expectation's code:
+    numeric, of `shape` when given, finite. Raises `Unjudgeable` saying what is wrong."""
+    got = _array(observed, key, label or key)
+    if shape is not None and got.shape != shape:
+        raise Unjudgeable(f"{label or key}: expected shape {shape}, got {got.shape}")
+    return np.array(_finite(got, label or key), dtype=np.float64)
+
+
+@dataclass(frozen=True, slots=True)
+class Computed:
+    """The grader computes what it grades: `compute` turns what the probe returned into
+    the values `then` judges, on the trusted side.
+
+    For a number the submission could simply report (a final training loss, an
+    accuracy), the probe returns what the number is computed *from* (the trained
+    parameters) and `compute`, trusted code in checks.py that may use the reference
+    solution, computes the number itself. `compute(observed, secrets)` returns arrays by
+    name; it raises `Unjudgeable` (see `observed_array`) when what came back cannot be
+    used; a ValueError or arithmetic error from numpy on the student's arrays counts the
+    same way.
+
+    `to_json()` writes `then` alone: the students' self-check has no reference code, so
+    there `then` judges the key the probe reports beside the parameters (the value the
+    submission computes itself). Grading never reads that key.
+    """
+
+    kind: ClassVar[str] = "computed"
+    compute: Compute
+    then: Expectation
+    what: str = "value"
+
+    @property
+    def needs_reference(self) -> bool:
+        return self.then.needs_reference
+
+    def judge(self, observed: Observed, reference: Observed | None, secrets: Mapping[str, np.ndarray], public: bool) -> Verdict:
+        try:
+            with np.errstate(all="ignore"):
+                values = {k: np.asarray(v, dtype=np.float64) for k, v in self.compute(observed, secrets).items()}
+        except Unjudgeable as failure:
+            return Verdict(0.0, str(failure))
+        except (ValueError, ArithmeticError, IndexError, TypeError) as exc:
+            # Only a public check may echo numpy's message (it can name hidden sizes).
+            said = f": {type(exc).__name__}: {exc}" if public else f" ({type(exc).__name__})"
+            return Verdict(0.0, f"{self.what}: cannot be computed from what your code returned{said}")
+        return self.then.judge(values, reference, secrets, public)
+
+    def to_json(self) -> dict[str, Any]:
+        return self.then.to_json()
 
 
 @dataclass(frozen=True, slots=True)

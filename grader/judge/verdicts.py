@@ -33,12 +33,19 @@ def judge_frame(check: Check, frame: Frame, reference: Observed | None, secrets:
     verdict = check.expect.judge(frame.arrays, reference, secrets, check.public)
     points = round(check.points * max(0.0, min(1.0, verdict.fraction)), 4)
     status: CheckStatus = "passed" if verdict.passed else "failed"
-    return CheckResult(check.name, points, check.points, status, verdict.message, check.public, verdict.details, seconds, None, stdout)
+    details = _advice_reason(check) + verdict.details
+    return CheckResult(check.name, points, check.points, status, verdict.message, check.public, details, seconds, None, stdout, check.advice)
 
 
 def unrun(check: Check, status: CheckStatus, message: str, details: tuple[str, ...] = (), location: str | None = None, stdout: str = "") -> CheckResult:
     """A check that produced no result (crash, timeout, import failure): 0 points."""
-    return CheckResult(check.name, 0.0, check.points, status, message, check.public, details, 0.0, location, stdout if check.public else "")
+    details = _advice_reason(check) + details
+    return CheckResult(check.name, 0.0, check.points, status, message, check.public, details, 0.0, location, stdout if check.public else "", check.advice)
+
+
+def _advice_reason(check: Check) -> tuple[str, ...]:
+    # An advice check says why it is advice: the student should know it asks more than the handout.
+    return (f"advice, not asked by the handout: {check.description}",) if check.advice and check.description else ()
 
 
 def describe_error(error: Any, public: bool = True) -> tuple[str, tuple[str, ...], str | None]:
@@ -73,7 +80,8 @@ def describe_error(error: Any, public: bool = True) -> tuple[str, tuple[str, ...
 
 def _from_exception(check: Check, error: Any, seconds: float, stdout: str) -> CheckResult:
     message, details, location = describe_error(error, check.public)
-    return CheckResult(check.name, 0.0, check.points, "error", message, check.public, details, seconds, location, stdout)
+    details = _advice_reason(check) + details
+    return CheckResult(check.name, 0.0, check.points, "error", message, check.public, details, seconds, location, stdout, check.advice)
 
 
 def _float(value: Any) -> float:

@@ -261,7 +261,7 @@ def _check_view(index: int, check: CheckResult, source: dict[str, str], code: di
         location="" if hidden or not check.location else clean_text(check.location),
         location_href=f"#{_line_anchor(*spot)}" if spot else (f"#cell-{cell[0]}" if cell else ""),
         location_target="line" if spot else ("cell" if cell else ""),
-        advice=bool(getattr(check, "advice", False)),
+        advice=check.advice,
     )
 
 
@@ -422,7 +422,7 @@ def _submission_page(result: SubmissionResult) -> _SubmissionPage:
         *((("Notes", notes),) if notes else ()),
         ("Isolation", clean_text(result.isolation) or "not recorded"),
         ("Time", f"{result.seconds:.1f} s"),
-        ("Seed", "none" if result.seed is None else str(result.seed)),
+        # No seed: the hidden checks' inputs come from the course seed, which is the instructor's.
     )
     pins = _pins(checks, result.checks, failure)
     return _SubmissionPage(

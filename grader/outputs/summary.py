@@ -71,7 +71,7 @@ def _problem(result: SubmissionResult) -> str:
     check that is not advice ("" for full marks)."""
     if result.error or result.status == "error":
         return clean_text(result.error or "could not be graded")
-    lost = next((c for c in result.checks if not c.passed and not getattr(c, "advice", False)), None)
+    lost = next((c for c in result.checks if not c.passed and not c.advice), None)
     text = f"{clean_text(lost.name)}: {clean_text(lost.message)}" if lost else ""
     return text if len(text) <= _PROBLEM_LIMIT else text[: _PROBLEM_LIMIT - 1].rstrip() + "\u2026"
 

@@ -1,8 +1,9 @@
 """Probes of the hidden checks of `two_layer_net` (run in the sandbox).
 
-Sizes, inputs, weights and `reg` are drawn from the batch seed (`ctx.rng`), which the
-grader draws anew for every batch: a submission that hard-codes the toy answers fails
-here. Weights are assigned, not initialised, so a different `std` or init order in the
+Sizes, inputs, weights and `reg` are drawn from `ctx.rng`, seeded from the course seed
+(hashed on the trusted side, so the course seed itself never enters the sandbox): the
+same for every batch of the assignment, and unknown to a submission that hard-codes the
+toy answers. Weights are assigned, not initialised, so a different `std` or init order in the
 constructor does not matter.
 """
 
@@ -11,6 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+
+from grader.probing import snapshot
 
 PARAMS = ("W1", "b1", "W2", "b2")
 
@@ -26,13 +29,10 @@ def _case(nn: Any, ctx: Any, salt: int) -> tuple[Any, np.ndarray, np.ndarray, fl
     return net, X, y, float(rng.uniform(0.01, 1.0))
 
 
-def _snapshot(value: Any) -> Any:
-    return value.copy() if type(value) is np.ndarray else value
-
 
 def hidden_scores(nn: Any, ctx: Any) -> Any:
     net, X, _, _ = _case(nn, ctx, salt=1)
-    return _snapshot(net.loss(X))
+    return snapshot(net.loss(X))
 
 
 def hidden_loss(nn: Any, ctx: Any) -> Any:
@@ -44,12 +44,13 @@ def hidden_loss(nn: Any, ctx: Any) -> Any:
 def hidden_gradients(nn: Any, ctx: Any) -> dict[str, Any]:
     net, X, y, reg = _case(nn, ctx, salt=3)
     _, grads = net.loss(X, y, reg=reg)
-    return {p: _snapshot(grads.get(p)) for p in PARAMS}
+    return {p: snapshot(grads.get(p)) for p in PARAMS}
 
 
 def digits_accuracy(nn: Any, ctx: Any) -> dict[str, Any]:
-    """The handout's training call on the embedded digits; predictions on a test split
-    whose labels stay with the grader."""
+    """The handout's training call on the embedded digits. It returns the trained
+    parameters: the grader predicts the held-out test split (images and labels it keeps
+    to itself) with its own forward pass."""
     data = np.load(ctx.data_dir / "digits.npz", allow_pickle=False)
     np.random.seed(ctx.seed % 2**32)
     net = nn.TwoLayerNet(data["X_train"].shape[1], 50, 10)
@@ -58,7 +59,7 @@ def digits_accuracy(nn: Any, ctx: Any) -> dict[str, Any]:
         num_iters=TRAIN["num_iters"], batch_size=200, learning_rate=TRAIN["learning_rate"],
         learning_rate_decay=0.95, reg=TRAIN["reg"], verbose=False,
     )  # fmt: skip
-    return {"predictions": _snapshot(net.predict(data["X_test"]))}
+    return {p: snapshot(net.params.get(p)) for p in PARAMS}
 
 
 # The training call, calibrated on the embedded digits (see checks.py).

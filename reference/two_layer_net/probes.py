@@ -11,6 +11,8 @@ from typing import Any
 
 import numpy as np
 
+from grader.probing import numerical_gradient, snapshot
+
 PARAMS = ("W1", "b1", "W2", "b2")
 
 
@@ -26,32 +28,20 @@ def toy_data() -> tuple[np.ndarray, np.ndarray]:
     return X, y
 
 
-def numerical_gradient(f: Any, x: np.ndarray, h: float = 1e-5) -> np.ndarray:
-    """Centred differences of f at x, perturbing x in place (the handout's method)."""
-    grad = np.zeros_like(x, dtype=np.float64)
-    with np.nditer(x, flags=["multi_index"], op_flags=[["readwrite"]]) as it:
-        for _ in it:
-            i = it.multi_index
-            old = x[i]
-            x[i] = old + h
-            plus = f(x)
-            x[i] = old - h
-            minus = f(x)
-            x[i] = old
-            grad[i] = (plus - minus) / (2 * h)
-    return grad
-
-
-def _snapshot(value: Any) -> Any:
-    # Copy real arrays so later calls cannot change what we report; anything else is
-    # reported as it is, and the grader says what type it was.
-    return value.copy() if type(value) is np.ndarray else value
 
 
 def forward_scores(nn: Any, ctx: Any) -> Any:
     net = toy_model(nn)
     X, _ = toy_data()
-    return _snapshot(net.loss(X))
+    return snapshot(net.loss(X))
+
+
+def toy_data_loss(nn: Any, ctx: Any) -> Any:
+    """The data loss alone (reg=0): the averaged softmax cross-entropy."""
+    net = toy_model(nn)
+    X, y = toy_data()
+    loss, _ = net.loss(X, y, reg=0.0)
+    return loss
 
 
 def toy_loss(nn: Any, ctx: Any) -> Any:
@@ -65,17 +55,21 @@ def gradients(nn: Any, ctx: Any) -> dict[str, Any]:
     net = toy_model(nn)
     X, y = toy_data()
     _, grads = net.loss(X, y, reg=0.1)
-    observed = {f"analytic.{p}": _snapshot(grads.get(p)) for p in PARAMS}
+    observed = {f"analytic.{p}": snapshot(grads.get(p)) for p in PARAMS}
     for p in PARAMS:
         observed[f"numeric.{p}"] = numerical_gradient(lambda _: net.loss(X, y, reg=0.1)[0], net.params[p])
     return observed
 
 
-def toy_training(nn: Any, ctx: Any) -> Any:
+def toy_training(nn: Any, ctx: Any) -> dict[str, Any]:
+    """The handout's toy training call. The grader computes the final loss itself from
+    the trained parameters; `value` (your own loss of them) serves `grader check` only."""
     net = toy_model(nn)
     X, y = toy_data()
-    stats = net.train(X, y, X, y, learning_rate=1e-1, reg=1e-5, num_iters=100, verbose=False)
-    return stats["loss_history"][-1]
+    net.train(X, y, X, y, learning_rate=1e-1, reg=1e-5, num_iters=100, verbose=False)
+    trained = {p: snapshot(net.params.get(p)) for p in PARAMS}
+    loss, _ = net.loss(X, y, reg=1e-5)
+    return {**trained, "value": loss}
 
 
 def predict(nn: Any, ctx: Any) -> Any:
@@ -85,7 +79,7 @@ def predict(nn: Any, ctx: Any) -> Any:
     for name, shape in (("W1", (20, 15)), ("b1", (15,)), ("W2", (15, 6)), ("b2", (6,))):
         net.params[name] = rng.normal(size=shape)
     X = rng.normal(size=(40, 20))
-    return _snapshot(net.predict(X))
+    return snapshot(net.predict(X))
 
 
 def stable_loss(nn: Any, ctx: Any) -> Any:

@@ -7,7 +7,7 @@
 #     grader check --check forward_scores     # one check
 # In a notebook cell: import grader; grader.check()   (save the notebook first: the saved file is checked)
 #
-# The checks, in the order of the handout: forward_scores, toy_loss, gradients, toy_training, predict, stable_loss.
+# The checks, in the order of the handout: forward_scores, toy_data_loss, toy_loss, gradients, toy_training, predict.
 
 """Exercise 9: a two-layer fully-connected network (cs231n-derived)."""
 
