@@ -207,7 +207,7 @@ def graded_notebook(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Sub
     """The handout's printed solution of DL Tutorial 1, graded as a student's notebook."""
     work = tmp_path_factory.mktemp("notebook")
     (work / "batch" / "nora").mkdir(parents=True)
-    shutil.copyfile(ROOT / "tests" / "fixtures" / "handout_tutorial1.ipynb", work / "batch" / "nora" / "tutorial1.ipynb")
+    shutil.copyfile(ROOT / "tests" / "fixtures" / "handout_tutorial1.ipynb", work / "batch" / "nora" / "fcc_sigmoid.ipynb")
     options = GradeOptions(output=work / "reports", seed=BATCH_SEED, jobs=1, reference_root=REFERENCE, cache_dir=work / "cache")
     (result,) = grade(work / "batch", "fcc_sigmoid", options)
     return work / "reports" / report_file_name(result.submission), result
@@ -267,7 +267,7 @@ def test_notebook_report_reads_like_jupyter(graded_notebook: tuple[Path, Submiss
     assert "Exercise - DL Tutorial 1" in seen.text and "## Exercise" not in seen.text
     assert "In [11]:" in seen.text and "class fcc:" in seen.text
     assert ".ipynb cell " not in seen.text
-    assert "graded definitions: fcc (code cell 5 (In [11]))" in seen.text
+    assert "graded definitions: fcc (code cell 5, In [11])" in seen.text
     assert result.score == 15  # the handout's own solution has no gradient_step
 
 

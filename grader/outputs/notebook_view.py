@@ -136,15 +136,15 @@ def notebook_notes(path: Path, records: Sequence[Mapping[str, Any]], names: Sequ
     except ValueError:
         where, labels = {}, []
 
-    def place(cell: object) -> str:
-        # Jupyter's words: "code cell 6 (In [7])"; the cell's opening line only where it helps
+    def place(cell: object, joiner: str = " ({})") -> str:
+        # Jupyter's words: "code cell 6 (In [7])", or "code cell 6, In [7]" inside parentheses
         index = cell if isinstance(cell, int) else 0
         if not 1 <= index <= len(labels):
             return f"cell {cell}"
         label = labels[index - 1]
-        return label.place + (f" ({label.prompt})" if label.prompt and label.prompt != label.place else "")
+        return label.place + (joiner.format(label.prompt) if label.prompt and label.prompt != label.place else "")
 
-    found = [f"{name} ({place(where[name])})" for name in names if name in where]
+    found = [f"{name} ({place(where[name], ', {}')})" for name in names if name in where]
     if found:
         notes.append("graded definitions: " + ", ".join(found))
     for record in records:

@@ -386,7 +386,7 @@ def _failure_view(result: SubmissionResult, checks: Sequence[_CheckView]) -> _Fa
 def _summary(checks: Sequence[_CheckView], failure: _FailureView | None) -> str:
     graded = [c for c in checks if not c.advice]
     if failure is not None:
-        return f"none of the {len(graded)} checks could run" if graded else "no checks were run"
+        return f"none of the {len(checks)} checks could run" if checks else "no checks were run"
     passed = sum(c.status == "passed" for c in graded)
     hidden = sum(not c.public for c in graded)
     summary = f"{passed} of {len(graded)} checks passed" if graded else "no checks were run"
@@ -394,7 +394,7 @@ def _summary(checks: Sequence[_CheckView], failure: _FailureView | None) -> str:
         summary += f" ({hidden} hidden)"
     advice = [c for c in checks if c.advice]
     if advice:
-        summary += f"; {sum(c.status == 'passed' for c in advice)} of {len(advice)} pieces of advice followed"
+        summary += f"; advice followed: {sum(c.status == 'passed' for c in advice)} of {len(advice)}"
     return summary
 
 

@@ -16,7 +16,7 @@ from grader.results import CheckResult, SubmissionResult
 
 __all__ = ["write_index"]
 
-_PROBLEM_LIMIT = 240  # characters of the problem column: the report has the rest
+_PROBLEM_LIMIT = 160  # characters of the problem column: the report has the rest
 
 
 def write_index(results: Sequence[SubmissionResult], out_dir: Path, assignment: str) -> Path:
@@ -111,7 +111,8 @@ def _index_page(results: Sequence[SubmissionResult], assignment: str) -> dict[st
             percent=max(0.0, min(100.0, r.percent)),
             status=r.status,
             status_label=_status_label(r),
-            passed=f"{sum(c.passed for c in r.checks)} / {len(r.checks)}" if r.checks else "\u2013",
+            # advice is shown apart in the report and is no part of "checks passed"
+            passed=f"{sum(c.passed for c in r.checks if not c.advice)} / {sum(not c.advice for c in r.checks)}" if r.checks else "\u2013",
             seconds=f"{r.seconds:.1f}",
             problem=_problem(r),
         )
