@@ -41,12 +41,16 @@ MEASURE = """(() => {
     width: s.getBoundingClientRect().width}));
   const wide = [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)
     .slice(0, 5).map(e => e.tagName + '.' + e.className);
+  // what sticks out of the page's white column (wider than the body, though not the window)
+  const edge = document.body.getBoundingClientRect().right;
+  const spills = [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > edge + 1)
+    .slice(0, 5).map(e => e.tagName + '.' + e.className);
   // a flagged source line that takes two lines on screen although it is short: a wrap the page caused
   const wrapped = [...document.querySelectorAll('tr.hit td.src')].filter(td =>
     td.textContent.length < 60 && td.getBoundingClientRect().height > 1.6 * parseFloat(getComputedStyle(td).lineHeight)).length;
   const badge = document.querySelector('.score-side .badge');
   return {scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth,
-          height: document.documentElement.scrollHeight, images, svgs, wide, wrapped,
+          height: document.documentElement.scrollHeight, images, svgs, wide, spills, wrapped,
           title: document.title, scripts: document.scripts.length,
           badge: badge ? {text: badge.textContent.trim(), background: getComputedStyle(badge).backgroundColor} : null};
 })()"""

@@ -219,6 +219,7 @@ def look(browser: Chromium, page: Path, name: str) -> Page:
     seen = browser.open(page, SHOTS / f"{name}.png")
     assert seen.console == [], seen.console
     assert seen.facts["scrollWidth"] <= seen.facts["innerWidth"] == 1280, f"scrolls sideways: {seen.facts['wide']}"
+    assert seen.facts["spills"] == [], "sticks out of the page's column"
     for image in seen.facts["images"]:
         assert image["loaded"] and image["alt"].strip(), image
     for figure in seen.facts["svgs"]:
