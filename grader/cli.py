@@ -132,7 +132,7 @@ def template(assignment: str, out: Path, reference_root: Path | None) -> None:
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=Path("."), show_default=True, help="Folder to write the data file(s) into: your assignment folder.")
 @click.option("--reference", "reference_root", type=click.Path(path_type=Path, file_okay=False), default=None, help="Folder holding reference/<assignment>/.")
 def data(assignment: str, out: Path, reference_root: Path | None) -> None:
-    """Write the data file(s) ASSIGNMENT's notebook loads (fcc_sigmoid: mnist.npy, from the digits that come with grader)."""
+    """Write the data file(s) ASSIGNMENT's notebook loads (fcc_sigmoid: mnist.npy, from Keras' mnist.npz when --out holds it, else from the digits that come with grader)."""
     from grader.course.template import write_student_data
 
     with _guard():

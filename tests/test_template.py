@@ -107,6 +107,14 @@ def test_grader_data_writes_the_mnist_file_the_notebook_loads(tmp_path: Path) ->
     trainx, trainy, testx, testy = np.load(tmp_path / "mnist.npy", allow_pickle=True)
     assert trainx.shape[1] == testx.shape[1] == 784 and len(trainx) == len(trainy) and len(testx) == len(testy)
     assert 0 <= trainx.min() and trainx.max() <= 1 and set(np.unique(trainy)) == set(range(10))
+    # real MNIST where the student has it (Keras' mnist.npz): the same layout, from those images
+    rng = np.random.default_rng(0)
+    np.savez(tmp_path / "mnist.npz", x_train=rng.integers(0, 256, (6, 28, 28), dtype=np.uint8), y_train=np.arange(6),
+             x_test=rng.integers(0, 256, (2, 28, 28), dtype=np.uint8), y_test=np.array([3, 4]))
+    done = subprocess.run([sys.executable, "-m", "grader", "data", "fcc_sigmoid", "--reference", str(REFERENCE)], cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False)
+    trainx, trainy, testx, testy = np.load(tmp_path / "mnist.npy", allow_pickle=True)
+    assert done.returncode == 0 and trainx.shape == (6, 784) and testx.shape == (2, 784) and list(testy) == [3, 4]
+    assert np.array_equal(trainx[0], np.load(tmp_path / "mnist.npz")["x_train"][0].reshape(-1) / 255.0)
     done = subprocess.run([sys.executable, "-m", "grader", "data", "two_layer_net", "--reference", str(REFERENCE)], cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 2 and "needs no data file" in done.stderr
 

@@ -58,7 +58,14 @@ def write_arrays(path: Path, arrays: tuple[np.ndarray, ...]) -> None:
 
 def write_student_data(folder: Path) -> list[Path]:
     """What `grader data fcc_sigmoid` writes for a student: `mnist.npy` as the handout's first
-    cell loads it (the embedded digits, split with seed 0)."""
+    cell loads it. Real MNIST when the folder holds Keras' `mnist.npz` (x_train, y_train,
+    x_test, y_test as 28x28 bytes), else the embedded digits split with seed 0."""
     path = Path(folder) / "mnist.npy"
-    write_mnist_npy(path)
+    real = Path(folder) / "mnist.npz"
+    if real.is_file():
+        with np.load(real) as mnist:
+            rows = [np.asarray(mnist[k], dtype=np.float64).reshape(len(mnist[k]), -1) / 255.0 for k in ("x_train", "x_test")]
+            write_arrays(path, (rows[0], mnist["y_train"].astype(np.int64), rows[1], mnist["y_test"].astype(np.int64)))
+    else:
+        write_mnist_npy(path)
     return [path]
