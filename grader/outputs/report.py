@@ -13,8 +13,6 @@ to a student or uploaded to an LMS as it is.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import functools
 import hashlib
 import re
@@ -26,39 +24,32 @@ from pathlib import Path
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
-from grader.outputs.markdown import MARKDOWN_CSS, cell_labels, render_markdown
-from grader.outputs.text import clean_text, head_and_tail
+from grader.outputs.code_views import (
+    ANCHOR_PART,
+    CellView,
+    Pin,
+    SourceView,
+    cell_spot,
+    cell_views,
+    excerpt,
+    line_anchor,
+    source_views,
+    split_location,
+)
+from grader.outputs.markdown import MARKDOWN_CSS
+from grader.outputs.text import clean_text
 from grader.results import CheckResult, NotebookCell, SubmissionResult
 
 __all__ = ["format_number", "report_file_name", "template_environment", "write_submission_report"]
 
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
-_ANCHOR_PART = re.compile(r"[^A-Za-z0-9_.-]+")
 # Names that would overwrite the class summary or trip Windows when the folder is copied.
 _RESERVED = {"index", "con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
 _NAME_LIMIT = 80
-_STDOUT_LIMIT = 6000
-_SOURCE_LINE_LIMIT = 4000
 _STATUS_ICON = {"passed": "\u2713", "failed": "\u2717", "error": "!", "timeout": "\u25f7"}
 # What the badge beside the score says; a load failure is not "graded" to a student's eye.
 _SUBMISSION_STATUS = {"graded": ("graded", "\u2713"), "could not run": ("error", "\u2717"), "not graded": ("error", "\u2717")}
-# "nb.ipynb, line 12 of code cell 6 (In [7]), the cell starting ...": a place in a notebook as
-# grading words it (grader.outputs.notebook_view.jupyter_wording) ...
-_CODE_CELL_LOCATION = re.compile(r".+?\.ipynb, (?:line (\d+) of )?code cell (\d+)\b.*", re.DOTALL)
-# ... and as results stored before that wording ("nb.ipynb cell 7, line 12", every cell counted)
-_CELL_LOCATION = re.compile(r".+\.ipynb cell (\d+)(?:, line (\d+))?")
-_PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-# The grader caps images at 1 MiB; a stored result may not have been, so cap again.
-_PNG_CHARS_LIMIT = (1 << 20) * 4 // 3 + 8
 _NOTES_LIMIT = 12
-# How a graded cell is flagged: icon, word, and what it means. "ok" and "" need no flag.
-_CELL_STATUS = {
-    "error": ("!", "error", "raised an exception when graded"),
-    "timeout": ("\u25f7", "timed out", "ran out of time when graded"),
-    "skipped": ("\u2013", "skipped", "not run when graded"),
-}
-
-
 def report_file_name(submission: str) -> str:
     """A safe, readable HTML file name for a submission's report.
 
@@ -136,44 +127,6 @@ class _FailureView:
 
 
 @dataclass(frozen=True, slots=True)
-class _LineView:
-    number: int
-    text: str
-    anchor: str
-    # (check name, check anchor) for every check whose location names this line
-    marks: tuple[tuple[str, str], ...]
-
-
-@dataclass(frozen=True, slots=True)
-class _CellView:
-    index: int
-    anchor: str
-    kind: str  # "code", "markdown" or "raw"
-    prompt: str  # "In [7]", "In [ ]" or "code cell 6" as Jupyter shows it; "" for other cells
-    status: str  # "error", "timeout", "skipped", or "" when there is nothing to flag
-    icon: str
-    status_label: str
-    status_note: str
-    error: str
-    lines: tuple[_LineView, ...]  # code cells
-    html: Markup  # markdown cells, rendered and sanitised by grader.outputs.markdown
-    text: str  # raw cells, shown as text
-    # ("text", text), ("png", checked base64 PNG) or ("dropped", why it is not shown)
-    outputs: tuple[tuple[str, str], ...]
-    # checks located in this cell but on no line shown (the line marks carry the rest)
-    marks: tuple[tuple[str, str], ...]
-    hit: bool
-    omitted: int
-
-
-@dataclass(frozen=True, slots=True)
-class _SourceView:
-    path: str
-    lines: tuple[_LineView, ...]
-    omitted: int
-
-
-@dataclass(frozen=True, slots=True)
 class _SubmissionPage:
     title: str
     submission: str
@@ -192,9 +145,9 @@ class _SubmissionPage:
     checks: tuple[_CheckView, ...]
     problems: tuple[_CheckView, ...]
     advice: tuple[_CheckView, ...]
-    sources: tuple[_SourceView, ...]
+    sources: tuple[SourceView, ...]
     notebook_name: str
-    cells: tuple[_CellView, ...]
+    cells: tuple[CellView, ...]
     markdown_css: Markup
 
 
@@ -203,52 +156,13 @@ def format_number(value: float) -> str:
     return f"{value:.2f}".rstrip("0").rstrip(".") if value == value else "NaN"
 
 
-def _excerpt(text: str, limit: int = _STDOUT_LIMIT) -> str:
-    text = clean_text(text).strip("\n")
-    # Keep both ends: the start shows what ran, the end shows where it stopped.
-    return head_and_tail(text, limit, f"\n... ({len(text) - limit:,} characters omitted) ...\n")
-
-
-def _line_anchor(path: str, line: int) -> str:
-    """The element id of `line` of `path` in a submission report (``L-<path>-<line>``)."""
-    return f"L-{_ANCHOR_PART.sub('_', path)}-{line}"
-
-
-def _split_location(location: str | None, source: dict[str, str]) -> tuple[str, int] | None:
-    """('neural_net.py', 42) for 'neural_net.py:42' when that file and line were submitted."""
-    if not location or ":" not in location:
-        return None
-    path, _, line = location.rpartition(":")
-    if path not in source or not line.isdigit():
-        return None
-    number = int(line)
-    return (path, number) if 1 <= number <= min(source[path].count("\n") + 1, _SOURCE_LINE_LIMIT) else None
-
-
-def _cell_spot(location: str | None, code: dict[int, NotebookCell]) -> tuple[int, int | None] | None:
-    """(7, 12) for 'nb.ipynb, line 12 of code cell 6 (...)' when the 6th code cell is the
-    notebook's 7th cell (or for a stored 'nb.ipynb cell 7, line 12'); the line is None when
-    it is not given or not shown."""
-    cell, line = 0, 0
-    if match := _CODE_CELL_LOCATION.fullmatch(location or ""):
-        order = sorted(code)
-        nth = int(match[2])
-        cell, line = (order[nth - 1] if 1 <= nth <= len(order) else 0), int(match[1] or 0)
-    elif match := _CELL_LOCATION.fullmatch(location or ""):
-        cell, line = int(match[1]), int(match[2] or 0)
-    if cell not in code:
-        return None
-    shown = min(len(_text_lines(code[cell].source)), _SOURCE_LINE_LIMIT)
-    return cell, (line if 1 <= line <= shown else None)
-
-
 def _check_view(index: int, check: CheckResult, source: dict[str, str], code: dict[int, NotebookCell]) -> _CheckView:
     hidden = not check.public
-    spot = None if hidden else _split_location(check.location, source)
-    cell = None if hidden or spot else _cell_spot(check.location, code)
+    spot = None if hidden else split_location(check.location, source)
+    cell = None if hidden or spot else cell_spot(check.location, code)
     return _CheckView(
         name=clean_text(check.name),
-        anchor=f"check-{index}-{_ANCHOR_PART.sub('_', check.name)[:40]}",
+        anchor=f"check-{index}-{ANCHOR_PART.sub('_', check.name)[:40]}",
         points=f"{format_number(check.points)} / {format_number(check.max_points)}",
         status=check.status,
         icon=_STATUS_ICON.get(check.status, "?"),
@@ -257,110 +171,12 @@ def _check_view(index: int, check: CheckResult, source: dict[str, str], code: di
         # A hidden check shows its name, result and message only: its details could carry
         # inputs, and its output could echo them (the grader already withheld most of it).
         details=() if hidden else tuple(clean_text(d) for d in check.details),
-        stdout="" if hidden else _excerpt(check.stdout),
+        stdout="" if hidden else excerpt(check.stdout),
         location="" if hidden or not check.location else clean_text(check.location),
-        location_href=f"#{_line_anchor(*spot)}" if spot else (f"#cell-{cell[0]}" if cell else ""),
+        location_href=f"#{line_anchor(*spot)}" if spot else (f"#cell-{cell[0]}" if cell else ""),
         location_target="line" if spot else ("cell" if cell else ""),
         advice=check.advice,
     )
-
-
-def _text_lines(text: str) -> list[str]:
-    lines = clean_text(text).split("\n")
-    if len(lines) > 1 and not lines[-1]:
-        lines.pop()  # the file's final newline ends the last line; it does not start one
-    return lines
-
-
-# (the result's own location, "line" or "cell", the name shown, the anchor linked): what a
-# code line or cell is flagged with (each failing check, or the one load failure).
-_Pin = tuple[str | None, str, str, str]
-
-
-def _source_views(source: dict[str, str], pins: Sequence[_Pin]) -> tuple[_SourceView, ...]:
-    marks: dict[tuple[str, int], list[tuple[str, str]]] = {}
-    for location, target, name, anchor in pins:
-        spot = _split_location(location, source) if target == "line" else None
-        if spot:
-            marks.setdefault(spot, []).append((name, anchor))
-    views = []
-    for path in sorted(source):
-        lines = _text_lines(source[path])
-        shown = lines[:_SOURCE_LINE_LIMIT]
-        views.append(
-            _SourceView(
-                path=clean_text(path),
-                lines=tuple(
-                    _LineView(n, text, _line_anchor(path, n), tuple(marks.get((path, n), ())))
-                    for n, text in enumerate(shown, start=1)
-                ),
-                omitted=len(lines) - len(shown),
-            )
-        )
-    return tuple(views)
-
-
-def _is_png(data: str) -> bool:
-    """Whether `data` is base64 of a PNG file: only then may it become a data:image/png URI."""
-    if len(data) > _PNG_CHARS_LIMIT:
-        return False
-    try:
-        # validate=True rejects anything outside the base64 alphabet, so nothing else
-        # (a quote, a space, another scheme) can reach the src attribute either.
-        return base64.b64decode(data, validate=True).startswith(_PNG_MAGIC)
-    except (binascii.Error, ValueError):
-        return False
-
-
-def _output_views(cell: NotebookCell) -> tuple[tuple[str, str], ...]:
-    views = []
-    for kind, data in cell.outputs:
-        if kind == "png":
-            views.append(("png", data) if _is_png(data) else ("dropped", "an image output was left out: it is not a valid PNG"))
-        elif text := _excerpt(data):
-            views.append(("text", text))
-    return tuple(views)
-
-
-def _cell_views(cells: Sequence[NotebookCell], code: dict[int, NotebookCell], pins: Sequence[_Pin]) -> tuple[_CellView, ...]:
-    marks: dict[tuple[int, int | None], list[tuple[str, str]]] = {}
-    for location, target, name, anchor in pins:
-        spot = _cell_spot(location, code) if target == "cell" else None
-        if spot:
-            marks.setdefault(spot, []).append((name, anchor))
-    labels = cell_labels([{"cell_type": c.cell_type, "source": c.source, "execution_count": c.execution_count} for c in cells])
-    views = []
-    for cell, jupyter in zip(cells, labels):
-        kind = cell.cell_type if cell.cell_type in ("code", "markdown") else "raw"
-        lines = _text_lines(cell.source)
-        shown = lines[:_SOURCE_LINE_LIMIT]
-        anchor = f"cell-{cell.index}"
-        status = cell.status if kind == "code" and cell.status in _CELL_STATUS else ""
-        icon, label, note = _CELL_STATUS.get(status, ("", "", ""))
-        views.append(
-            _CellView(
-                index=cell.index,
-                anchor=anchor,
-                kind=kind,
-                prompt=clean_text(jupyter.prompt),
-                status=status,
-                icon=icon,
-                status_label=label,
-                status_note=note,
-                error=_excerpt(cell.error, 2000) if status else "",
-                lines=tuple(
-                    _LineView(n, text, f"{anchor}-L{n}", tuple(marks.get((cell.index, n), ())))
-                    for n, text in enumerate(shown, start=1)
-                ) if kind == "code" else (),
-                html=render_markdown(cell.source) if kind == "markdown" else Markup(""),
-                text="\n".join(shown) if kind == "raw" else "",
-                outputs=_output_views(cell) if kind == "code" else (),
-                marks=tuple(marks.get((cell.index, None), ())),
-                hit=any(index == cell.index for index, _ in marks),
-                omitted=len(lines) - len(shown),
-            )
-        )
-    return tuple(views)
 
 
 def _failure_view(result: SubmissionResult, checks: Sequence[_CheckView]) -> _FailureView | None:
@@ -398,7 +214,7 @@ def _summary(checks: Sequence[_CheckView], failure: _FailureView | None) -> str:
     return summary
 
 
-def _pins(checks: Sequence[_CheckView], raw: Sequence[CheckResult], failure: _FailureView | None) -> list[_Pin]:
+def _pins(checks: Sequence[_CheckView], raw: Sequence[CheckResult], failure: _FailureView | None) -> list[Pin]:
     if failure is not None:
         # One flag for the one failure, on the line it names (every check carries the same)
         location = next((c.location for c in raw if c.location and c.public), None)
@@ -442,8 +258,8 @@ def _submission_page(result: SubmissionResult) -> _SubmissionPage:
         checks=checks,
         problems=() if failure else tuple(c for c in checks if c.status != "passed" and not c.advice),
         advice=() if failure else tuple(c for c in checks if c.advice),
-        sources=_source_views(result.source, pins),
+        sources=source_views(result.source, pins),
         notebook_name=clean_text(next((f for f in result.files if f.endswith(".ipynb")), "notebook")),
-        cells=_cell_views(result.notebook, code, pins),
+        cells=cell_views(result.notebook, code, pins),
         markdown_css=Markup(MARKDOWN_CSS),
     )
