@@ -40,11 +40,32 @@ def _limit_options(func: F) -> F:
     options = [
         click.option("--isolation", type=click.Choice(["auto", "bwrap", "limits-only"]), default="auto", show_default=True, help="bwrap: require bubblewrap; limits-only: resource limits without namespaces."),
         *(click.option(f"--{name.replace('_', '-')}", name, type=kind, default=default, show_default=True, help=text) for name, kind, default, text in limit_help()),
-        click.option("--reference", "reference_root", type=click.Path(path_type=Path, file_okay=False), default=None, help="Folder holding reference/<assignment>/ (default: ./reference)."),
+        *_course_options(),
     ]
-    for option in reversed(options):
-        func = option(func)
-    return func
+    return _apply(options)(func)
+
+
+def _apply(options: list[Callable[[F], F]]) -> Callable[[F], F]:
+    def decorate(func: F) -> F:
+        for option in reversed(options):
+            func = option(func)
+        return func
+
+    return decorate
+
+
+def _course_options() -> list[Callable[[F], F]]:
+    return [
+        click.option("--course", type=click.Path(path_type=Path, file_okay=False), default=None, help="Course folder holding reference/<assignment>/ [default: $GRADER_COURSE, or found above the current folder]; the handouts shipped with grader are always available."),
+        click.option("--reference", "reference_root", type=click.Path(path_type=Path, file_okay=False), default=None, help="The reference/ folder itself (older spelling of --course DIR/..; also $GRADER_REFERENCE)."),
+    ]
+
+
+def _reference(course: Path | None, reference_root: Path | None) -> Path | None:
+    """The reference folder named by --reference or --course (None: found as locate.py says)."""
+    from grader.course.locate import course_reference
+
+    return course_reference(course, reference_root) if course or reference_root else None
 
 
 def _limits(values: dict[str, Any]) -> Limits:
@@ -53,7 +74,7 @@ def _limits(values: dict[str, Any]) -> Limits:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="grader")
+@click.version_option(package_name="nn-grader")
 def main() -> None:
     """Grade neural-network assignments in isolated workers, with reports students read."""
 
@@ -67,13 +88,13 @@ def main() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print results as JSON lines on stdout instead of a table.")
 @click.option("--notebook-mode", type=click.Choice(["auto", "definitions", "full"]), default="auto", show_default=True, help="Notebooks: run only their definitions (fast), every cell in a kernel (full), or definitions first and a full run when needed (auto).")
 @_limit_options
-def grade(path: Path, assignment: str, output: Path | None, jobs: int | None, seed: int | None, as_json: bool, notebook_mode: str, isolation: str, reference_root: Path | None, **limit_values: Any) -> None:
+def grade(path: Path, assignment: str, output: Path | None, jobs: int | None, seed: int | None, as_json: bool, notebook_mode: str, isolation: str, course: Path | None, reference_root: Path | None, **limit_values: Any) -> None:
     """Grade PATH: a neural_net.py, a notebook, a folder of submissions, or a .zip export."""
     from grader.course.batch import GradeOptions
     from grader.course.batch import grade as grade_batch
 
     limits = _limits(limit_values)
-    options = GradeOptions(output=output, seed=seed, isolation=isolation, reference_root=reference_root, limits=limits, notebook_mode=notebook_mode)
+    options = GradeOptions(output=output, seed=seed, isolation=isolation, reference_root=_reference(course, reference_root), limits=limits, notebook_mode=notebook_mode)
     if jobs:
         options = replace(options, jobs=jobs)
     err = Console(stderr=True)
@@ -100,12 +121,12 @@ def grade(path: Path, assignment: str, output: Path | None, jobs: int | None, se
 @click.argument("path", type=click.Path(path_type=Path), default=".")
 @click.option("--check", "only", default=None, help="Run one public check only.")
 @_limit_options
-def check(path: Path, only: str | None, isolation: str, reference_root: Path | None, **limit_values: Any) -> None:
+def check(path: Path, only: str | None, isolation: str, course: Path | None, reference_root: Path | None, **limit_values: Any) -> None:
     """Run the public checks on your assignment folder (default: the current folder)."""
     from grader.course.selfcheck import self_check
 
     with _guard():
-        result, hidden = self_check(path, only=only, isolation=isolation, limits=_limits(limit_values), reference_root=reference_root)
+        result, hidden = self_check(path, only=only, isolation=isolation, limits=_limits(limit_values), reference_root=_reference(course, reference_root))
     console = Console()
     _print_checks(result, console)
     if hidden:
@@ -115,14 +136,18 @@ def check(path: Path, only: str | None, isolation: str, reference_root: Path | N
 
 @main.command()
 @click.argument("assignment")
-@click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=Path("student_template"), show_default=True, help="Where to write <assignment>/.")
-@click.option("--reference", "reference_root", type=click.Path(path_type=Path, file_okay=False), default=None, help="Folder holding reference/<assignment>/.")
-def template(assignment: str, out: Path, reference_root: Path | None) -> None:
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=None, help="Where to write <assignment>/ [default: student_template/ in the course folder found, else in the current folder].")
+@_apply(_course_options())
+def template(assignment: str, out: Path | None, course: Path | None, reference_root: Path | None) -> None:
     """Regenerate the student template of ASSIGNMENT from its reference."""
+    from grader.course.locate import find_course
     from grader.course.template import write_template
 
+    if out is None:
+        found = find_course(course) if reference_root is None else reference_root.resolve().parent
+        out = (found or Path.cwd()) / "student_template"
     with _guard():
-        written = write_template(assignment, out, reference_root)
+        written = write_template(assignment, out, _reference(course, reference_root))
     click.echo(f"wrote {written}")
 
 
@@ -130,16 +155,27 @@ def template(assignment: str, out: Path, reference_root: Path | None) -> None:
 @main.command()
 @click.argument("assignment")
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=Path("."), show_default=True, help="Folder to write the data file(s) into: your assignment folder.")
-@click.option("--reference", "reference_root", type=click.Path(path_type=Path, file_okay=False), default=None, help="Folder holding reference/<assignment>/.")
-def data(assignment: str, out: Path, reference_root: Path | None) -> None:
+@_apply(_course_options())
+def data(assignment: str, out: Path, course: Path | None, reference_root: Path | None) -> None:
     """Write the data file(s) ASSIGNMENT's notebook loads (fcc_sigmoid: mnist.npy, from Keras' mnist.npz when --out holds it, else from the digits that come with grader)."""
-    from grader.course.template import write_student_data
+    from grader.course.student_help import write_student_data
 
     with _guard():
-        written = write_student_data(assignment, out, reference_root)
+        written = write_student_data(assignment, out, _reference(course, reference_root))
     for path in written:
         click.echo(f"wrote {path}")
 # --- end student data
+
+
+@main.command()
+@click.argument("course", type=click.Path(path_type=Path, file_okay=False))
+def init(course: Path) -> None:
+    """Start a new course folder COURSE holding one example assignment that earns full marks."""
+    from grader.course.locate import init_course
+
+    with _guard():
+        written = init_course(course)
+    click.echo(f"wrote {written} (a copy of the two_layer_net handout): edit it, then `grader template {written.name}`")
 
 
 @main.command()

@@ -18,7 +18,7 @@ import tarfile
 import uuid
 import warnings
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,7 +35,7 @@ GOOD = support.working_source().encode()
 Member = tuple[str | zipfile.ZipInfo, bytes]
 
 
-def zip_bytes(members: list[Member]) -> bytes:
+def zip_bytes(members: Sequence[Member]) -> bytes:
     buffer = io.BytesIO()
     with warnings.catch_warnings(), zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
         warnings.simplefilter("ignore")  # duplicate names are on purpose

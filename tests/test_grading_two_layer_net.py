@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from grader.results import SubmissionResult
+from grader.results import CheckResult, SubmissionResult
 
 PUBLIC_NUMERIC = ("forward_scores", "toy_loss", "gradients", "predict", "stable_loss")
 
 
-def _by_name(result: SubmissionResult) -> dict[str, object]:
+def _by_name(result: SubmissionResult) -> dict[str, CheckResult]:
     return {c.name: c for c in result.checks}
 
 

@@ -35,9 +35,28 @@ def _readme_commands() -> list[str]:
 
 
 def test_readme_has_two_setup_commands_and_ci_runs_the_second() -> None:
-    commands = _readme_commands()
-    assert len(commands) == 2
-    assert commands[1] in (ROOT / ".ci" / "run").read_text()
+    install_and_grade, install_and_test = _readme_commands()
+    assert "grader grade" in install_and_grade and "pytest" in install_and_test
+    for command in (install_and_grade, install_and_test):
+        # a fresh Debian machine: bubblewrap where apt can, a virtual environment (PEP 668)
+        assert "apt-get install" in command and "bubblewrap" in command and "python3 -m venv" in command
+    ci = [line for line in (ROOT / ".ci" / "run").read_text().splitlines() if line.strip() and not line.startswith("#")]
+    assert ci[-1] == install_and_test, ".ci/run must end with the README's second command, verbatim"
+    assert ci.index("ruff check .") < ci.index("mypy") < len(ci) - 1
+
+
+def test_the_distribution_name_is_ours_and_the_readme_installs_it() -> None:
+    from importlib.metadata import distribution
+
+    # "grader" on PyPI is another project; the command and the import stay `grader`
+    installed = distribution("nn-grader")
+    assert [(e.name, e.value) for e in installed.entry_points if e.group == "console_scripts"] == [("grader", "grader.cli:main")]
+    assert "pip install nn-grader" in (ROOT / "README.md").read_text()
+
+
+def test_ruff_finds_nothing() -> None:
+    done = subprocess.run([sys.executable, "-m", "ruff", "check", "."], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-3000:]
 
 
 def test_grader_package_is_typed_strictly() -> None:

@@ -38,22 +38,35 @@ ISOLATION = os.environ.get("GRADER_REDTEAM_ISOLATION", "auto")
 FALLBACK = detect_isolation(ISOLATION).backend == "limits-only"
 SEED = 5
 # Small enough to make bombs quick, large enough for numpy and OpenBLAS (SANDBOX.md trap 12).
-LIMITS = Limits(memory_mb=768, tmp_mb=128, processes=32, load_timeout=8.0, submission_timeout=120.0)
+# Time budgets are generous so that a busy machine cannot fail an honest check: loading
+# (numpy inside the sandbox) takes under 1 s idle, 20 s are allowed; an honest check takes
+# milliseconds against support.CHECK_TIMEOUT's 4 s; a whole submission gets 180 s.
+LIMITS = Limits(memory_mb=768, tmp_mb=128, processes=32, load_timeout=20.0, submission_timeout=180.0)
 HONEST = ("aa_honest", "victim", "zz_honest")
 
 
 @dataclass(frozen=True)
 class E:
-    """What one check must show: its status and words of its message (case-insensitive)."""
+    """What one check must show: its status (or one of several) and words of its message
+    (case-insensitive)."""
 
-    status: str
+    status: str | tuple[str, ...]
     words: tuple[str, ...] = ()
     points: float = 0.0
 
-    def __init__(self, status: str, *words: str, points: float = 0.0) -> None:
+    def __init__(self, status: str | tuple[str, ...], *words: str, points: float = 0.0) -> None:
         object.__setattr__(self, "status", status)
         object.__setattr__(self, "words", words)
         object.__setattr__(self, "points", points)
+
+    @property
+    def statuses(self) -> tuple[str, ...]:
+        return (self.status,) if isinstance(self.status, str) else self.status
+
+
+# A hostile check whose only promise is that it costs 0 points and nothing else: whether
+# the memory limit or the check's 4 s timer stops it first depends on the machine's load.
+COSTS_NOTHING = E(("error", "timeout"))
 
 
 @dataclass(frozen=True)
@@ -76,8 +89,8 @@ CASES = [
     Case("loop_in_loss", {"toy_loss": E("timeout", "took longer than 4 s"), "gradients": E("timeout", "took longer than 4 s")}),
     Case("sigterm_ignored", {"predict": E("timeout", "took longer than 4 s", "infinite loop")}),
     Case("sleep_past_timeout", {"predict": E("timeout", "took longer than 4 s")}),
-    Case("memory_bomb", {"predict": E("error", "memory limit")}),
-    Case("memfd_bomb", {"predict": E("error", "memory")}),
+    Case("memory_bomb", {"predict": COSTS_NOTHING}),
+    Case("memfd_bomb", {"predict": COSTS_NOTHING}),
     Case("fork_bomb", {"predict": E("timeout", "took longer than 4 s")}),
     Case("fork_bomb_setsid", {"predict": E("timeout", "took longer than 4 s")}),
     Case("daemon"),  # answers correctly; the daemon it leaves must not survive (see below)
@@ -244,7 +257,7 @@ def test_case_gets_its_stated_behaviour(graded: Graded, case: Case) -> None:
         if expected is None:
             assert (check.status, check.points) == ("passed", support.POINTS[name]), f"{name}: {check.status}: {check.message}"
             continue
-        assert check.status == expected.status, f"{name}: {check.status}: {check.message}"
+        assert check.status in expected.statuses, f"{name}: {check.status}: {check.message}"
         for word in expected.words:
             assert word.lower() in check.message.lower(), f"{name}: {word!r} not in {check.message!r}"
         assert check.points == expected.points, f"{name}: {check.points} points: {check.message}"

@@ -25,9 +25,10 @@ def _raw(header: dict[str, object] | str, payload: bytes = b"") -> bytes:
 def test_arrays_and_scalars_round_trip_exactly() -> None:
     values = {"scores": np.arange(15.0).reshape(5, 3) / 7, "loss": np.float64(1.30378789133), "labels": np.array([0, 2, 1])}
     (frame,) = _reader().feed(encode_frame({"type": "result", "check": "c"}, values))
-    assert frame.arrays["loss"].shape == ()
+    assert isinstance(frame.arrays["loss"], np.ndarray) and frame.arrays["loss"].shape == ()
     for name, value in values.items():
-        assert np.array_equal(frame.arrays[name], value) and frame.arrays[name].dtype == np.asarray(value).dtype
+        got = frame.arrays[name]
+        assert isinstance(got, np.ndarray) and np.array_equal(got, np.asarray(value)) and got.dtype == np.asarray(value).dtype
 
 
 def test_non_arrays_arrive_as_descriptions_not_objects() -> None:
@@ -41,7 +42,8 @@ def test_frames_split_across_reads_are_reassembled() -> None:
     data = encode_frame({"type": "result"}, {"x": np.ones((100, 100))})
     reader = _reader()
     frames = [f for i in range(0, len(data), 777) for f in reader.feed(data[i : i + 777])]
-    assert len(frames) == 1 and frames[0].arrays["x"].sum() == 10_000
+    x = frames[0].arrays["x"]
+    assert len(frames) == 1 and isinstance(x, np.ndarray) and x.sum() == 10_000
 
 
 @pytest.mark.parametrize(
@@ -72,3 +74,20 @@ def test_total_result_size_is_capped() -> None:
     reader.feed(chunk)
     with pytest.raises(ProtocolError, match="more than 2 MiB"):
         reader.feed(chunk)
+
+
+def test_a_valid_frame_before_a_malformed_one_in_the_same_read_is_still_delivered() -> None:
+    # The worker's `start` and student code's garbage can arrive in one read: the start must
+    # count, or the violation is charged to the check before it.
+    start = encode_frame({"type": "start", "check": "predict"})
+    with pytest.raises(ProtocolError, match="not valid JSON") as raised:
+        _reader().feed(start + _raw("{not json") + b"\xff" * 64)
+    assert [frame.header for frame in raised.value.frames] == [{"type": "start", "check": "predict", "arrays": []}]
+
+
+def test_frames_within_the_total_cap_are_delivered_before_the_cap_is_refused() -> None:
+    reader = FrameReader(max_frame_bytes=MiB, max_total_bytes=MiB)
+    start = encode_frame({"type": "start", "check": "predict"})
+    with pytest.raises(ProtocolError, match="more than 1 MiB") as raised:
+        reader.feed(start + encode_frame({"type": "result", "check": "predict"}, {"x": np.zeros(MiB // 8)}))
+    assert [frame.type for frame in raised.value.frames] == ["start"]

@@ -3,29 +3,26 @@
 from __future__ import annotations
 
 import importlib.util
-import os
 import sys
 from dataclasses import replace
 from pathlib import Path
 from types import ModuleType
 
 from grader.assignment import CHECKS_FILE, Assignment, validate_probes
+from grader.course.locate import assignment_folders, reference_roots
 from grader.errors import AssignmentError
 
 __all__ = ["find_reference_root", "list_assignments", "load_assignment"]
 
 
 def find_reference_root(explicit: Path | None = None) -> Path:
-    """Where the reference folders live: an explicit path, $GRADER_REFERENCE, ./reference,
-    or the `reference/` beside the installed package (a source checkout)."""
-    candidates = [explicit] if explicit else []
-    if os.environ.get("GRADER_REFERENCE"):
-        candidates.append(Path(os.environ["GRADER_REFERENCE"]))
-    candidates += [Path.cwd() / "reference", Path(__file__).resolve().parents[2] / "reference"]
-    for candidate in candidates:
-        if candidate is not None and candidate.is_dir():
-            return candidate.resolve()
-    raise AssignmentError("no reference/ folder found: run inside the course repository, pass --reference DIR or set GRADER_REFERENCE")
+    """Where the reference folders live: an explicit path, $GRADER_REFERENCE, the course
+    folder's reference/ (--course, $GRADER_COURSE, or found above the current folder), or the
+    handouts shipped with grader (see grader.course.locate)."""
+    for candidate in reference_roots(reference=explicit):
+        if candidate.is_dir():
+            return candidate
+    raise AssignmentError("no reference/ folder found: run inside the course folder, pass --course DIR or set GRADER_COURSE")
 
 
 def list_assignments(root: Path) -> list[str]:
@@ -39,11 +36,11 @@ def load_assignment(name: str, root: Path | None = None) -> Assignment:
     Raises `AssignmentError` naming the file when the assignment is unknown, the file
     defines no `assignment`, or a check names a probe its probe file does not define.
     """
-    base = find_reference_root(root)
-    folder = base / name
+    folders = assignment_folders(reference=root)  # the course's, then the packaged handouts
+    if name not in folders:
+        raise AssignmentError.unknown(name, sorted(folders))
+    folder = folders[name]
     checks_path = folder / CHECKS_FILE
-    if not checks_path.is_file():
-        raise AssignmentError.unknown(name, list_assignments(base))
     module = _import_file(checks_path, f"_grader_assignment_{name}")
     assignment = getattr(module, "assignment", None)
     if not isinstance(assignment, Assignment):

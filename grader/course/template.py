@@ -31,18 +31,16 @@ every notebook start with how to install the grader and check one's work (`STUDE
 Beside the files, `grader_selfcheck/` holds the public probes and the public checks'
 expected values, so students can run `grader check` without the reference. An assignment
 whose notebook loads a data file provides `write_student_data(folder)` in its data.py;
-`grader data <assignment>` calls it (`write_student_data` here). Output is deterministic:
+`grader data <assignment>` calls it (grader/course/student_help.py). Output is deterministic:
 running it twice changes nothing.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import json
 import re
 import shutil
-import sys
 import tokenize
 from collections.abc import Collection
 from dataclasses import dataclass, field
@@ -52,17 +50,16 @@ from typing import Any
 import nbformat
 import numpy as np
 
-from grader.assignment import HARNESS_FILES, PUBLIC_PROBES, Assignment
+from grader.assignment import HARNESS_FILES, PUBLIC_PROBES, Assignment, Check
 from grader.course.assignments import load_assignment
+from grader.course.student_help import comment_header, student_header
 from grader.errors import TemplateError
 from grader.worker.notebook import python_only
 
-__all__ = ["SELFCHECK_DIR", "strip_solutions", "student_file", "write_student_data", "write_template"]
+__all__ = ["SELFCHECK_DIR", "read_by_judge", "selfcheck_differences", "strip_solutions", "student_file", "write_template"]
 
 SELFCHECK_DIR = "grader_selfcheck"
 SELFCHECK_FILE = "checks.json"
-DATA_MODULE = "data.py"
-DATA_HOOK = "write_student_data"
 _BEGIN = re.compile(r"^#\s*BEGIN SOLUTION\b:?\s*(?P<what>.*)$")
 _END = re.compile(r"^#\s*END SOLUTION\b")
 _STARTER = re.compile(r"^#\s*STARTER:\s?(?P<what>.*)$")
@@ -163,68 +160,6 @@ def solution_blocks(source: str, path: str) -> list[str]:
     return [text for _, kind, text in _marker_comments(source, path) if kind == "begin"]
 
 
-# ---------------------------------------------------------------- what a student is told
-
-
-def _check_names(assignment: Assignment) -> str:
-    return ", ".join(c.name for c in assignment.public_checks if not c.advice)
-
-
-def _hidden(assignment: Assignment) -> str:
-    hidden = [c for c in assignment.checks if not c.public]
-    return f"{len(hidden)} hidden checks worth {sum(c.points for c in hidden):g} more points" if hidden else ""
-
-
-def student_header(assignment: Assignment) -> list[str]:
-    """How to install the grader and check one's work, as the Markdown cell that opens
-    each of the template's notebooks."""
-    first = assignment.public_checks[0].name if assignment.public_checks else "NAME"
-    hidden = _hidden(assignment)
-    lines = [
-        (f"**{assignment.title}: student template.** Write your code in place of each `# TODO` block and keep "
-         "every name and signature: the grader calls them by name."),
-        "",
-        ("**Check your work as you go.** Install the grader once with `pip install nn-grader`, then run "
-         "`grader check` in this assignment's folder (the one holding `grader_selfcheck/`), or this in a cell "
-         "(save the notebook first: the saved file is checked):"),
-        "",
-        "```python",
-        "import grader",
-        f'grader.check()                  # or grader.check("{first}") for one check',
-        "```",
-        "",
-        f"The checks, in the order of the handout: {_check_names(assignment)}."
-        + (f" Only public checks run here; {hidden} run when your work is graded." if hidden else ""),
-    ]
-    if _data_hook(assignment) is not None:
-        lines += ["", (f"**Data.** This notebook loads its data from a file: run `grader data {assignment.name}` in "
-                       "this folder once to write it (handwritten digits that come with the grader, in the handout's layout).")]
-    return lines
-
-
-def _comment_header(assignment: Assignment) -> list[str]:
-    """The same, as the comment block that opens the template's entry file."""
-    first = assignment.public_checks[0].name if assignment.public_checks else "NAME"
-    hidden = _hidden(assignment)
-    lines = [
-        f"{assignment.title}: student template.",
-        'Write your code in place of each "# TODO" block; keep every name and signature (the grader calls them).',
-        "",
-        "Check your work as you go" + (f" (public checks only; {hidden} run when your work is graded):" if hidden else ":"),
-        *(f"    {command.ljust(max(33, len(first) + 24))}  # {why}" for command, why in (
-            ("pip install nn-grader", "once"),
-            ("grader check", "in this assignment's folder (the one holding grader_selfcheck/)"),
-            (f"grader check --check {first}", "one check"),
-        )),
-        "In a notebook cell: import grader; grader.check()   (save the notebook first: the saved file is checked)",
-        "",
-        f"The checks, in the order of the handout: {_check_names(assignment)}.",
-    ]
-    if _data_hook(assignment) is not None:
-        lines.append(f"The notebook's data file: run `grader data {assignment.name}` in this folder once.")
-    return [f"# {line}".rstrip() for line in lines] + [""]
-
-
 def student_file(assignment: Assignment, path: Path, keep: Collection[int] = ()) -> str:
     """The template's text of the reference file `path`: solution blocks as TODO blocks
     (except those numbered in `keep`), instructor text left out, and the header that says
@@ -234,7 +169,7 @@ def student_file(assignment: Assignment, path: Path, keep: Collection[int] = ())
         return _strip_notebook(path, relative, assignment, keep)
     text = strip_solutions(path.read_text(encoding="utf-8"), relative, keep)
     if path.name == assignment.entry:
-        text = "\n".join(_comment_header(assignment)) + "\n" + text
+        text = "\n".join(comment_header(assignment)) + "\n" + text
     return text
 
 
@@ -274,8 +209,78 @@ def _array_json(value: np.ndarray) -> dict[str, Any]:
     return {"dtype": value.dtype.name, "shape": list(value.shape), "data": value.reshape(-1).tolist()}
 
 
+class _Recording(dict[str, Any]):
+    """A reference observation that notes which keys a judge reads."""
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        super().__init__(values)
+        self.read: set[str] = set()
+
+    def __getitem__(self, key: str) -> Any:
+        self.read.add(key)
+        return super().__getitem__(key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        if key in self:
+            self.read.add(key)
+        return super().get(key, default)
+
+
+def read_by_judge(check: Check, values: dict[str, Any]) -> dict[str, Any]:
+    """The part of the reference's observation that the check's judge reads.
+
+    Found by judging the reference's observation against itself: the self-check file then
+    holds only values that are compared (a probe may also send values that only the
+    student's side of a comparison uses, e.g. a numerical gradient). If the judge fails
+    here, everything is kept.
+    """
+    reference = _Recording(values)
+    try:
+        check.expect.judge(values, reference, {}, True)
+    except Exception:  # noqa: BLE001 - any failure of an author's judge means: keep everything
+        return values
+    return {k: v for k, v in values.items() if k in reference.read}
+
+
+def _tolerance(expect: dict[str, Any]) -> tuple[float, float]:
+    """(relative, absolute) tolerance the grader applies to reference values of this kind."""
+    if expect.get("kind") == "all_of":
+        parts = [_tolerance(p) for p in expect.get("parts", [])]
+        return (min((r for r, _ in parts), default=0.0), min((a for _, a in parts), default=0.0))
+    if expect.get("kind") == "gradients_agree":
+        return (float(expect["rel_error"]), 0.0)
+    if expect.get("kind") == "matches_reference" and not expect.get("exact"):
+        if expect.get("rel") is not None:
+            return (float(expect["rel"]), 0.0)
+        return (0.0, float(expect.get("max_abs") or expect.get("sum_abs") or 0.0))
+    return (0.0, 0.0)
+
+
+def selfcheck_differences(new: dict[str, Any], old: dict[str, Any]) -> list[str]:
+    """Where two self-check specs differ: expected values beyond the tolerance the grader
+    applies to them (BLAS builds differ in the last bits), anything else at all."""
+    problems = [f"{key} differs" for key in sorted(set(new) | set(old)) if key != "checks" and new.get(key) != old.get(key)]
+    new_checks, old_checks = new.get("checks", []), old.get("checks", [])
+    if [c.get("name") for c in new_checks] != [c.get("name") for c in old_checks]:
+        return [*problems, "the public checks differ"]
+    for a, b in zip(new_checks, old_checks):
+        name = a.get("name")
+        problems += [f"{name}: {key} differs" for key in sorted(set(a) | set(b)) if key != "expected" and a.get(key) != b.get(key)]
+        if sorted(a.get("expected", {})) != sorted(b.get("expected", {})):
+            problems.append(f"{name}: the expected values' names differ")
+            continue
+        rel, abs_ = _tolerance(a.get("expect", {}))
+        for key, value in a["expected"].items():
+            other = b["expected"][key]
+            if (value["dtype"], value["shape"]) != (other["dtype"], other["shape"]):
+                problems.append(f"{name}: {key}: dtype or shape differs")
+            elif not np.allclose(np.asarray(value["data"]), np.asarray(other["data"]), rtol=rel, atol=abs_, equal_nan=True):
+                problems.append(f"{name}: {key} differs beyond the grader's tolerance (rel {rel:g}, abs {abs_:g})")
+    return problems
+
+
 def selfcheck_spec(assignment: Assignment, expected: dict[str, Any]) -> dict[str, Any]:
-    """The JSON students' `grader check` reads: public checks and their expected values."""
+    """The JSON students' `grader check` reads: public checks and the expected values they compare."""
     hidden = [c for c in assignment.checks if not c.public]
     return {
         "assignment": assignment.name,
@@ -292,7 +297,7 @@ def selfcheck_spec(assignment: Assignment, expected: dict[str, Any]) -> dict[str
                 "description": c.description,
                 "probe": c.probe_name,
                 "expect": c.expect.to_json(),
-                "expected": {k: _array_json(v) for k, v in sorted(expected.get(c.name, {}).items())},
+                "expected": {k: _array_json(v) for k, v in sorted(read_by_judge(c, expected.get(c.name, {})).items())},
             }
             for c in assignment.public_checks
         ],
@@ -319,33 +324,3 @@ def write_template(name: str, out: Path, reference_root: Path | None = None) -> 
     spec = selfcheck_spec(assignment, expected)
     (selfcheck / SELFCHECK_FILE).write_text(json.dumps(spec, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     return target
-
-
-def _data_hook(assignment: Assignment) -> Any:
-    """The assignment's `write_student_data(folder)` from its data.py, or None."""
-    module_path = assignment.folder / DATA_MODULE
-    if not module_path.is_file():
-        return None
-    spec = importlib.util.spec_from_file_location(f"_grader_student_data_{assignment.name}", module_path)
-    if spec is None or spec.loader is None:
-        return None
-    module = importlib.util.module_from_spec(spec)
-    sys.path.insert(0, str(module_path.parent))  # data.py may import its neighbours, as checks.py does
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        sys.path.remove(str(module_path.parent))
-    return getattr(module, DATA_HOOK, None)
-
-
-def write_student_data(name: str, out: Path, reference_root: Path | None = None) -> list[Path]:
-    """Write the data files the notebook of assignment `name` loads into `out`; returns them.
-
-    Raises `TemplateError` when the assignment's notebook needs no data file.
-    """
-    assignment = load_assignment(name, reference_root)
-    hook = _data_hook(assignment)
-    if hook is None:
-        raise TemplateError(f"{name} needs no data file: its notebook loads its data itself")
-    out.mkdir(parents=True, exist_ok=True)
-    return [Path(p) for p in hook(out)]

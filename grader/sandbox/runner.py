@@ -152,11 +152,12 @@ def _collect(
                 if key.data == "output":
                     output.write(data)
                     continue
+                error: ProtocolError | None = None
                 try:
                     frames = reader.feed(data)
                 except ProtocolError as exc:
-                    outcome.end, outcome.detail = "protocol", str(exc)
-                    return
+                    # the frames before the violation are recorded, so it is charged to the right check
+                    frames, error = exc.frames, exc
                 for frame in frames:
                     problem = order.check(frame, outcome.running)
                     if problem:
@@ -173,6 +174,9 @@ def _collect(
                         return
                     elif frame.type == "loaded":
                         stage_deadline = deadline
+                if error is not None:
+                    outcome.end, outcome.detail = "protocol", str(error)
+                    return
         outcome.end = "exited"
         if reader.pending:
             outcome.detail = "the worker stopped in the middle of sending a result"

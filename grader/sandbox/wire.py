@@ -44,7 +44,16 @@ _LENGTH = struct.Struct(">I")
 
 
 class ProtocolError(ValueError):
-    """The worker sent bytes that are not a valid frame."""
+    """The worker sent bytes that are not a valid frame.
+
+    `frames` holds the valid frames that arrived before the malformed bytes in the same
+    read: they were sent (by the worker, or by student code posing as it) before the
+    violation and must still be recorded, so the violation is charged to the right check.
+    """
+
+    def __init__(self, message: str, frames: list[Frame] | None = None) -> None:
+        super().__init__(message)
+        self.frames: list[Frame] = frames or []
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,13 +144,21 @@ class FrameReader:
         self._total = 0
 
     def feed(self, data: bytes) -> list[Frame]:
+        """Add bytes from the stream; return the frames they complete.
+
+        On a violation the `ProtocolError` carries the frames completed before it.
+        """
+        room = self._max_total - self._total
         self._total += len(data)
+        self._buffer += data[: max(room, 0)]
+        frames: list[Frame] = []
+        try:
+            while (frame := self._next_frame()) is not None:
+                frames.append(frame)
+        except ProtocolError as exc:
+            raise ProtocolError(str(exc), frames) from None
         if self._total > self._max_total:
-            raise ProtocolError(f"the worker sent more than {self._max_total // 2**20} MiB of results")
-        self._buffer += data
-        frames = []
-        while (frame := self._next_frame()) is not None:
-            frames.append(frame)
+            raise ProtocolError(f"the worker sent more than {self._max_total // 2**20} MiB of results", frames)
         return frames
 
     @property

@@ -4,7 +4,7 @@ import os
 import stat
 
 
-def result_pipes():
+def result_pipes():  # type: ignore[no-untyped-def]  # shipped beside student code: Python 3 of any version
     """Every pipe this process holds beyond stdin/stdout/stderr (the result pipe among them)."""
     for name in os.listdir("/proc/self/fd"):
         fd = int(name)

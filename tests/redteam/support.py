@@ -71,7 +71,7 @@ DATA_PROBE = '''
 def data_scores(nn: Any, ctx: Any) -> Any:
     """Scores of the toy model on inputs read from the data folder the harness mounts."""
     X = np.load(ctx.data_dir / "inputs.npz", allow_pickle=False)["X"]
-    return _snapshot(toy_model(nn).loss(X))
+    return snapshot(toy_model(nn).loss(X))
 '''
 
 CHECKS = ("forward_scores", "toy_loss", "gradients", "predict", "data_scores", "hidden_scores")

@@ -268,7 +268,7 @@ def load_embedded_digits(
     except ImportError as e:
         raise ImportError(
             "the embedded digits come with the grader package: install it "
-            "(pip install grader), or put MNIST files in a folder and use load_mnist"
+            "(pip install nn-grader), or put MNIST files in a folder and use load_mnist"
         ) from e
     # Splits is a NamedTuple of the six arrays, so it unpacks like the other loaders.
     return embedded_splits(seed=seed, num_test=num_test, num_validation=num_validation)

@@ -4,6 +4,7 @@ Whatever it can read it reports by raising "LEAKED ..."; it answers correctly ot
 """
 
 import os
+import sys
 
 import working_net
 from redteam_env import REFERENCE_ROOT, REPOSITORY, SECRET_PATHS
@@ -19,10 +20,23 @@ def _attempt():
             pass
     for folder in (REFERENCE_ROOT, REPOSITORY, os.path.join(REPOSITORY, "reference")):
         try:
-            leaked.append(f"{folder}: {sorted(os.listdir(folder))[:5]}")
+            names = sorted(set(os.listdir(folder)) - _interpreter_path(folder))
         except OSError:
-            pass
+            continue
+        if names:
+            leaked.append(f"{folder}: {names[:5]}")
     return leaked
+
+
+def _interpreter_path(folder):
+    """The one name in `folder` the sandbox must show: the next step towards this Python's
+    own prefix (a virtual environment made inside the repository, as the README does)."""
+    shown = set()
+    for prefix in {sys.prefix, sys.exec_prefix}:
+        relative = os.path.relpath(prefix, folder)
+        if not relative.startswith(".."):
+            shown.add(relative.split(os.sep)[0])
+    return shown
 
 
 class TwoLayerNet(working_net.TwoLayerNet):
