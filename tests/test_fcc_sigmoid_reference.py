@@ -11,7 +11,6 @@ notebooks are never run this way: they go through the harness's sandboxed worker
 
 from __future__ import annotations
 
-import ast
 import contextlib
 import io
 import os
@@ -102,7 +101,8 @@ def nb(data_dir: Path) -> Namespace:
 
 
 def _one_hot(y: np.ndarray, n_classes: int) -> np.ndarray:
-    return np.eye(n_classes)[y]
+    one_hot: np.ndarray = np.eye(n_classes)[y]
+    return one_hot
 
 
 def _rel_error(a: np.ndarray, b: np.ndarray) -> float:
@@ -319,28 +319,11 @@ def test_the_graders_training_loops_train_the_reference_well_past_the_threshold(
 @pytest.mark.parametrize("probe", ["gd_training", "sgd_training"])
 def test_a_class_whose_step_changes_nothing_stays_near_chance(nb: Namespace, hidden_probes: ModuleType, tmp_path: Path, probe: str) -> None:
     # The other side of the accuracy checks' calibration: they must fail a broken step.
-    class Frozen(nb["fcc"]):  # type: ignore[misc,name-defined]
+    class Frozen(nb["fcc"]):  # type: ignore[misc,name-defined,valid-type]
         def gradient_step(self, learning_rate: float) -> None:
             pass
 
     assert _graded_training(nb, hidden_probes, probe, 0, tmp_path, Frozen) < 0.3
-
-
-def test_hidden_probes_carry_an_exact_copy_of_the_public_probes_layout_helpers() -> None:
-    def shared(path: Path) -> list[str]:
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        names = {"PARAMETERS", "WEIGHTS", "BIASES", "SIZES", "MissingDefinition", "method", "Net"}
-        return [ast.dump(node) for node in tree.body if _bound_name(node) in names]
-
-    assert shared(REFERENCE / "probes.py") == shared(REFERENCE / "hidden_probes.py")
-
-
-def _bound_name(node: ast.stmt) -> str:
-    if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
-        return node.name
-    if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
-        return node.targets[0].id
-    return ""
 
 
 # --------------------------------------------------------------------------- real kernel

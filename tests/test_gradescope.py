@@ -56,7 +56,7 @@ def valid_results(root: Path) -> dict[str, Any]:
         assert test["visibility"] in VISIBILITIES
     assert data["score"] == pytest.approx(sum(t["score"] for t in data["tests"]))
     assert sum(t["max_score"] for t in data["tests"]) == 20
-    return data
+    return dict(data)
 
 
 def test_zip_has_gradescopes_files_at_its_root(autograder_zip: Path) -> None:

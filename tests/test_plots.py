@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import base64
 import re
 import struct
@@ -48,7 +50,7 @@ def caption(figure: str) -> str:
     return "".join(ET.fromstring(str(figure)).find("figcaption").itertext())  # type: ignore[union-attr]
 
 
-def test_loss_plot_has_title_description_legend_and_every_point():
+def test_loss_plot_has_title_description_legend_and_every_point() -> None:
     yours, reference = np.linspace(2.3, 2.2, 37), np.linspace(2.3, 0.1, 37)
     svg = parse(loss_plot(yours, reference))
     assert svg.findtext(f"{SVG}title") == "Training loss"
@@ -60,7 +62,7 @@ def test_loss_plot_has_title_description_legend_and_every_point():
     assert svg.get("role") == "img" and svg.get("aria-labelledby")
 
 
-def test_a_long_history_is_reduced_but_keeps_its_spike():
+def test_a_long_history_is_reduced_but_keeps_its_spike() -> None:
     loss = np.full(100_000, 1.0)
     loss[54_321] = 50.0
     svg = parse(loss_plot(loss))
@@ -70,7 +72,7 @@ def test_a_long_history_is_reduced_but_keeps_its_spike():
     assert sum(1 for _, y in points if y == top) == 1 and top < min(y for _, y in points if y != top) - 100
 
 
-def test_nan_and_inf_break_the_line_and_are_named_in_the_caption():
+def test_nan_and_inf_break_the_line_and_are_named_in_the_caption() -> None:
     loss = np.linspace(3, 1, 40)
     loss[10:13] = [np.nan, np.inf, -np.inf]
     figure = loss_plot(loss)
@@ -83,7 +85,7 @@ def test_nan_and_inf_break_the_line_and_are_named_in_the_caption():
 
 
 @pytest.mark.parametrize("bad", [[], [float("nan")] * 3, "abc", [[1.0, 2.0], [3.0, 4.0]], None, [object()], ["1", {}]])
-def test_a_bad_series_draws_a_note_instead_of_raising(bad):
+def test_a_bad_series_draws_a_note_instead_of_raising(bad: Any) -> None:
     figure = loss_plot(bad, [1.0, 0.5, 0.25])
     svg = parse(figure)
     assert legend(svg) == ["reference"]
@@ -92,7 +94,7 @@ def test_a_bad_series_draws_a_note_instead_of_raising(bad):
     assert "<svg" not in alone and "your code:" in caption(alone)
 
 
-def test_a_constant_series_and_a_single_value_are_drawn():
+def test_a_constant_series_and_a_single_value_are_drawn() -> None:
     svg = parse(loss_plot([2.0] * 20, [0.7]))
     assert len(series_points(svg, "your code")) == 20
     assert len(series_points(svg, "reference")) == 1
@@ -100,26 +102,26 @@ def test_a_constant_series_and_a_single_value_are_drawn():
     assert "nan" not in ET.tostring(svg, encoding="unicode").lower()
 
 
-def test_huge_values_do_not_break_the_drawing():
+def test_huge_values_do_not_break_the_drawing() -> None:
     svg = parse(loss_plot([1e308, -1e308, 1.0, 5e307]))
     assert "inf" not in ET.tostring(svg, encoding="unicode").lower()
 
 
-def test_log_scale_is_chosen_for_decades_and_refused_for_negative_values():
+def test_log_scale_is_chosen_for_decades_and_refused_for_negative_values() -> None:
     assert "logarithmic" in (parse(loss_plot(np.geomspace(10, 1e-4, 50))).findtext(f"{SVG}desc") or "")
     figure = loss_plot([1.0, -1.0, 0.5], log_scale=True)
     assert "linear" in (parse(figure).findtext(f"{SVG}desc") or "")
     assert "drawn on a linear scale" in caption(figure)
 
 
-def test_accuracy_plot_names_both_runs_and_both_splits():
+def test_accuracy_plot_names_both_runs_and_both_splits() -> None:
     svg = parse(accuracy_plot([0.1, 0.3, 0.5], [0.1, 0.25, 0.4], [0.2, 0.5, 0.7], [0.2, 0.45, 0.6]))
     assert legend(svg) == ["your train", "your validation", "reference train", "reference validation"]
     epochs = [x for x, _ in series_points(svg, "your train")]
     assert len(epochs) == 3 and epochs == [x for x, _ in series_points(svg, "your validation")]
 
 
-def test_names_from_a_submission_are_escaped():
+def test_names_from_a_submission_are_escaped() -> None:
     hostile = '<script>alert(1)</script>" onload="x\ud800\x1b'
     figure = line_plot([Series(hostile, [1.0, 2.0])], title=hostile, x_label=hostile, y_label="y")
     parse(figure)  # well-formed despite the name
@@ -129,7 +131,7 @@ def test_names_from_a_submission_are_escaped():
     out.encode("utf-8")
 
 
-def test_weight_grid_draws_one_tile_per_hidden_unit_each_scaled_to_its_own_range():
+def test_weight_grid_draws_one_tile_per_hidden_unit_each_scaled_to_its_own_range() -> None:
     rng = np.random.default_rng(0)
     w1 = rng.standard_normal((64, 50))
     w1[:, 0] *= 1e-6  # tiny and huge weights still use the full grey range of their own tile
@@ -145,7 +147,7 @@ def test_weight_grid_draws_one_tile_per_hidden_unit_each_scaled_to_its_own_range
     assert figure == str(weight_grid(w1.T))  # the (hidden, inputs) layout is read the same way
 
 
-def test_weight_grid_notes_what_it_cannot_draw():
+def test_weight_grid_notes_what_it_cannot_draw() -> None:
     assert "neither side" in str(weight_grid(np.zeros((5, 7))))
     assert "not an array of numbers" in str(weight_grid("weights"))
     many = str(weight_grid(np.ones((784, 500))))
@@ -153,7 +155,7 @@ def test_weight_grid_notes_what_it_cannot_draw():
     assert "NaN or infinite" in str(weight_grid(np.full((16, 3), np.nan)))
 
 
-def test_score_histogram_counts_full_marks_in_the_last_band():
+def test_score_histogram_counts_full_marks_in_the_last_band() -> None:
     figure = score_histogram([100.0, 100.0, 95.0, 5.0, float("nan"), 140.0])
     svg = parse(figure)
     assert len(svg.findall(f"{SVG}rect")) == 11  # frame + 10 bars
@@ -162,7 +164,7 @@ def test_score_histogram_counts_full_marks_in_the_last_band():
     assert "NaN or infinite" in caption(figure)
 
 
-def test_check_error_plot_shows_each_submission_and_each_tolerance():
+def test_check_error_plot_shows_each_submission_and_each_tolerance() -> None:
     errors = {"forward_scores": [1e-9, 1e-8, 0.03], "loss <b>": [0.0, 2e-9], "no_tolerance": [0.5]}
     figure = check_error_plot(errors, {"forward_scores": 1e-7, "loss <b>": 1e-8}, measure="relative error")
     svg = parse(figure)
@@ -187,7 +189,7 @@ def _decode_grey_png(png: bytes) -> np.ndarray:
     return raw[:, 1:]
 
 
-def test_a_large_class_is_thinned_evenly_and_says_so():
+def test_a_large_class_is_thinned_evenly_and_says_so() -> None:
     errors = np.geomspace(1e-12, 1.0, 5000)
     figure = check_error_plot({"gradients": errors}, {"gradients": 1e-8})
     dots = [c for c in parse(figure).iter(f"{SVG}circle") if c.get("class") == "dot"]

@@ -8,97 +8,38 @@ predictions that the grader's own forward pass makes from the trained weights, o
 held-out images whose labels stay with the grader. Nothing the student's code reports
 about itself (a loss, an accuracy) is used.
 
-The block from `PARAMETERS` to `Net` is a copy of probes.py's (this file must work
-alone: students never get it, and a worker may run hidden checks only); the tests check
-that the two copies are the same.
+The layouts are read as in probes.py, by `grader.probing.DenseLayers`; the few lines
+naming the handout's parameters stand in both files, since this one must work alone
+(students never get it, and a worker may run hidden checks only).
 """
 
 from __future__ import annotations
 
-import contextlib
-import io
+from functools import partial
 from typing import Any
 
 import numpy as np
+
+from grader import probing
+from grader.probing import DenseLayers, quiet
 
 PARAMETERS = ("W_i_h1", "b_h1", "W_h1_h2", "b_h2", "W_h2_o", "b_out")
 # (rows, columns) of each weight in the handout's layout, as indices into the sizes
 # (n_input, n_hidden1, n_hidden2, n_out); a bias has the size of its layer's output.
 WEIGHTS = {"W_i_h1": (0, 1), "W_h1_h2": (1, 2), "W_h2_o": (2, 3)}
 BIASES = {"b_h1": 1, "b_h2": 2, "b_out": 3}
-SIZES = (6, 5, 4, 3)
+SIZE_NAMES = ("n_input", "n_hidden1", "n_hidden2", "n_out")
+# A missing method is named as the handout's class, whatever the student's is called.
+method = partial(probing.method, owner="the class fcc")
 
 
-class MissingDefinition(AttributeError):
-    """A method the handout asks for is missing. Named as the worker's own exception for a
-    missing name: the grader then says what is missing, even in a hidden check."""
-
-
-def method(model: Any, name: str, needed: str = "the handout asks for it") -> Any:
-    """`model.<name>`, or `MissingDefinition` naming the missing method and why it is needed."""
-    try:
-        return getattr(model, name)
-    except AttributeError:
-        raise MissingDefinition(f"the class fcc has no method {name!r} ({needed})") from None
-
-
-class Net:
+class Net(DenseLayers):
     """A student's `fcc` of the given sizes, and which layout its weights use."""
 
     def __init__(self, nn: Any, sizes: tuple[int, int, int, int]) -> None:
-        with contextlib.redirect_stdout(io.StringIO()):  # the constructor prints its size
-            self.model = nn.fcc(*sizes)
-        self.sizes = sizes
-        n_in, n_h1 = sizes[0], sizes[1]
-        if not hasattr(self.model, "W_i_h1"):
-            raise AttributeError(f"fcc{sizes} made no attribute W_i_h1: the handout's weights are W_i_h1, W_h1_h2 and W_h2_o")
-        shape = np.shape(self.model.W_i_h1)
-        if shape not in ((n_in, n_h1), (n_h1, n_in)):
-            raise ValueError(f"fcc{sizes} made W_i_h1 of shape {shape}; the handout's layout is (n_input, n_hidden1) = {(n_in, n_h1)}, and (n_hidden1, n_input) is accepted too")
-        self.transposed = shape == (n_h1, n_in)
-        self.bias_shapes: dict[str, tuple[int, ...]] = {b: tuple(np.shape(getattr(self.model, b, 0.0))) for b in BIASES}
-
-    def canonical_shape(self, name: str) -> tuple[int, ...]:
-        """The shape of parameter `name` in the handout's layout."""
-        if name in WEIGHTS:
-            rows, cols = WEIGHTS[name]
-            return (self.sizes[rows], self.sizes[cols])
-        return (self.sizes[BIASES[name]],)
-
-    def student_shape(self, name: str) -> tuple[int, ...]:
-        """The shape the student's constructor gave parameter `name`."""
-        if name in WEIGHTS:
-            rows, cols = self.canonical_shape(name)
-            return (cols, rows) if self.transposed else (rows, cols)
-        shape = self.bias_shapes[name]
-        # a bias kept as a row (1, n) is the same bias; anything else gets the handout's (n,)
-        return shape if int(np.prod(shape)) == self.sizes[BIASES[name]] else self.canonical_shape(name)
-
-    def to_student(self, name: str, value: np.ndarray) -> np.ndarray:
-        """A value in the handout's layout, laid out as the student's parameter `name`."""
-        if name in WEIGHTS:
-            return np.array(value.T if self.transposed else value, copy=True)
-        return np.array(value, copy=True).reshape(self.student_shape(name))
-
-    def from_student(self, name: str, value: Any) -> Any:
-        """A copy of the student's parameter or gradient `name` in the handout's layout;
-        anything not shaped like the parameter goes back as it is, for the grader to name."""
-        if type(value) is not np.ndarray:
-            return value
-        if value.shape != self.student_shape(name):
-            return value.copy()
-        if name in WEIGHTS:
-            return np.array(value.T if self.transposed else value, copy=True)
-        return value.reshape(self.canonical_shape(name)).copy()
-
-    def set_parameters(self, rng: np.random.Generator, scale: float) -> None:
-        """Draw every parameter here (handout layout), so init choices do not matter."""
-        for name in PARAMETERS:
-            setattr(self.model, name, self.to_student(name, rng.normal(scale=scale, size=self.canonical_shape(name))))
-
-    def gradients(self) -> dict[str, Any]:
-        """The gradients `backprop` stored, in the handout's layout."""
-        return {name: self.from_student(name, getattr(self.model, "d" + name, None)) for name in PARAMETERS}
+        with quiet():  # the constructor prints its size
+            model = nn.fcc(*sizes)
+        super().__init__(model, sizes, WEIGHTS, BIASES, order=PARAMETERS, made_by=f"fcc{sizes}", size_names=SIZE_NAMES)
 
 
 TRAIN_SIZES = (784, 32, 32, 10)
