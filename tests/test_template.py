@@ -76,7 +76,7 @@ def test_backward_pass_starter_leaves_grads_empty_so_the_loss_runs() -> None:
 @pytest.mark.parametrize("name", ASSIGNMENTS)
 def test_templates_say_how_to_install_the_grader_and_check_work(name: str) -> None:
     folder = ROOT / "student_template" / name
-    texts = [nbformat.read(p, as_version=4).cells[0].source for p in sorted(folder.glob("*.ipynb"))]
+    texts = [nbformat.read(p, as_version=4).cells[0].source for p in sorted(folder.glob("*.ipynb"))]  # type: ignore[no-untyped-call]
     texts += [p.read_text().split('"""', 1)[0] for p in folder.rglob("neural_net.py")]
     assert texts
     for text in texts:
