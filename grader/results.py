@@ -11,10 +11,65 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-__all__ = ["CheckResult", "CheckStatus", "NotebookCell", "SubmissionResult", "SubmissionStatus"]
+__all__ = ["CheckResult", "CheckStatus", "Diagnosis", "Display", "NotebookCell", "SubmissionResult", "SubmissionStatus"]
 
 CheckStatus = Literal["passed", "failed", "error", "timeout"]
 SubmissionStatus = Literal["graded", "error"]
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnosis:
+    """The likely mistake behind a failed check, in the student's words (grader.judge.diagnosis).
+
+    `mistake` names a known mistake the assignment declares (its `title`, the `handout`
+    line it concerns, and `how_to_check` it); it is empty when none matched and only the
+    per-parameter result is known: `right` and `wrong` name the parameters (gradients)
+    that agree and disagree with the reference.
+    """
+
+    mistake: str = ""
+    title: str = ""
+    handout: str = ""
+    how_to_check: str = ""
+    right: tuple[str, ...] = ()
+    wrong: tuple[str, ...] = ()
+    name: str = ""  # the mistake in a few words (the class page's list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "mistake": self.mistake, "name": self.name, "title": self.title, "handout": self.handout,
+            "how_to_check": self.how_to_check, "right": list(self.right), "wrong": list(self.wrong),
+        }  # fmt: skip
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Diagnosis:
+        text = {k: str(data.get(k, "")) for k in ("mistake", "title", "handout", "how_to_check", "name")}
+        return cls(**text, right=tuple(str(p) for p in data.get("right", ())), wrong=tuple(str(p) for p in data.get("wrong", ())))
+
+
+@dataclass(frozen=True, slots=True)
+class Display:
+    """Numbers a check's probe sent for pictures only (never used for points).
+
+    `series` are histories by name ("loss", "train_acc", "val_acc"; "reference.loss" and
+    so on for the reference's run on the same inputs, public checks only). `weights` is a
+    first-layer weight matrix as (rows, columns, base64 of one byte per value), each
+    column scaled to its own range: all a picture of hidden units needs, at an eighth of
+    the size.
+    """
+
+    series: tuple[tuple[str, tuple[float, ...]], ...] = ()
+    weights: tuple[int, int, str] | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"series": {name: list(values) for name, values in self.series}, "weights": list(self.weights) if self.weights else None}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Display:
+        series = tuple((str(k), tuple(float(v) for v in values)) for k, values in dict(data.get("series") or {}).items())
+        w = data.get("weights")
+        weights = (int(w[0]), int(w[1]), str(w[2])) if isinstance(w, (list, tuple)) and len(w) == 3 else None
+        return cls(series, weights)
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +93,12 @@ class CheckResult:
     stdout: str = ""
     # good practice the handout does not ask for: shown apart, never a lost point
     advice: bool = False
+    # issue 13: the measured error and its tolerance (None when the check measures none),
+    # the likely mistake, and what the probe sent for pictures
+    error: float | None = None
+    tolerance: float | None = None
+    diagnosis: Diagnosis | None = None
+    display: Display | None = None
 
     @property
     def passed(self) -> bool:
@@ -56,6 +117,10 @@ class CheckResult:
             "location": self.location,
             "stdout": self.stdout,
             "advice": self.advice,
+            "error": self.error,
+            "tolerance": self.tolerance,
+            "diagnosis": self.diagnosis.to_json() if self.diagnosis else None,
+            "display": self.display.to_json() if self.display else None,
         }
 
     @classmethod
@@ -72,7 +137,15 @@ class CheckResult:
             location=data.get("location"),
             stdout=str(data.get("stdout", "")),
             advice=bool(data.get("advice", False)),
+            error=_optional_float(data.get("error")),
+            tolerance=_optional_float(data.get("tolerance")),
+            diagnosis=Diagnosis.from_json(data["diagnosis"]) if data.get("diagnosis") else None,
+            display=Display.from_json(data["display"]) if data.get("display") else None,
         )
+
+
+def _optional_float(value: Any) -> float | None:
+    return float(value) if isinstance(value, (int, float)) else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -42,7 +42,9 @@ def test_a_miss_reads_like_approx_done_better() -> None:
     got[1, 2] += 3e-6
     verdict = _judge(MatchesReference(sum_abs=1e-7), got, HANDOUT_SCORES)
     assert not verdict.passed
-    assert "sum |got - expected| = 1.0e-03, limit 1e-07 (10,030x over)" in verdict.message
+    assert verdict.message == "sum of |got - expected| 1.0e-03, needs at most 1e-07"
+    assert "x over" not in verdict.message
+    assert (verdict.error, verdict.tolerance) == (pytest.approx(1.003e-3), 1e-7)
     assert verdict.details[0] == "2 of 15 elements differ"
     assert verdict.details[1] == "worst [0, 0]: got -0.81333741, expected -0.81233741 (off 1.0e-03)"
     assert verdict.details[2].startswith("next [1, 2]: got -0.47310144")
@@ -52,7 +54,7 @@ def test_hidden_miss_shows_the_size_never_the_values() -> None:
     got = HANDOUT_SCORES + 1e-3
     verdict = _judge(MatchesReference(sum_abs=1e-7), got, HANDOUT_SCORES, public=False)
     text = verdict.message + " ".join(verdict.details)
-    assert "limit 1e-07" in text and "15 of 15 elements differ" in text
+    assert "needs at most 1e-07" in text and "15 of 15 elements differ" in text
     assert "0.81" not in text and "expected -" not in text
 
 
@@ -86,7 +88,7 @@ def test_nan_in_a_bound_fails() -> None:
 
 def test_bound_says_by_how_much() -> None:
     verdict = _judge(AtMost(0.02, what="toy training loss"), np.float64(0.0314))
-    assert verdict.message == "toy training loss 0.0314 should be at most 0.02 (over by 0.0114)"
+    assert verdict.message == "toy training loss 0.0314, needs at most 0.02 (0.0114 too high)"
 
 
 def test_gradients_name_the_parameter_and_give_partial_credit() -> None:
@@ -96,7 +98,8 @@ def test_gradients_name_the_parameter_and_give_partial_credit() -> None:
     observed.update({f"numeric.{p}": v for p, v in (("W1", reference["analytic.W1"]), ("b1", reference["analytic.b1"] * 1.001))})
     verdict = GradientsAgree(rel_error=1e-8).judge(observed, reference, {}, True)
     assert verdict.fraction == 0.5
-    assert verdict.message.startswith("1 of 2 wrong: db1: max relative error vs numerical gradient 5.0e-04 > 1e-08")
+    assert verdict.message.startswith("1 of 2 wrong: db1: relative error against the numerical gradient 5.0e-04, needs at most 1e-08")
+    assert verdict.error == pytest.approx(5e-4, rel=1e-2) and verdict.tolerance == 1e-8
 
 
 def test_accuracy_uses_labels_the_worker_never_saw() -> None:
@@ -104,7 +107,9 @@ def test_accuracy_uses_labels_the_worker_never_saw() -> None:
     predictions = labels.copy()
     predictions[:20] = 9
     verdict = AccuracyAtLeast(0.85, labels="y_test").judge({"predictions": predictions}, None, {"y_test": labels}, False)
-    assert not verdict.passed and "accuracy 80.0% on 100 held-out examples should be at least 85%" in verdict.message
+    assert not verdict.passed
+    assert verdict.message == "accuracy 80.0% on 100 held-out examples, needs at least 85.0% (5.0 percentage points short)"
+    assert verdict.error is None  # an accuracy is not an error to draw on a log scale
 
 
 def test_softmax_properties_combine() -> None:

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from grader.course.assignments import load_assignment
 from grader.course.gradescope import build_autograder
 from grader.outputs.gradescope_json import gradescope_results
 from grader.results import CheckResult, SubmissionResult
@@ -89,7 +90,8 @@ def test_student_template_scores_zero_with_every_check_listed(autograder_zip: Pa
     root, proc = run_like_gradescope(autograder_zip, tmp_path, template)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     data = valid_results(root)
-    assert data["score"] == 0 and len(data["tests"]) == 10
+    declared = load_assignment("two_layer_net", REFERENCE).checks
+    assert data["score"] == 0 and [t["name"] for t in data["tests"]] == [c.name for c in declared]
     assert all(t["status"] == "failed" for t in data["tests"])
     assert any(t["visibility"] == "after_published" for t in data["tests"])
 

@@ -60,7 +60,7 @@ def test_regularisation_without_half_loses_loss_and_weight_gradients(graded_exam
     assert checks["hidden_loss"].status == "failed"
     # Her analytic gradients keep reg * W, which no longer matches her own doubled loss.
     assert checks["gradients"].points == 2
-    assert "vs numerical gradient" in checks["gradients"].message
+    assert "against the numerical gradient" in checks["gradients"].message
     _passed(result, "forward_scores", "predict", "stable_loss", "hidden_scores")
 
 
@@ -100,8 +100,8 @@ def test_predict_returning_scores_names_both_shapes(graded_example: tuple[Path, 
 def test_train_without_updates_fails_training_and_accuracy(graded_example: tuple[Path, dict[str, SubmissionResult]]) -> None:
     result = graded_example[1]["Donald Knuth"]
     checks = _by_name(result)
-    assert checks["toy_training"].status == "failed" and "should be at most 0.02" in checks["toy_training"].message
-    assert checks["digits_accuracy"].status == "failed" and "should be at least" in checks["digits_accuracy"].message
+    assert checks["toy_training"].status == "failed" and "needs at most 0.02" in checks["toy_training"].message
+    assert checks["digits_accuracy"].status == "failed" and "needs at least" in checks["digits_accuracy"].message
     _passed(result, *PUBLIC_NUMERIC, "hidden_scores", "hidden_loss", "hidden_gradients")
 
 

@@ -195,3 +195,11 @@ def test_a_large_class_is_thinned_evenly_and_says_so() -> None:
     dots = [c for c in parse(figure).iter(f"{SVG}circle") if c.get("class") == "dot"]
     assert len(dots) == 1000
     assert "1 in 5 of 5000 submissions drawn" in caption(figure)
+
+
+def test_a_narrow_range_gets_tick_labels_that_differ() -> None:
+    # a loss that barely moves (2.30255 to 2.30265) must not print "2.303" on every tick
+    svg = parse(loss_plot([2.30265, 2.3026, 2.30255], None, log_scale=False))
+    labels = [t.text for t in svg.iter() if t.tag.endswith("text") and t.get("text-anchor") == "end" and t.text]
+    numeric = [label for label in labels if label.replace(".", "", 1).isdigit()]
+    assert len(numeric) >= 2 and len(set(numeric)) == len(numeric), numeric

@@ -120,12 +120,12 @@ CASES = [
     Case("overwrite_data", fallback="the fallback's data folder is a writable private copy: the attacker changed its own inputs (only its own)"),
     # -- tampering with the verdict ----------------------------------------------------------
     Case("patch_numpy", {
-        "forward_scores": E("failed", "sum |got - expected|"),
+        "forward_scores": E("failed", "sum of |got - expected|"),
         "predict": E("failed", "differ from the reference"),
         "data_scores": E("failed", "max |got - expected|"),
         "hidden_scores": E("failed", "max |got - expected|"),
     }),
-    Case("patch_probes", {"gradients": E("failed", "vs the reference gradient")}),
+    Case("patch_probes", {"gradients": E("failed", "against the reference gradient")}),
     Case("lying_eq", {check: E("failed", "expected a numpy array, got Liar") for check in ("forward_scores", "data_scores", "hidden_scores")}),
     Case("lying_array", {
         **{check: E("failed", "expected a numpy array, got LooksLikeAnArray") for check in ("forward_scores", "data_scores", "hidden_scores")},

@@ -246,8 +246,9 @@ def test_failing_report_names_what_to_fix(graded_example: tuple[Path, dict[str, 
     seen = look(browser, report_of(out, grace), "failing")
     assert "What to fix" in seen.text and "toy_loss" in seen.text
     assert seen.facts["badge"]["text"] == "graded"
-    if hasattr(CheckResult, "diagnosis"):  # the diagnosis and figures of issue 13's other half
-        assert "0.5" in seen.text and seen.facts["svgs"], "a diagnosed mistake and a loss curve are shown"
+    # the likely mistake named in words, and the training run drawn beside the reference's
+    assert "Likely mistake" in seen.text and "0.5" in seen.text
+    assert any("loss" in figure["name"].lower() for figure in seen.facts["svgs"]), seen.facts["svgs"]
 
 
 def test_crashing_report_says_so_once_in_red(graded_example: tuple[Path, dict[str, SubmissionResult]], browser: Chromium) -> None:

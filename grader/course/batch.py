@@ -22,7 +22,7 @@ from grader.assignment import CHECKS_FILE, Assignment, Check
 from grader.course.assignments import load_assignment
 from grader.course.context import BatchContext, RunSettings
 from grader.course.grading import grade_submission
-from grader.course.reference import reference_observations
+from grader.course.reference import known_mistakes, reference_runs
 from grader.course.seeds import course_seed, derive_seed
 from grader.errors import AssignmentError, SubmissionError
 from grader.intake.discovery import Submission, discover
@@ -83,7 +83,10 @@ def _context(assignment: Assignment, options: GradeOptions, course: int, checks:
         hidden = dict(assignment.prepare_data(data_dir, derive_seed(course, "data"))) if assignment.prepare_data else {}
         run = RunSettings(assignment, derive_seed(course, "probes"), data_dir, detect_isolation(options.isolation), options.limits, work_root, options.notebook_mode)
         # The reference's values first, so that the context is built complete, once.
-        expected = reference_observations(run, checks if checks is not None else assignment.checks, options.cache_dir)
+        selected = checks if checks is not None else assignment.checks
+        expected, displays = reference_runs(run, selected, options.cache_dir)
+        # issue 13: the known mistakes, observed once like the reference (cached)
+        mistakes = known_mistakes(run, selected, options.cache_dir)
         yield BatchContext(
             assignment=assignment,
             seed=derive_seed(course, "probes"),
@@ -95,6 +98,8 @@ def _context(assignment: Assignment, options: GradeOptions, course: int, checks:
             expected=expected,
             checks=checks,
             notebook_mode=options.notebook_mode,
+            displays=displays,
+            mistakes=mistakes,
         )
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from grader.assignment import Assignment, Check
+from grader.judge.diagnosis import KnownMistakes
 from grader.judge.expectations import Observed
 from grader.sandbox.isolation import Isolation
 from grader.sandbox.limits import Limits
@@ -43,6 +44,9 @@ class BatchContext(RunSettings):
     secrets: Mapping[str, np.ndarray] = field(default_factory=dict)
     expected: Mapping[str, Observed] = field(default_factory=dict)
     checks: tuple[Check, ...] | None = None  # a subset (self-check); None means all
+    # issue 13: the reference's display values (public checks) and the known mistakes
+    displays: Mapping[str, Observed] = field(default_factory=dict)
+    mistakes: KnownMistakes = field(default_factory=KnownMistakes)
 
     @property
     def selected(self) -> tuple[Check, ...]:

@@ -7,12 +7,15 @@ orders them and builds the `SubmissionResult`.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from grader.assignment import Check
 from grader.course.context import BatchContext
 from grader.course.observe import Observation, observe
 from grader.intake.discovery import Submission
+from grader.judge.diagnosis import diagnose
+from grader.judge.display import split_display
 from grader.judge.verdicts import judge_frame, unrun
 from grader.outputs.notebook_view import in_jupyter_terms, notebook_notes, notebook_problem, report_cells
 from grader.results import CheckResult, SubmissionResult
@@ -84,7 +87,13 @@ def _judge(check: Check, observation: Observation, context: BatchContext) -> Che
     frame = observation.frames.get(check.name)
     if frame is None:
         return unrun(check, "error", "no result came back for this check")
-    return judge_frame(check, frame, context.expected.get(check.name), context.secrets)
+    reference = context.expected.get(check.name)
+    result = judge_frame(check, frame, reference, context.secrets, context.displays.get(check.name))
+    if result.status != "failed":
+        return result
+    # issue 13: name the likely mistake behind a failed check
+    diagnosis = diagnose(check, split_display(frame.arrays)[0], reference, context.mistakes, context.secrets)
+    return replace(result, diagnosis=diagnosis) if diagnosis else result
 
 
 def _ignored_note(submission: Submission) -> tuple[str, ...]:

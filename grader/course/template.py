@@ -65,7 +65,7 @@ _END = re.compile(r"^#\s*END SOLUTION\b")
 _STARTER = re.compile(r"^#\s*STARTER:\s?(?P<what>.*)$")
 _BEGIN_INSTRUCTOR = re.compile(r"^#\s*BEGIN INSTRUCTOR\b")
 _END_INSTRUCTOR = re.compile(r"^#\s*END INSTRUCTOR\b")
-_SKIPPED_PARTS = frozenset({"__pycache__", ".ipynb_checkpoints"})
+_SKIPPED_PARTS = frozenset({"__pycache__", ".ipynb_checkpoints", "mistakes"})  # mistakes/: the grader's known mistakes
 _MARKERS = (("begin", _BEGIN), ("end", _END), ("starter", _STARTER), ("begin instructor", _BEGIN_INSTRUCTOR), ("end instructor", _END_INSTRUCTOR))
 
 

@@ -54,6 +54,10 @@ class Verdict:
     fraction: float
     message: str
     details: tuple[str, ...] = ()
+    # The size of the miss and the limit it is held to, when the check measures an error
+    # (the class page draws each check's errors against its tolerance); None otherwise.
+    error: float | None = None
+    tolerance: float | None = None
 
     @property
     def passed(self) -> bool:
@@ -93,15 +97,6 @@ def _fmt(x: float) -> str:
 def _fmt_small(x: float) -> str:
     """A difference, rounded to 2 significant figures."""
     return f"{x:.1e}" if x != 0 and (abs(x) < 1e-2 or abs(x) >= 1e4) else f"{x:.2g}"
-
-
-def _times_over(value: float, limit: float) -> str:
-    if limit <= 0 or not np.isfinite(value):
-        return ""
-    ratio = value / limit
-    if ratio >= 1e6:
-        return f" ({ratio:.0e}x over)"
-    return f" ({ratio:,.0f}x over)" if ratio >= 10 else f" ({ratio:.1f}x the limit)"
 
 
 def _prefix(label: str) -> str:
@@ -237,22 +232,22 @@ class MatchesReference:
             return Verdict(0.0, f"{_prefix(label)}{int((~same).sum())} of {got.size} values differ from the reference", rows)
         values, wanted = _finite(got, label), expected.astype(np.float64)
         if self.sum_abs is not None:
-            measure, limit, errors = "sum |got - expected|", self.sum_abs, np.abs(values - wanted)
+            measure, limit, errors = "sum of |got - expected|", self.sum_abs, np.abs(values - wanted)
             value = float(errors.sum())
         elif self.max_abs is not None:
             measure, limit, errors = "max |got - expected|", self.max_abs, np.abs(values - wanted)
             value = float(errors.max(initial=0.0))
         else:
             assert self.rel is not None
-            measure, limit, errors = "max relative error", self.rel, rel_error(values, wanted, self.floor)
+            measure, limit, errors = "relative error", self.rel, rel_error(values, wanted, self.floor)
             value = float(errors.max(initial=0.0))
-        line = f"{_prefix(label)}{measure} = {_fmt_small(value)}, limit {limit:g}"
         if value <= limit:
-            return Verdict(1.0, line)
+            return Verdict(1.0, f"{_prefix(label)}{measure} {_fmt_small(value)} (at most {limit:g})", (), value, limit)
+        line = f"{_prefix(label)}{measure} {_fmt_small(value)}, needs at most {limit:g}"
         details = _worst_rows(values, wanted, errors, limit) if public else (f"{int((~(errors <= limit)).sum())} of {errors.size} elements differ",)
         if public and values.ndim == 0:
             details = (f"got {_fmt(float(values))}, expected {_fmt(float(wanted))}",)
-        return Verdict(0.0, line + _times_over(value, limit), details)
+        return Verdict(0.0, line, details, value, limit)
 
     def to_json(self) -> dict[str, Any]:
         return {"kind": self.kind, **{f.name: getattr(self, f.name) for f in dataclasses.fields(self)}}
@@ -282,14 +277,15 @@ class GradientsAgree:
         assert isinstance(expected, np.ndarray)
         analytic = _finite(_shaped_like(_array(observed, f"analytic.{param}", f"d{param}"), expected, f"d{param}"), f"d{param}")
         numeric = _finite(_shaped_like(_array(observed, f"numeric.{param}", f"numerical d{param}"), expected, f"numerical d{param}"), f"numerical d{param}")
+        limit = self.rel_error
         vs_numeric = float(rel_error(analytic, numeric, self.floor).max(initial=0.0))
-        if not vs_numeric <= self.rel_error:
-            return Verdict(0.0, f"d{param}: max relative error vs numerical gradient {_fmt_small(vs_numeric)} > {self.rel_error:g}" + _times_over(vs_numeric, self.rel_error))
-        if self.against_reference:
-            vs_reference = float(rel_error(analytic, expected.astype(np.float64), self.floor).max(initial=0.0))
-            if not vs_reference <= self.rel_error:
-                return Verdict(0.0, f"d{param}: max relative error vs the reference gradient {_fmt_small(vs_reference)} > {self.rel_error:g}" + _times_over(vs_reference, self.rel_error))
-        return Verdict(1.0, f"d{param}: max relative error {_fmt_small(vs_numeric)} <= {self.rel_error:g}")
+        if not vs_numeric <= limit:
+            return Verdict(0.0, f"d{param}: relative error against the numerical gradient {_fmt_small(vs_numeric)}, needs at most {limit:g}", (), vs_numeric, limit)
+        vs_reference = float(rel_error(analytic, expected.astype(np.float64), self.floor).max(initial=0.0)) if self.against_reference else 0.0
+        if not vs_reference <= limit:
+            return Verdict(0.0, f"d{param}: relative error against the reference gradient {_fmt_small(vs_reference)}, needs at most {limit:g}", (), vs_reference, limit)
+        worst = max(vs_numeric, vs_reference)
+        return Verdict(1.0, f"d{param}: relative error {_fmt_small(worst)} (at most {limit:g})", (), worst, limit)
 
     def to_json(self) -> dict[str, Any]:
         return {"kind": self.kind, "rel_error": self.rel_error, "against_reference": self.against_reference, "floor": self.floor}
@@ -339,9 +335,12 @@ def _scalar(observed: Observed, key: str, what: str) -> float:
 def _bound(value: float, bound: float, what: str, upper: bool) -> Verdict:
     ok = value <= bound if upper else value >= bound
     word = "at most" if upper else "at least"
+    # an upper bound on a loss is an error measure the class page can draw; a lower one is not
+    error, tolerance = (value, bound) if upper else (None, None)
     if ok:
-        return Verdict(1.0, f"{what} {_fmt(value)} is {word} {bound:g}")
-    return Verdict(0.0, f"{what} {_fmt(value)} should be {word} {bound:g} ({'over' if upper else 'under'} by {_fmt(abs(value - bound))})")
+        return Verdict(1.0, f"{what} {_fmt(value)} (needs {word} {bound:g})", (), error, tolerance)
+    miss = f"{_fmt(abs(value - bound))} too {'high' if upper else 'low'}"
+    return Verdict(0.0, f"{what} {_fmt(value)}, needs {word} {bound:g} ({miss})", (), error, tolerance)
 
 
 @dataclass(frozen=True, slots=True)
@@ -367,8 +366,10 @@ class AccuracyAtLeast:
         ok = accuracy >= self.threshold
         line = f"accuracy {accuracy:.1%} on {truth.size} held-out examples"
         if ok:
-            return Verdict(1.0, f"{line} (needs {self.threshold:.0%})")
-        return Verdict(0.0, f"{line} should be at least {self.threshold:.0%} (short by {self.threshold - accuracy:.1%})")
+            return Verdict(1.0, f"{line} (needs at least {self.threshold:.1%})")
+        # percentage points, said as such: 62% against 85% is 23 points short, not "27% short"
+        short = 100.0 * (self.threshold - accuracy)
+        return Verdict(0.0, f"{line}, needs at least {self.threshold:.1%} ({short:.1f} percentage points short)")
 
     def to_json(self) -> dict[str, Any]:
         return {"kind": self.kind, "threshold": self.threshold, "labels": self.labels, "key": self.key}
@@ -532,10 +533,14 @@ def _combine(verdicts: list[Verdict], partial: bool) -> Verdict:
     passed = sum(v.passed for v in verdicts)
     fraction = passed / len(verdicts) if partial else float(passed == len(verdicts))
     failed = [v for v in verdicts if not v.passed]
+    # the worst part's error stands for the check; unknown if any part could not be measured
+    errors = [v.error for v in verdicts]
+    error = None if any(e is None for e in errors) else max(e for e in errors if e is not None)
+    tolerance = verdicts[0].tolerance if error is not None else None
     if not failed:
-        return Verdict(1.0, f"all {len(verdicts)} agree", tuple(v.message for v in verdicts))
+        return Verdict(1.0, f"all {len(verdicts)} agree", tuple(v.message for v in verdicts), error, tolerance)
     head = f"{len(failed)} of {len(verdicts)} wrong: " + failed[0].message
-    return Verdict(fraction, head, tuple(v.message for v in failed[1:]) + failed[0].details)
+    return Verdict(fraction, head, tuple(v.message for v in failed[1:]) + failed[0].details, error, tolerance)
 
 
 _KINDS: dict[str, Any] = {

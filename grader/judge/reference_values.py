@@ -19,6 +19,7 @@ import numpy as np
 from grader.assignment import HARNESS_FILES, Assignment, Check
 from grader.errors import AssignmentError
 from grader.intake.discovery import Submission, discover
+from grader.judge.diagnosis import MISTAKES_DIR
 from grader.judge.expectations import Observed
 from grader.results import CheckResult
 from grader.sandbox.wire import Frame, Invalid
@@ -38,7 +39,8 @@ def reference_submission(assignment: Assignment) -> Submission:
     submission = found[0]
     if len(found) != 1 or submission.error is not None:
         raise AssignmentError.in_file(assignment.folder, f"the reference holds no gradable {assignment.entry}: {submission.error}")
-    files = tuple(f for f in submission.files if f not in HARNESS_FILES)
+    # the known mistakes (mistakes/*.py) are the grader's, not part of the reference's code
+    files = tuple(f for f in submission.files if f not in HARNESS_FILES and not f.startswith(f"{MISTAKES_DIR}/"))
     return replace(submission, id="reference", files=files)
 
 
@@ -58,9 +60,10 @@ def validated(check: Check, frames: Mapping[str, Frame], failures: Mapping[str, 
     return arrays
 
 
-def cache_file(cache_dir: Path, assignment: Assignment, checks: tuple[Check, ...], seed: int) -> Path:
-    """Where these checks' expected values for this seed are cached."""
-    return cache_dir / f"{assignment.name}-{_key(assignment, checks, seed)}.npz"
+def cache_file(cache_dir: Path, assignment: Assignment, checks: tuple[Check, ...], seed: int, kind: str = "") -> Path:
+    """Where these checks' expected values for this seed are cached (`kind` "mistakes":
+    the known mistakes' observations; the key covers mistakes/ with the whole folder)."""
+    return cache_dir / f"{assignment.name}-{kind + '-' if kind else ''}{_key(assignment, checks, seed)}.npz"
 
 
 def _key(assignment: Assignment, checks: tuple[Check, ...], seed: int) -> str:

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from grader.assignment import Check
+from grader.judge.display import display_of, split_display
 from grader.judge.expectations import Observed
 from grader.results import CheckResult, CheckStatus
 from grader.sandbox.wire import Frame
@@ -23,18 +24,27 @@ __all__ = ["judge_frame", "unrun"]
 _MEMORY_SIGNS = ("Memory allocation still failed", "MemoryError", "Unable to allocate")
 
 
-def judge_frame(check: Check, frame: Frame, reference: Observed | None, secrets: Mapping[str, np.ndarray]) -> CheckResult:
-    """The verdict on one check from its `result` frame."""
+def judge_frame(check: Check, frame: Frame, reference: Observed | None, secrets: Mapping[str, np.ndarray], reference_display: Observed | None = None) -> CheckResult:
+    """The verdict on one check from its `result` frame.
+
+    What the probe sent under `display.` is never judged: it becomes the result's
+    `display`, beside `reference_display` (the reference's, for a public check only).
+    """
     header = frame.header
     seconds = _float(header.get("seconds"))
     stdout = str(header.get("stdout", ""))[:8000] if check.public else ""
     if header.get("status") != "ok":
         return _from_exception(check, header.get("error"), seconds, stdout)
-    verdict = check.expect.judge(frame.arrays, reference, secrets, check.public)
+    judged, shown = split_display(frame.arrays)
+    verdict = check.expect.judge(judged, reference, secrets, check.public)
     points = round(check.points * max(0.0, min(1.0, verdict.fraction)), 4)
     status: CheckStatus = "passed" if verdict.passed else "failed"
+    display = display_of(shown, reference_display if check.public else None)
     details = _advice_reason(check) + verdict.details
-    return CheckResult(check.name, points, check.points, status, verdict.message, check.public, details, seconds, None, stdout, check.advice)
+    return CheckResult(
+        check.name, points, check.points, status, verdict.message, check.public, details, seconds, None, stdout, check.advice,
+        error=verdict.error, tolerance=verdict.tolerance, display=display,
+    )  # fmt: skip
 
 
 def unrun(check: Check, status: CheckStatus, message: str, details: tuple[str, ...] = (), location: str | None = None, stdout: str = "") -> CheckResult:

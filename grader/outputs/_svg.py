@@ -36,6 +36,16 @@ def num(v: float) -> str:
     return f"{v:.4g}"
 
 
+def tick_labels(values: list[float]) -> list[str]:
+    """Labels for ticks: 4 significant figures, more when a narrow range would otherwise
+    print the same label twice (a loss between 2.3025 and 2.3027)."""
+    for digits in range(4, 13):
+        labels = [f"{v:.{digits}g}" for v in values]
+        if len(set(labels)) == len(labels):
+            return labels
+    return labels
+
+
 @dataclass(frozen=True, slots=True)
 class Frame:
     """Maps data to pixels in a `width` x `height` viewBox; y may be logarithmic."""
@@ -78,15 +88,16 @@ class Frame:
     def axes(self, x_label: str, y_label: str, *, integer_x: bool = False, integer_y: bool = False) -> str:
         """Grid lines, tick labels and axis titles (the labels are escaped here)."""
         parts = [self.border()]
-        for v in nice_ticks(self.x_lo, self.x_hi, integer=integer_x):
+        x_ticks = list(nice_ticks(self.x_lo, self.x_hi, integer=integer_x))
+        for v, label in zip(x_ticks, tick_labels(x_ticks)):
             px = self.x(v)
             parts.append(el("line", x1=px, y1=self.bottom, x2=px, y2=self.bottom + 5, stroke=_MUTED))
-            parts.append(el("text", num(v), x=px, y=self.bottom + 20, text_anchor="middle", font_size=12, fill=_MUTED))
-        y_ticks = log_ticks(self.y_lo, self.y_hi) if self.log_y else nice_ticks(self.y_lo, self.y_hi, integer=integer_y)
-        for v in y_ticks:
+            parts.append(el("text", label, x=px, y=self.bottom + 20, text_anchor="middle", font_size=12, fill=_MUTED))
+        y_ticks = list(log_ticks(self.y_lo, self.y_hi) if self.log_y else nice_ticks(self.y_lo, self.y_hi, integer=integer_y))
+        for v, label in zip(y_ticks, tick_labels(y_ticks)):
             py = self.y(v)
             parts.append(el("line", x1=self.left, y1=py, x2=self.right, y2=py, stroke=_GRID))
-            parts.append(el("text", num(v), x=self.left - 6, y=py + 4, text_anchor="end", font_size=12, fill=_MUTED))
+            parts.append(el("text", label, x=self.left - 6, y=py + 4, text_anchor="end", font_size=12, fill=_MUTED))
         mid_x, mid_y = (self.left + self.right) / 2, (self.top + self.bottom) / 2
         below = self.bottom + 42
         parts.append(el("text", text(x_label), x=mid_x, y=below, text_anchor="middle", font_size=13, fill=_INK))

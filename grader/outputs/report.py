@@ -24,6 +24,7 @@ from pathlib import Path
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
+from grader.outputs.check_figures import check_figures
 from grader.outputs.code_views import (
     ANCHOR_PART,
     CellView,
@@ -37,8 +38,9 @@ from grader.outputs.code_views import (
     split_location,
 )
 from grader.outputs.markdown import MARKDOWN_CSS
+from grader.outputs.plots import PLOT_CSS
 from grader.outputs.text import clean_text
-from grader.results import CheckResult, NotebookCell, SubmissionResult
+from grader.results import CheckResult, Diagnosis, NotebookCell, SubmissionResult
 
 __all__ = ["format_number", "report_file_name", "template_environment", "write_submission_report"]
 
@@ -50,6 +52,9 @@ _STATUS_ICON = {"passed": "\u2713", "failed": "\u2717", "error": "!", "timeout":
 # What the badge beside the score says; a load failure is not "graded" to a student's eye.
 _SUBMISSION_STATUS = {"graded": ("graded", "\u2713"), "could not run": ("error", "\u2717"), "not graded": ("error", "\u2717")}
 _NOTES_LIMIT = 12
+_PLOT_CSS = Markup(PLOT_CSS)  # the figures' styles, once per page
+
+
 def report_file_name(submission: str) -> str:
     """A safe, readable HTML file name for a submission's report.
 
@@ -111,6 +116,30 @@ class _CheckView:
     location_href: str
     location_target: str  # "line" (of a source file), "cell" (of the notebook) or ""
     advice: bool = False  # good practice beyond the handout: shown apart, never "to fix"
+    # issue 13: the likely mistake (a failed check) and the check's pictures
+    diagnosis: _DiagnosisView | None = None
+    figures: tuple[Markup, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class _DiagnosisView:
+    title: str
+    handout: str
+    how_to_check: str
+    right: str
+    wrong: str
+
+
+def _diagnosis_view(diagnosis: Diagnosis | None) -> _DiagnosisView | None:
+    if diagnosis is None:
+        return None
+    return _DiagnosisView(
+        title=clean_text(diagnosis.title),
+        handout=clean_text(diagnosis.handout),
+        how_to_check=clean_text(diagnosis.how_to_check),
+        right=", ".join(clean_text(p) for p in diagnosis.right),
+        wrong=", ".join(clean_text(p) for p in diagnosis.wrong),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +178,9 @@ class _SubmissionPage:
     notebook_name: str
     cells: tuple[CellView, ...]
     markdown_css: Markup
+    # issue 13: checks with pictures, and the pictures' styles
+    pictured: tuple[_CheckView, ...] = ()
+    plot_css: Markup = _PLOT_CSS
 
 
 def format_number(value: float) -> str:
@@ -176,6 +208,8 @@ def _check_view(index: int, check: CheckResult, source: dict[str, str], code: di
         location_href=f"#{line_anchor(*spot)}" if spot else (f"#cell-{cell[0]}" if cell else ""),
         location_target="line" if spot else ("cell" if cell else ""),
         advice=check.advice,
+        diagnosis=_diagnosis_view(check.diagnosis),
+        figures=check_figures(check),
     )
 
 
@@ -262,4 +296,5 @@ def _submission_page(result: SubmissionResult) -> _SubmissionPage:
         notebook_name=clean_text(next((f for f in result.files if f.endswith(".ipynb")), "notebook")),
         cells=cell_views(result.notebook, code, pins),
         markdown_css=Markup(MARKDOWN_CSS),
+        pictured=() if failure else tuple(c for c in checks if c.figures),
     )

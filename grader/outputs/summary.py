@@ -10,6 +10,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from markupsafe import Markup
+
+from grader.outputs.check_figures import class_figures
+from grader.outputs.plots import PLOT_CSS
 from grader.outputs.report import format_number, report_file_name, template_environment
 from grader.outputs.text import clean_text
 from grader.results import CheckResult, SubmissionResult
@@ -56,6 +60,38 @@ class _Row:
     passed: str
     seconds: str
     problem: str  # why points were lost: the load failure, or the first check that failed
+
+
+@dataclass(frozen=True, slots=True)
+class _MistakeCount:
+    """A known mistake and the students it was diagnosed in: what to explain again."""
+
+    name: str
+    title: str
+    handout: str
+    checks: str
+    students: tuple[tuple[str, str], ...]  # (name, report link)
+
+
+def _mistake_counts(results: Sequence[SubmissionResult]) -> list[_MistakeCount]:
+    """Each diagnosed mistake with the students it was found in, the most frequent first."""
+    found: dict[str, dict[str, object]] = {}
+    for result in results:
+        for check in result.checks:
+            d = check.diagnosis
+            if d is None or not d.mistake:
+                continue
+            entry = found.setdefault(d.mistake, {"name": d.name or d.mistake, "title": d.title, "handout": d.handout, "checks": {}, "students": {}})
+            entry["checks"][clean_text(check.name)] = None  # type: ignore[index]
+            entry["students"][result.submission] = report_file_name(result.submission)  # type: ignore[index]
+    counts = [
+        _MistakeCount(
+            clean_text(str(e["name"])), clean_text(str(e["title"])), clean_text(str(e["handout"])), ", ".join(e["checks"]),  # type: ignore[arg-type]
+            tuple((clean_text(name), href) for name, href in sorted(e["students"].items(), key=lambda kv: kv[0].casefold())),  # type: ignore[attr-defined]
+        )
+        for e in found.values()
+    ]
+    return sorted(counts, key=lambda m: (-len(m.students), m.name))
 
 
 def _histogram(percents: Sequence[float]) -> list[tuple[str, int]]:
@@ -138,4 +174,8 @@ def _index_page(results: Sequence[SubmissionResult], assignment: str) -> dict[st
         "histogram_top": max([n for _, n in histogram] + [1]),
         "checks": _check_rates(ordered),
         "rows": rows,
+        # issue 13: the class page's figures and the diagnosed mistakes across the class
+        "figures": class_figures(ordered),
+        "plot_css": Markup(PLOT_CSS),
+        "mistakes": _mistake_counts(ordered),
     }
