@@ -247,7 +247,7 @@ def test_failing_report_names_what_to_fix(graded_example: tuple[Path, dict[str, 
     assert "What to fix" in seen.text and "toy_loss" in seen.text
     assert seen.facts["badge"]["text"] == "graded"
     # the likely mistake named in words, and the training run drawn beside the reference's
-    assert "Likely mistake" in seen.text and "0.5" in seen.text
+    assert "likely mistake" in seen.text.lower() and "without the factor 0.5" in seen.text  # innerText is as shown: upper case
     assert any("loss" in figure["name"].lower() for figure in seen.facts["svgs"]), seen.facts["svgs"]
 
 
