@@ -94,14 +94,6 @@ def _mistake_counts(results: Sequence[SubmissionResult]) -> list[_MistakeCount]:
     return sorted(counts, key=lambda m: (-len(m.students), m.name))
 
 
-def _histogram(percents: Sequence[float]) -> list[tuple[str, int]]:
-    """Counts in ten bins of 10 percentage points; 100% falls in the last bin."""
-    bins = [0] * 10
-    for p in percents:
-        bins[min(9, max(0, int(p // 10)))] += 1
-    return [(f"{10 * i}\u2013{10 * i + 10}%", n) for i, n in enumerate(bins)]
-
-
 def _problem(result: SubmissionResult) -> str:
     """What cost this student points, in one line: why nothing ran, or the first failing
     check that is not advice ("" for full marks)."""
@@ -162,7 +154,6 @@ def _index_page(results: Sequence[SubmissionResult], assignment: str) -> dict[st
         points = f"{format_number(round(value * common_max / 100, 2))} / {format_number(common_max)} \u00b7 " if common_max else ""
         return f"{points}{value:.1f}%"
 
-    histogram = _histogram(percents)
     return {
         "assignment": clean_text(assignment),
         "count": len(ordered),
@@ -170,8 +161,6 @@ def _index_page(results: Sequence[SubmissionResult], assignment: str) -> dict[st
         "mean": stat(percents, "mean"),
         "median": stat(percents, "median"),
         "graded_mean": stat(graded, "mean"),
-        "histogram": histogram,
-        "histogram_top": max([n for _, n in histogram] + [1]),
         "checks": _check_rates(ordered),
         "rows": rows,
         # issue 13: the class page's figures and the diagnosed mistakes across the class
