@@ -16,11 +16,27 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar
 
 import numpy as np
 
-from grader.sandbox.wire import Invalid
+from grader.judge.bounds import AccuracyAtLeast, AtLeast, AtMost
+from grader.judge.measures import (
+    array_named,
+    Expectation,
+    finite,
+    fmt,
+    fmt_small,
+    Observed,
+    prefix,
+    rel_error,
+    REL_FLOOR,
+    shaped_like,
+    Unjudgeable,
+    Verdict,
+    verdict_of,
+    worst_rows,
+)
 
 __all__ = [
     "AccuracyAtLeast",
@@ -42,152 +58,6 @@ __all__ = [
     "observed_array",
     "rel_error",
 ]
-
-Observed = Mapping[str, "np.ndarray | Invalid"]
-MAX_ROWS = 5
-
-
-@dataclass(frozen=True, slots=True)
-class Verdict:
-    """A judgement: the fraction of the check's points earned and why."""
-
-    fraction: float
-    message: str
-    details: tuple[str, ...] = ()
-    # The size of the miss and the limit it is held to, when the check measures an error
-    # (the class page draws each check's errors against its tolerance); None otherwise.
-    error: float | None = None
-    tolerance: float | None = None
-
-    @property
-    def passed(self) -> bool:
-        return self.fraction >= 1.0
-
-
-class Expectation(Protocol):
-    """What every expectation kind provides (see the module docstring)."""
-
-    kind: ClassVar[str]
-
-    @property
-    def needs_reference(self) -> bool:
-        """Whether `judge` needs the reference's observation of the same probe."""
-
-    def judge(self, observed: Observed, reference: Observed | None, secrets: Mapping[str, np.ndarray], public: bool) -> Verdict: ...
-
-    def to_json(self) -> dict[str, Any]: ...
-
-
-class Unjudgeable(Exception):
-    """A value that cannot be compared; the message says why (in the student's terms).
-
-    Raised by the helpers here and by a `Computed` expectation's `compute`; the check
-    then scores 0 with this message.
-    """
-
-
-# -- shared validation and formatting ------------------------------------------------
-
-
-def _fmt(x: float) -> str:
-    """A value to 8 significant figures: enough to show the digit that differs."""
-    return f"{x:.8g}"
-
-
-def _fmt_small(x: float) -> str:
-    """A difference, rounded to 2 significant figures."""
-    return f"{x:.1e}" if x != 0 and (abs(x) < 1e-2 or abs(x) >= 1e4) else f"{x:.2g}"
-
-
-def _prefix(label: str) -> str:
-    return f"{label}: " if label else ""
-
-
-def _array(observed: Observed, key: str, label: str) -> np.ndarray:
-    if key not in observed:
-        raise Unjudgeable(f"{_prefix(label)}no value came back (the probe returned nothing for {key!r})")
-    value = observed[key]
-    if isinstance(value, Invalid):
-        raise Unjudgeable(f"{_prefix(label)}expected a numpy array, got {value.describe()}")
-    if value.dtype.kind not in "fiub":
-        raise Unjudgeable(f"{_prefix(label)}expected numbers, got dtype {value.dtype}")
-    array: np.ndarray = value
-    return array
-
-
-def _shaped_like(got: np.ndarray, expected: np.ndarray, label: str) -> np.ndarray:
-    if got.shape != expected.shape:
-        raise Unjudgeable(f"{_prefix(label)}expected shape {expected.shape}, got {got.shape}")
-    return got
-
-
-def _finite(got: np.ndarray, label: str) -> np.ndarray:
-    values = got.astype(np.float64, copy=False)
-    bad = ~np.isfinite(values)
-    if bad.any():
-        first = tuple(int(i) for i in np.argwhere(bad)[0])
-        kind = "NaN" if np.isnan(values[bad]).any() else "infinite"
-        where = f", first at {list(first)}" if got.ndim else ""
-        raise Unjudgeable(f"{_prefix(label)}got {int(bad.sum())} {kind} value{'s' * (int(bad.sum()) != 1)}{where}")
-    return values
-
-
-def _index(flat_index: int, shape: tuple[int, ...]) -> str:
-    # plain ints: numpy 2 would print [np.int64(1), np.int64(2)]
-    return str([int(i) for i in np.unravel_index(flat_index, shape)]) if shape else "[]"
-
-
-def _worst_rows(got: np.ndarray, expected: np.ndarray, errors: np.ndarray, limit: float) -> tuple[str, ...]:
-    """The per-element table: how many differ, the worst few, and how many more."""
-    flat_err = errors.reshape(-1)
-    differ = np.flatnonzero(~(flat_err <= limit))
-    if differ.size == 0:
-        return ()
-    order = differ[np.argsort(-flat_err[differ], kind="stable")]
-    got_flat, exp_flat = got.reshape(-1), expected.reshape(-1)
-    rows = [f"{differ.size} of {flat_err.size} elements differ"]
-    for rank, i in enumerate(order[:MAX_ROWS]):
-        label = "worst" if rank == 0 else "next"
-        diff = abs(float(got_flat[i]) - float(exp_flat[i]))
-        rows.append(f"{label} {_index(int(i), got.shape)}: got {_fmt(float(got_flat[i]))}, expected {_fmt(float(exp_flat[i]))} (off {_fmt_small(diff)})")
-    if order.size > MAX_ROWS:
-        rows.append(f"and {order.size - MAX_ROWS} more")
-    return tuple(rows)
-
-
-# The handout's absolute floor of the relative error's denominator.
-HANDOUT_FLOOR = 1e-8
-# The default floor relative to the magnitude of the values compared (see rel_error).
-REL_FLOOR = 1e-6
-
-
-def rel_error(x: np.ndarray, y: np.ndarray, floor: float = 0.0) -> np.ndarray:
-    """The handout's relative error with a floor scaled to the values, elementwise:
-
-        |x - y| / max(|x| + |y|, floor * max(max|x|, max|y|), 1e-8)
-
-    With `floor=0` this is the handout's formula. An entry that cancels to nearly zero
-    (1e-12 where its neighbours are near 1) carries the rounding error of its neighbours,
-    not of itself: measured against its own size it can miss by 1e-4 in correct code
-    that only sums in another order. The floor measures such entries against a fraction
-    of the largest value compared instead.
-    """
-    scale = max(float(np.abs(x).max(initial=0.0)), float(np.abs(y).max(initial=0.0)))
-    denominator = np.maximum(np.abs(x) + np.abs(y), max(floor * scale, HANDOUT_FLOOR))
-    error: np.ndarray = np.abs(x - y) / denominator
-    return error
-
-
-def _verdict(run: Any) -> Verdict:
-    try:
-        result: Verdict = run()
-        return result
-    except Unjudgeable as failure:
-        return Verdict(0.0, str(failure))
-
-
-# -- kinds ---------------------------------------------------------------------------
-
 
 @dataclass(frozen=True, slots=True)
 class MatchesReference:
@@ -216,21 +86,21 @@ class MatchesReference:
     def judge(self, observed: Observed, reference: Observed | None, secrets: Mapping[str, np.ndarray], public: bool) -> Verdict:
         assert reference is not None
         keys = sorted(reference)
-        verdicts = [_verdict(lambda k=k: self._judge_key(k, observed, reference, public, len(keys) > 1)) for k in keys]
+        verdicts = [verdict_of(lambda k=k: self._judge_key(k, observed, reference, public, len(keys) > 1)) for k in keys]
         return _combine(verdicts, self.partial)
 
     def _judge_key(self, key: str, observed: Observed, reference: Observed, public: bool, named: bool) -> Verdict:
         label = key if named else ""
         expected = reference[key]
         assert isinstance(expected, np.ndarray), "reference observations are validated when cached"
-        got = _shaped_like(_array(observed, key, label), expected, label)
+        got = shaped_like(array_named(observed, key, label), expected, label)
         if self.exact:
             same = got == expected
             if same.all():
-                return Verdict(1.0, f"{_prefix(label)}all {got.size} values equal the reference")
-            rows = _worst_rows(got.astype(float), expected.astype(float), (~same).astype(float), 0.0) if public else ()
-            return Verdict(0.0, f"{_prefix(label)}{int((~same).sum())} of {got.size} values differ from the reference", rows)
-        values, wanted = _finite(got, label), expected.astype(np.float64)
+                return Verdict(1.0, f"{prefix(label)}all {got.size} values equal the reference")
+            rows = worst_rows(got.astype(float), expected.astype(float), (~same).astype(float), 0.0) if public else ()
+            return Verdict(0.0, f"{prefix(label)}{int((~same).sum())} of {got.size} values differ from the reference", rows)
+        values, wanted = finite(got, label), expected.astype(np.float64)
         if self.sum_abs is not None:
             measure, limit, errors = "sum of |got - expected|", self.sum_abs, np.abs(values - wanted)
             value = float(errors.sum())
@@ -242,11 +112,11 @@ class MatchesReference:
             measure, limit, errors = "relative error", self.rel, rel_error(values, wanted, self.floor)
             value = float(errors.max(initial=0.0))
         if value <= limit:
-            return Verdict(1.0, f"{_prefix(label)}{measure} {_fmt_small(value)} (at most {limit:g})", (), value, limit)
-        line = f"{_prefix(label)}{measure} {_fmt_small(value)}, needs at most {limit:g}"
-        details = _worst_rows(values, wanted, errors, limit) if public else (f"{int((~(errors <= limit)).sum())} of {errors.size} elements differ",)
+            return Verdict(1.0, f"{prefix(label)}{measure} {fmt_small(value)} (at most {limit:g})", (), value, limit)
+        line = f"{prefix(label)}{measure} {fmt_small(value)}, needs at most {limit:g}"
+        details = worst_rows(values, wanted, errors, limit) if public else (f"{int((~(errors <= limit)).sum())} of {errors.size} elements differ",)
         if public and values.ndim == 0:
-            details = (f"got {_fmt(float(values))}, expected {_fmt(float(wanted))}",)
+            details = (f"got {fmt(float(values))}, expected {fmt(float(wanted))}",)
         return Verdict(0.0, line, details, value, limit)
 
     def to_json(self) -> dict[str, Any]:
@@ -270,109 +140,25 @@ class GradientsAgree:
     def judge(self, observed: Observed, reference: Observed | None, secrets: Mapping[str, np.ndarray], public: bool) -> Verdict:
         assert reference is not None
         params = sorted(k.removeprefix("analytic.") for k in reference if k.startswith("analytic."))
-        return _combine([_verdict(lambda p=p: self._judge_param(p, observed, reference)) for p in params], partial=True)
+        return _combine([verdict_of(lambda p=p: self._judge_param(p, observed, reference)) for p in params], partial=True)
 
     def _judge_param(self, param: str, observed: Observed, reference: Observed) -> Verdict:
         expected = reference[f"analytic.{param}"]
         assert isinstance(expected, np.ndarray)
-        analytic = _finite(_shaped_like(_array(observed, f"analytic.{param}", f"d{param}"), expected, f"d{param}"), f"d{param}")
-        numeric = _finite(_shaped_like(_array(observed, f"numeric.{param}", f"numerical d{param}"), expected, f"numerical d{param}"), f"numerical d{param}")
+        analytic = finite(shaped_like(array_named(observed, f"analytic.{param}", f"d{param}"), expected, f"d{param}"), f"d{param}")
+        numeric = finite(shaped_like(array_named(observed, f"numeric.{param}", f"numerical d{param}"), expected, f"numerical d{param}"), f"numerical d{param}")
         limit = self.rel_error
         vs_numeric = float(rel_error(analytic, numeric, self.floor).max(initial=0.0))
         if not vs_numeric <= limit:
-            return Verdict(0.0, f"d{param}: relative error against the numerical gradient {_fmt_small(vs_numeric)}, needs at most {limit:g}", (), vs_numeric, limit)
+            return Verdict(0.0, f"d{param}: relative error against the numerical gradient {fmt_small(vs_numeric)}, needs at most {limit:g}", (), vs_numeric, limit)
         vs_reference = float(rel_error(analytic, expected.astype(np.float64), self.floor).max(initial=0.0)) if self.against_reference else 0.0
         if not vs_reference <= limit:
-            return Verdict(0.0, f"d{param}: relative error against the reference gradient {_fmt_small(vs_reference)}, needs at most {limit:g}", (), vs_reference, limit)
+            return Verdict(0.0, f"d{param}: relative error against the reference gradient {fmt_small(vs_reference)}, needs at most {limit:g}", (), vs_reference, limit)
         worst = max(vs_numeric, vs_reference)
-        return Verdict(1.0, f"d{param}: relative error {_fmt_small(worst)} (at most {limit:g})", (), worst, limit)
+        return Verdict(1.0, f"d{param}: relative error {fmt_small(worst)} (at most {limit:g})", (), worst, limit)
 
     def to_json(self) -> dict[str, Any]:
         return {"kind": self.kind, "rel_error": self.rel_error, "against_reference": self.against_reference, "floor": self.floor}
-
-
-@dataclass(frozen=True, slots=True)
-class _Bound:
-    """A scalar observation on one side of `bound`; `upper` says which side."""
-
-    kind: ClassVar[str]
-    needs_reference: ClassVar[bool] = False
-    upper: ClassVar[bool]
-    bound: float
-    what: str = "value"
-    key: str = "value"
-
-    def judge(self, observed: Observed, reference: Observed | None, secrets: Mapping[str, np.ndarray], public: bool) -> Verdict:
-        return _verdict(lambda: _bound(_scalar(observed, self.key, self.what), self.bound, self.what, upper=self.upper))
-
-    def to_json(self) -> dict[str, Any]:
-        return {"kind": self.kind, "bound": self.bound, "what": self.what, "key": self.key}
-
-
-@dataclass(frozen=True, slots=True)
-class AtMost(_Bound):
-    """A scalar observation is at most `bound` (e.g. a final training loss)."""
-
-    kind: ClassVar[str] = "at_most"
-    upper: ClassVar[bool] = True
-
-
-@dataclass(frozen=True, slots=True)
-class AtLeast(_Bound):
-    """A scalar observation is at least `bound`."""
-
-    kind: ClassVar[str] = "at_least"
-    upper: ClassVar[bool] = False
-
-
-def _scalar(observed: Observed, key: str, what: str) -> float:
-    got = _array(observed, key, what)
-    if got.size != 1:
-        raise Unjudgeable(f"{what}: expected a single number, got shape {got.shape}")
-    return float(_finite(got, what).reshape(-1)[0])
-
-
-def _bound(value: float, bound: float, what: str, upper: bool) -> Verdict:
-    ok = value <= bound if upper else value >= bound
-    word = "at most" if upper else "at least"
-    # an upper bound on a loss is an error measure the class page can draw; a lower one is not
-    error, tolerance = (value, bound) if upper else (None, None)
-    if ok:
-        return Verdict(1.0, f"{what} {_fmt(value)} (needs {word} {bound:g})", (), error, tolerance)
-    miss = f"{_fmt(abs(value - bound))} too {'high' if upper else 'low'}"
-    return Verdict(0.0, f"{what} {_fmt(value)}, needs {word} {bound:g} ({miss})", (), error, tolerance)
-
-
-@dataclass(frozen=True, slots=True)
-class AccuracyAtLeast:
-    """Predicted labels reach `threshold` accuracy on labels the sandbox never sees."""
-
-    kind: ClassVar[str] = "accuracy_at_least"
-    needs_reference: ClassVar[bool] = False
-    threshold: float
-    labels: str
-    key: str = "predictions"
-
-    def judge(self, observed: Observed, reference: Observed | None, secrets: Mapping[str, np.ndarray], public: bool) -> Verdict:
-        return _verdict(lambda: self._judge(observed, secrets))
-
-    def _judge(self, observed: Observed, secrets: Mapping[str, np.ndarray]) -> Verdict:
-        truth = secrets[self.labels]
-        got = _shaped_like(_array(observed, self.key, "predictions"), truth, "predictions")
-        # Integer-valued floats are labels too: np.zeros(N) filled in a loop is float.
-        if got.dtype.kind == "f" and not np.all(np.isfinite(got) & (got == np.round(got))):
-            raise Unjudgeable(f"predictions: expected class labels (whole numbers), got dtype {got.dtype} with fractions")
-        accuracy = float(np.mean(got == truth))
-        ok = accuracy >= self.threshold
-        line = f"accuracy {accuracy:.1%} on {truth.size} held-out examples"
-        if ok:
-            return Verdict(1.0, f"{line} (needs at least {self.threshold:.1%})")
-        # percentage points, said as such: 62% against 85% is 23 points short, not "27% short"
-        short = 100.0 * (self.threshold - accuracy)
-        return Verdict(0.0, f"{line}, needs at least {self.threshold:.1%} ({short:.1f} percentage points short)")
-
-    def to_json(self) -> dict[str, Any]:
-        return {"kind": self.kind, "threshold": self.threshold, "labels": self.labels, "key": self.key}
 
 
 @dataclass(frozen=True, slots=True)
@@ -386,10 +172,10 @@ class IsFinite:
     def judge(self, observed: Observed, reference: Observed | None, secrets: Mapping[str, np.ndarray], public: bool) -> Verdict:
         def run() -> Verdict:
             label = "" if self.key == "value" else self.key
-            got = _finite(_array(observed, self.key, label), label)
-            return Verdict(1.0, f"{_prefix(label)}all {got.size} values finite")
+            got = finite(array_named(observed, self.key, label), label)
+            return Verdict(1.0, f"{prefix(label)}all {got.size} values finite")
 
-        return _verdict(run)
+        return verdict_of(run)
 
     def to_json(self) -> dict[str, Any]:
         return {"kind": self.kind, "key": self.key}
@@ -408,17 +194,17 @@ class RowsSumTo:
     def judge(self, observed: Observed, reference: Observed | None, secrets: Mapping[str, np.ndarray], public: bool) -> Verdict:
         def run() -> Verdict:
             label = "" if self.key == "value" else self.key
-            got = _finite(_array(observed, self.key, label), label)
+            got = finite(array_named(observed, self.key, label), label)
             if got.ndim != 2:
-                raise Unjudgeable(f"{_prefix(label)}expected a 2-D array, got shape {got.shape}")
+                raise Unjudgeable(f"{prefix(label)}expected a 2-D array, got shape {got.shape}")
             miss = np.abs(got.sum(axis=1) - self.total)
             worst = float(miss.max(initial=0.0))
             if worst <= self.tol:
-                return Verdict(1.0, f"{_prefix(label)}every row sums to {self.total:g}")
+                return Verdict(1.0, f"{prefix(label)}every row sums to {self.total:g}")
             row = int(np.argmax(miss))
-            return Verdict(0.0, f"{_prefix(label)}row {row} sums to {_fmt(float(got[row].sum()))}, expected {self.total:g} (off {_fmt_small(worst)})")
+            return Verdict(0.0, f"{prefix(label)}row {row} sums to {fmt(float(got[row].sum()))}, expected {self.total:g} (off {fmt_small(worst)})")
 
-        return _verdict(run)
+        return verdict_of(run)
 
     def to_json(self) -> dict[str, Any]:
         return {"kind": self.kind, "total": self.total, "tol": self.tol, "key": self.key}
@@ -435,15 +221,15 @@ class Decreases:
 
     def judge(self, observed: Observed, reference: Observed | None, secrets: Mapping[str, np.ndarray], public: bool) -> Verdict:
         def run() -> Verdict:
-            got = _finite(_array(observed, self.key, self.what), self.what).reshape(-1)
+            got = finite(array_named(observed, self.key, self.what), self.what).reshape(-1)
             if got.size < 2:
                 raise Unjudgeable(f"{self.what}: expected a history of at least 2 values, got {got.size}")
             first, last = float(got[0]), float(got[-1])
             if last < first:
-                return Verdict(1.0, f"{self.what} fell from {_fmt(first)} to {_fmt(last)}")
-            return Verdict(0.0, f"{self.what} did not decrease: {_fmt(first)} at first, {_fmt(last)} at the end")
+                return Verdict(1.0, f"{self.what} fell from {fmt(first)} to {fmt(last)}")
+            return Verdict(0.0, f"{self.what} did not decrease: {fmt(first)} at first, {fmt(last)} at the end")
 
-        return _verdict(run)
+        return verdict_of(run)
 
     def to_json(self) -> dict[str, Any]:
         return {"kind": self.kind, "key": self.key, "what": self.what}
@@ -456,10 +242,10 @@ Compute = Callable[[Observed, Mapping[str, np.ndarray]], Mapping[str, Any]]
 def observed_array(observed: Observed, key: str, shape: tuple[int, ...] | None = None, label: str = "") -> np.ndarray:
     """A validated float64 copy of `observed[key]` for a `Computed` expectation's code:
     numeric, of `shape` when given, finite. Raises `Unjudgeable` saying what is wrong."""
-    got = _array(observed, key, label or key)
+    got = array_named(observed, key, label or key)
     if shape is not None and got.shape != shape:
         raise Unjudgeable(f"{label or key}: expected shape {shape}, got {got.shape}")
-    return np.array(_finite(got, label or key), dtype=np.float64)
+    return np.array(finite(got, label or key), dtype=np.float64)
 
 
 @dataclass(frozen=True, slots=True)
