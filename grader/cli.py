@@ -84,17 +84,25 @@ def main() -> None:
 @click.option("-a", "--assignment", required=True, help="Assignment name (a folder under reference/).")
 @click.option("-o", "--output", type=click.Path(path_type=Path, file_okay=False), default=None, help="Output folder [default: reports/<assignment>].")
 @click.option("-j", "--jobs", type=int, default=None, help="Submissions graded at once [default: CPU count].")
-@click.option("--seed", type=int, default=None, help="Seed for the hidden checks' inputs [default: fresh per batch; recorded in results.jsonl].")
+@click.option("--seed", type=int, default=None, help="Course seed the hidden checks' inputs are drawn from [default: the assignment's own, kept in reference/<name>/.course_seed].")
 @click.option("--json", "as_json", is_flag=True, help="Print results as JSON lines on stdout instead of a table.")
 @click.option("--notebook-mode", type=click.Choice(["auto", "definitions", "full"]), default="auto", show_default=True, help="Notebooks: run only their definitions (fast), every cell in a kernel (full), or definitions first and a full run when needed (auto).")
+# -- resume and executors (issue 12)
+@click.option("--force", is_flag=True, help="Regrade every submission, even those already graded and unchanged in the output folder.")
+@click.option("--only", default=None, metavar="NAME", help="Regrade one submission (its name in results.jsonl) into an existing batch; refreshes the summary and gradebook.")
+@click.option("--dask", default=None, metavar="ADDRESS", help="Send the submissions to a Dask cluster (tcp://host:8786), or start one here with local:N worker processes.")
 @_limit_options
-def grade(path: Path, assignment: str, output: Path | None, jobs: int | None, seed: int | None, as_json: bool, notebook_mode: str, isolation: str, course: Path | None, reference_root: Path | None, **limit_values: Any) -> None:
-    """Grade PATH: a neural_net.py, a notebook, a folder of submissions, or a .zip export."""
+def grade(path: Path, assignment: str, output: Path | None, jobs: int | None, seed: int | None, as_json: bool, notebook_mode: str, force: bool, only: str | None, dask: str | None, isolation: str, course: Path | None, reference_root: Path | None, **limit_values: Any) -> None:
+    """Grade PATH: a neural_net.py, a notebook, a folder of submissions, or a .zip export.
+
+    Run again, it grades only what is new or changed since the last run into the same
+    output folder.
+    """
     from grader.course.batch import GradeOptions
     from grader.course.batch import grade as grade_batch
 
     limits = _limits(limit_values)
-    options = GradeOptions(output=output, seed=seed, isolation=isolation, reference_root=_reference(course, reference_root), limits=limits, notebook_mode=notebook_mode)
+    options = GradeOptions(output=output, seed=seed, isolation=isolation, reference_root=_reference(course, reference_root), limits=limits, notebook_mode=notebook_mode, force=force, only=only, dask=dask)
     if jobs:
         options = replace(options, jobs=jobs)
     err = Console(stderr=True)
@@ -104,7 +112,10 @@ def grade(path: Path, assignment: str, output: Path | None, jobs: int | None, se
         def advance(result: SubmissionResult, done: int, total: int) -> None:
             progress.update(task, completed=done, total=total)
 
-        results = grade_batch(path, assignment, options, on_result=advance)
+        def note(line: str) -> None:
+            progress.console.print(_plain(line), highlight=False, soft_wrap=True)
+
+        results = grade_batch(path, assignment, options, on_result=advance, on_note=note)
     if as_json:
         for result in results:
             click.echo(json.dumps(result.to_json()))

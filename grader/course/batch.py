@@ -1,34 +1,42 @@
 """Grade a batch: every submission in parallel, results written as they land.
 
 Coded against `concurrent.futures` only, so a local thread pool and a Dask cluster's
-executor are interchangeable. Each task grades one submission and returns a
-`SubmissionResult`; a task that raised anyway becomes an error row and the loop goes on.
-`results.jsonl` is appended as results complete, so an interrupted batch keeps what it did.
+executor are interchangeable (`grader.course.executors`). Each task grades one submission
+and returns its JSON row; a task that raised anyway becomes an error row and the loop goes
+on. `results.jsonl` is appended as results complete, so an interrupted batch keeps what it
+did, and the same command run again grades only what is missing or changed
+(`grader.course.resume`). Every output replaces the previous one only once it is complete
+(`grader.course.outputs_swap`).
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import os
-import tempfile
+import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import Executor, Future, ThreadPoolExecutor, as_completed
+from concurrent.futures import Executor, Future, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from grader.assignment import CHECKS_FILE, Assignment, Check
 from grader.course.assignments import load_assignment
+from grader.course.cleanup import clean_stale_runs
 from grader.course.context import BatchContext, RunSettings
+from grader.course.executors import Runner, open_runner
 from grader.course.grading import grade_submission
+from grader.course.outputs_swap import publishing
 from grader.course.reference import known_mistakes, reference_runs
+from grader.course.resume import KEY_FIELD, Plan, ResultsLog, exclusive, plan_batch, run_key
 from grader.course.seeds import course_seed, derive_seed
 from grader.errors import AssignmentError, SubmissionError
 from grader.intake.discovery import Submission, discover
 from grader.judge.reference_values import default_cache_dir, reference_submission
 from grader.results import SubmissionResult
 from grader.sandbox.isolation import detect_isolation
+from grader.sandbox.layout import work_folder
 from grader.sandbox.limits import Limits
 
 __all__ = ["GradeOptions", "grade", "prepared_context", "require_full_marks"]
@@ -55,6 +63,10 @@ class GradeOptions:
     # notebooks: "auto" (definitions only, a full kernel run when they are not enough),
     # "definitions" or "full"; see benchmarks/README.md for what each costs
     notebook_mode: str = "auto"
+    # -- resume and executors (issue 12): what a re-run grades, and where the tasks run
+    force: bool = False  # regrade every submission, even those whose row is up to date
+    only: str | None = None  # regrade this one submission (its key) into an existing batch
+    dask: str | None = None  # a Dask scheduler's address, or "local:N"; None: local threads
 
     def output_dir(self, assignment: str) -> Path:
         """Where reports go: `output`, or reports/<assignment>/ in the current folder."""
@@ -76,8 +88,8 @@ def prepared_context(assignment: Assignment, options: GradeOptions, checks: tupl
 
 @contextmanager
 def _context(assignment: Assignment, options: GradeOptions, course: int, checks: tuple[Check, ...] | None) -> Iterator[BatchContext]:
-    with tempfile.TemporaryDirectory(prefix="grader-") as tmp:
-        work_root = Path(tmp)
+    # named after this process: if it is killed, the next run removes the folder
+    with work_folder() as work_root:
         data_dir = work_root / "batch-data"
         data_dir.mkdir()
         hidden = dict(assignment.prepare_data(data_dir, derive_seed(course, "data"))) if assignment.prepare_data else {}
@@ -90,6 +102,7 @@ def _context(assignment: Assignment, options: GradeOptions, course: int, checks:
         yield BatchContext(
             assignment=assignment,
             seed=derive_seed(course, "probes"),
+            data_seed=derive_seed(course, "data"),
             data_dir=data_dir,
             isolation=run.isolation,
             limits=options.limits,
@@ -143,69 +156,121 @@ def _guard_key(assignment: Assignment, course: int) -> str:
     return digest.hexdigest()[:20]
 
 
+SUMMARY_EVERY = 5.0  # seconds between refreshes of the class summary while a batch runs
+
+
 def grade(
     path: Path,
     assignment_name: str,
     options: GradeOptions = GradeOptions(),
     on_result: Callable[[SubmissionResult, int, int], None] | None = None,
     executor: Executor | None = None,
+    on_note: Callable[[str], None] | None = None,
 ) -> list[SubmissionResult]:
-    """Grade every submission found at `path`; write results.jsonl, reports and gradebook.
+    """Grade the submissions found at `path` that have no up-to-date row in the output
+    folder (all with `force`, one with `only`); write results.jsonl, reports and gradebook.
 
-    Raises `SubmissionError` when `path` does not exist and `AssignmentError` when the
-    assignment is unknown or its reference fails; a broken submission never raises.
+    Returns every row of the batch, sorted by submission. `on_note` hears what the
+    instructor should know before grading (what a killed run left and was cleaned, what a
+    re-run keeps and grades); `on_result(result, done, to_grade)` after each one.
+    Raises `SubmissionError` when `path` does not exist or `only` names no submission, and
+    `AssignmentError` when the assignment is unknown or its reference fails; a broken
+    submission never raises.
     """
     if not path.exists():
         raise SubmissionError.missing(path)
     assignment = load_assignment(assignment_name, options.reference_root)
     out_dir = options.output_dir(assignment.name)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    with prepared_context(assignment, options, verify=True) as context:
-        submissions = discover(path, assignment.entry, context.work_root / "unpacked")
-        if not submissions:
-            raise SubmissionError(f"{path}: no submissions found (expected {assignment.entry} files, notebooks, student folders or zips)")
-        results = _run_all(submissions, context, out_dir, options, on_result, executor)
-    if options.reports:
-        _write_summaries(results, out_dir, assignment.name)
-    return results
+    with exclusive(out_dir):
+        return _grade_into(path, assignment, out_dir, options, on_result, executor, on_note)
 
 
-def _run_all(
-    submissions: list[Submission],
-    context: BatchContext,
+def _grade_into(
+    path: Path,
+    assignment: Assignment,
     out_dir: Path,
     options: GradeOptions,
     on_result: Callable[[SubmissionResult, int, int], None] | None,
     executor: Executor | None,
+    on_note: Callable[[str], None] | None,
 ) -> list[SubmissionResult]:
-    results: list[SubmissionResult] = []
-    own_pool = executor is None
-    pool = executor or ThreadPoolExecutor(max_workers=max(1, options.jobs), thread_name_prefix="grade")
+    cleaned = clean_stale_runs(out_dir).describe()
+    log = ResultsLog(out_dir / "results.jsonl")
     try:
-        futures: dict[Future[SubmissionResult], Submission] = {pool.submit(grade_submission, s, context): s for s in submissions}
-        with (out_dir / "results.jsonl").open("w", encoding="utf-8") as jsonl:
-            for future in as_completed(futures):
-                result = _result_or_error(future, futures[future], context)
-                jsonl.write(json.dumps(result.to_json()) + "\n")
-                jsonl.flush()
-                if options.reports:
-                    from grader.outputs.report import write_submission_report
-
-                    write_submission_report(result, out_dir)
-                results.append(result)
-                if on_result:
-                    on_result(result, len(results), len(submissions))
+        with prepared_context(assignment, options, verify=True) as context:
+            submissions = discover(path, assignment.entry, context.work_root / "unpacked")
+            if not submissions:
+                raise SubmissionError(f"{path}: no submissions found (expected {assignment.entry} files, notebooks, student folders or zips)")
+            plan = _plan(submissions, context, log, options)
+            for line in (cleaned, plan.describe()):
+                if line and on_note:
+                    on_note(line)
+            rows = dict(plan.kept)
+            if plan.todo:  # nothing to grade: no pool, no cluster started
+                with open_runner(options.jobs, options.dask, executor, options.isolation, options.reference_root) as runner:
+                    rows = _run_all(plan, context, runner, out_dir, options, log, on_result)
+            _set_aside(log, plan.dropped, out_dir)
+            log.rewrite(rows.values())
     finally:
-        if own_pool:
-            pool.shutdown(wait=True, cancel_futures=True)
-    return sorted(results, key=lambda r: r.submission.casefold())
+        log.close()
+    results = sorted((SubmissionResult.from_json(r) for r in rows.values()), key=lambda r: r.submission.casefold())
+    if options.reports:
+        _ensure_reports(results, plan, out_dir)
+        _write_summaries(results, out_dir, assignment.name)
+    return results
 
 
-def _result_or_error(future: Future[SubmissionResult], submission: Submission, context: BatchContext) -> SubmissionResult:
+def _plan(submissions: list[Submission], context: BatchContext, log: ResultsLog, options: GradeOptions) -> Plan:
     try:
-        return future.result()
-    except Exception as exc:  # a harness fault on one submission must not lose the batch
-        return SubmissionResult(
+        # the isolation asked for and the one in effect: a batch graded without bubblewrap
+        # is graded again once it is there
+        isolation = f"{options.isolation}:{context.isolation.backend}"
+        return plan_batch(submissions, log, run_key(context, isolation), options.force, options.only)
+    except LookupError:
+        known = ", ".join(sorted(s.id for s in submissions)[:20])
+        raise SubmissionError(f"--only {options.only!r}: no such submission in this batch; its submissions are: {known}") from None
+
+
+def _run_all(
+    plan: Plan,
+    context: BatchContext,
+    runner: Runner,
+    out_dir: Path,
+    options: GradeOptions,
+    log: ResultsLog,
+    on_result: Callable[[SubmissionResult, int, int], None] | None,
+) -> dict[str, dict[str, Any]]:
+    """Grade `plan.todo`; each row is appended to the log once its report is in place."""
+    rows = dict(plan.kept)
+    futures: dict[Future[dict[str, Any]], Submission] = {runner.submit(s, context): s for s in plan.todo}
+    refreshed = time.monotonic()
+    for done, future in enumerate(as_completed(futures), start=1):
+        submission = futures[future]
+        row, fault = _row_or_error(future, submission, context)
+        result = SubmissionResult.from_json(row)
+        if options.reports:
+            _publish_report(result, out_dir)
+        # a harness fault gets no key: the next run tries that submission again
+        row[KEY_FIELD] = "" if fault else plan.keys[submission.id]
+        log.append(row)
+        rows[submission.id] = row
+        if on_result:
+            on_result(result, done, len(futures))
+        if options.reports and time.monotonic() - refreshed > SUMMARY_EVERY:
+            # an interrupted run's summary lists the latest row of each submission: the new
+            # ones, and the previous run's where no new one has landed yet
+            latest = [row for sid, row in log.rows.items() if sid in plan.keys or sid in plan.kept]
+            _write_summaries([SubmissionResult.from_json(r) for r in latest], out_dir, context.assignment.name)
+            refreshed = time.monotonic()
+    return rows
+
+
+def _row_or_error(future: Future[dict[str, Any]], submission: Submission, context: BatchContext) -> tuple[dict[str, Any], bool]:
+    """The task's row, or an error row (and True) when the task itself raised."""
+    try:
+        return dict(future.result()), False
+    except Exception as exc:  # noqa: BLE001 - a harness fault on one submission must not lose the batch
+        error = SubmissionResult(
             submission=submission.id,
             assignment=context.assignment.name,
             score=0.0,
@@ -214,11 +279,44 @@ def _result_or_error(future: Future[SubmissionResult], submission: Submission, c
             error=f"the grader failed on this submission ({type(exc).__name__}: {exc}); regrade it alone with -j 1 and report the problem",
             seed=context.seed,
         )
+        return error.to_json(), True
+
+
+def _publish_report(result: SubmissionResult, out_dir: Path) -> None:
+    from grader.outputs.report import write_submission_report
+
+    with publishing(out_dir) as staging:
+        write_submission_report(result, staging)
+
+
+def _ensure_reports(results: list[SubmissionResult], plan: Plan, out_dir: Path) -> None:
+    """Write the reports of kept rows whose page is missing (deleted by hand, or a run
+    killed between its row and its page)."""
+    from grader.outputs.report import report_file_name
+
+    for result in results:
+        if result.submission in plan.kept and not (out_dir / report_file_name(result.submission)).is_file():
+            _publish_report(result, out_dir)
+
+
+def _set_aside(log: ResultsLog, dropped: tuple[str, ...], out_dir: Path) -> None:
+    """Rows of submissions no longer in the input leave results.jsonl (one row per submission
+    found) but are kept, appended to results.removed.jsonl."""
+    if not dropped:
+        return
+    set_aside = ResultsLog(out_dir / "results.removed.jsonl")
+    try:
+        for sid in dropped:
+            set_aside.append(log.rows[sid])
+    finally:
+        set_aside.close()
 
 
 def _write_summaries(results: list[SubmissionResult], out_dir: Path, assignment: str) -> None:
+    """The class summary and the gradebooks, rewritten from every row of the batch."""
     from grader.outputs.gradebook import write_gradebook
     from grader.outputs.summary import write_index
 
-    write_gradebook(results, out_dir / "gradebook.csv")
-    write_index(results, out_dir, assignment)
+    with publishing(out_dir) as staging:
+        write_gradebook(results, staging / "gradebook.csv")
+        write_index(results, staging, assignment)

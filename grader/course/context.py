@@ -47,6 +47,7 @@ class BatchContext(RunSettings):
     # issue 13: the reference's display values (public checks) and the known mistakes
     displays: Mapping[str, Observed] = field(default_factory=dict)
     mistakes: KnownMistakes = field(default_factory=KnownMistakes)
+    data_seed: int = 0  # what `prepare_data` drew the data with: a remote worker draws it again
 
     @property
     def selected(self) -> tuple[Check, ...]:

@@ -24,7 +24,7 @@ from grader.judge.expectations import Observed
 from grader.results import CheckResult
 from grader.sandbox.wire import Frame, Invalid
 
-__all__ = ["cache_file", "default_cache_dir", "load_cached", "reference_submission", "save_cached", "validated"]
+__all__ = ["cache_file", "default_cache_dir", "load_cached", "reference_submission", "save_cached", "validated", "values_key"]
 
 
 def default_cache_dir() -> Path:
@@ -63,10 +63,12 @@ def validated(check: Check, frames: Mapping[str, Frame], failures: Mapping[str, 
 def cache_file(cache_dir: Path, assignment: Assignment, checks: tuple[Check, ...], seed: int, kind: str = "") -> Path:
     """Where these checks' expected values for this seed are cached (`kind` "mistakes":
     the known mistakes' observations; the key covers mistakes/ with the whole folder)."""
-    return cache_dir / f"{assignment.name}-{kind + '-' if kind else ''}{_key(assignment, checks, seed)}.npz"
+    return cache_dir / f"{assignment.name}-{kind + '-' if kind else ''}{values_key(assignment, checks, seed)}.npz"
 
 
-def _key(assignment: Assignment, checks: tuple[Check, ...], seed: int) -> str:
+def values_key(assignment: Assignment, checks: tuple[Check, ...], seed: int) -> str:
+    """A hash of what the expected values depend on: the reference folder, the grader's code,
+    the checks and the seed (the cache's key; resumed batches compare it too)."""
     digest = hashlib.sha256(f"{seed}|{sorted(c.name for c in checks)}".encode())
     # the whole grader package (this file is in grader/judge/): any code change refreshes the cache
     roots = [(assignment.folder, "*"), (Path(__file__).parents[1], "*.py")]

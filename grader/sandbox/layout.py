@@ -1,12 +1,27 @@
-"""Host folders prepared for one worker: its submission copy, probes, data and home."""
+"""Host folders: a grading run's work folder, and the folders prepared for one worker.
+
+A run's work folder is named `grader-run-<pid>-<random>` after the grading process that
+made it. It is removed when the run ends (`finally`), and one that a killed run left
+behind (its owner is dead) is removed when the next run starts; a folder whose owner is
+alive, or that this module did not name, is never touched.
+"""
 
 from __future__ import annotations
 
+import os
+import re
+import shutil
+import tempfile
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["JobLayout"]
+__all__ = ["JobLayout", "remove_stale_work_folders", "work_folder"]
+
+_PREFIX = "grader-run-"
+_OWNED = re.compile(rf"{re.escape(_PREFIX)}(\d+)-")
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,3 +50,38 @@ class JobLayout:
         for folder in (layout.submission, layout.data, layout.probes, layout.root / "home"):
             folder.mkdir(parents=True, exist_ok=True)
         return layout
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_stale_work_folders(parent: Path | None = None) -> list[Path]:
+    """Remove the work folders in `parent` (default: the temporary folder) whose owning
+    grading process is dead; returns them."""
+    folder = Path(parent or tempfile.gettempdir())
+    removed = []
+    for entry in folder.iterdir() if folder.is_dir() else []:
+        match = _OWNED.match(entry.name)
+        if match and entry.is_dir() and not entry.is_symlink() and not _alive(int(match[1])):
+            shutil.rmtree(entry, ignore_errors=True)
+            removed.append(entry)
+    return removed
+
+
+@contextmanager
+def work_folder() -> Iterator[Path]:
+    """A fresh work folder for one grading run, named after this process and removed at
+    the end, whatever happens; the folders of dead runs are removed first."""
+    remove_stale_work_folders()
+    path = Path(tempfile.mkdtemp(prefix=f"{_PREFIX}{os.getpid()}-"))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
