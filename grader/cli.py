@@ -225,9 +225,17 @@ def _print_checks(result: SubmissionResult, console: Console) -> None:
     table = Table(title=f"{result.assignment}: {result.score:g} / {result.max_score:g} points (public checks)")
     for column in ("check", "points", "result", "why"):
         table.add_column(column, overflow="fold")
+    # A load failure (SyntaxError, a failing import) costs every check the same way: say it
+    # once under the table, not once per check.
+    load_failure = (result.error or "").strip()
     for c in result.checks:
-        table.add_row(c.name, f"{c.points:g}/{c.max_points:g}", "[blue]advice[/]" if c.advice and not c.passed else f"[{_STATUS_STYLE[c.status]}]{c.status}[/]", _why(c))
+        same = bool(load_failure) and c.message.strip() == load_failure
+        status = "[blue]advice[/]" if c.advice and not c.passed else f"[{_STATUS_STYLE[c.status]}]{c.status}[/]"
+        table.add_row(c.name, f"{c.points:g}/{c.max_points:g}", status, "could not run (see below)" if same else _why(c))
     console.print(table)
+    if load_failure:
+        first = next((c for c in result.checks if c.message.strip() == load_failure), None)
+        console.print("[red]your code could not run:[/red] " + (_why(first) if first else _plain(load_failure)))
 
 
 def _why(c: CheckResult) -> str:
