@@ -212,6 +212,22 @@ def gradescope_build(assignment: str, out: Path | None, seed: int | None, refere
     click.echo(f"wrote {written}")
 
 
+# --- student data (issue 13): the file a handout's notebook loads, e.g. fcc_sigmoid's mnist.npy
+@main.command()
+@click.argument("assignment")
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=Path("."), show_default=True, help="Folder to write the data file(s) into: your assignment folder.")
+@_apply(_course_options())
+def data(assignment: str, out: Path, course: Path | None, reference_root: Path | None) -> None:
+    """Write the data file(s) ASSIGNMENT's notebook loads (fcc_sigmoid: mnist.npy, from Keras' mnist.npz when --out holds it, else from the digits that come with grader)."""
+    from grader.course.student_help import write_student_data
+
+    with _guard():
+        written = write_student_data(assignment, out, _reference(course, reference_root))
+    for path in written:
+        click.echo(f"wrote {path}")
+# --- end student data
+
+
 @main.command()
 @click.argument("course", type=click.Path(path_type=Path, file_okay=False))
 def init(course: Path) -> None:
@@ -259,9 +275,17 @@ def _print_checks(result: SubmissionResult, console: Console) -> None:
     table = Table(title=f"{result.assignment}: {result.score:g} / {result.max_score:g} points (public checks)")
     for column in ("check", "points", "result", "why"):
         table.add_column(column, overflow="fold")
+    # A load failure (SyntaxError, a failing import) costs every check the same way: say it
+    # once under the table, not once per check.
+    load_failure = (result.error or "").strip()
     for c in result.checks:
-        table.add_row(c.name, f"{c.points:g}/{c.max_points:g}", "[blue]advice[/]" if c.advice and not c.passed else f"[{_STATUS_STYLE[c.status]}]{c.status}[/]", _why(c))
+        same = bool(load_failure) and c.message.strip() == load_failure
+        status = "[blue]advice[/]" if c.advice and not c.passed else f"[{_STATUS_STYLE[c.status]}]{c.status}[/]"
+        table.add_row(c.name, f"{c.points:g}/{c.max_points:g}", status, "could not run (see below)" if same else _why(c))
     console.print(table)
+    if load_failure:
+        first = next((c for c in result.checks if c.message.strip() == load_failure), None)
+        console.print("[red]your code could not run:[/red] " + (_why(first) if first else _plain(load_failure)))
 
 
 def _why(c: CheckResult) -> str:

@@ -168,6 +168,8 @@ class NotebookCell:
     outputs: tuple[tuple[str, str], ...] = ()
     status: str = ""
     error: str = ""
+    # Jupyter's "In [7]" as saved in the notebook (None: never run); reports label cells by it
+    execution_count: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -177,12 +179,15 @@ class NotebookCell:
             "outputs": [list(o) for o in self.outputs],
             "status": self.status,
             "error": self.error,
+            "execution_count": self.execution_count,
         }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> NotebookCell:
         outputs = tuple((str(k), str(v)) for k, v in data.get("outputs", ()))
-        return cls(int(data["index"]), str(data["cell_type"]), str(data["source"]), outputs, str(data.get("status", "")), str(data.get("error", "")))
+        count = data.get("execution_count")
+        count = count if isinstance(count, int) and not isinstance(count, bool) else None
+        return cls(int(data["index"]), str(data["cell_type"]), str(data["source"]), outputs, str(data.get("status", "")), str(data.get("error", "")), count)
 
 
 @dataclass(frozen=True, slots=True)

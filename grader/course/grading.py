@@ -17,7 +17,7 @@ from grader.intake.discovery import Submission
 from grader.judge.diagnosis import diagnose
 from grader.judge.display import split_display
 from grader.judge.verdicts import judge_frame, unrun
-from grader.outputs.notebook_view import notebook_notes, notebook_problem, report_cells
+from grader.outputs.notebook_view import in_jupyter_terms, notebook_notes, notebook_problem, report_cells
 from grader.results import CheckResult, SubmissionResult
 
 __all__ = ["BatchContext", "grade_submission"]
@@ -60,6 +60,8 @@ def _assemble(submission: Submission, context: BatchContext, observation: Observ
     entry_path = submission.root / submission.entry
     error = observation.load_error.message if observation.load_error else None
     notebook = submission.kind == "notebook"
+    if notebook:  # places in the notebook as Jupyter shows them: "code cell 6 (In [7])"
+        results, error = in_jupyter_terms(entry_path, results, error)
     return SubmissionResult(
         score=round(sum(r.points for r in results), 4),
         status="graded",

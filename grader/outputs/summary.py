@@ -21,6 +21,8 @@ from grader.results import CheckResult, SubmissionResult
 
 __all__ = ["write_index"]
 
+_PROBLEM_LIMIT = 160  # characters of the problem column: the report has the rest
+
 
 def write_index(results: Sequence[SubmissionResult], out_dir: Path, assignment: str, similar: Sequence[SimilarPair] = ()) -> Path:
     """Write the class summary `out_dir/index.html`, linking every submission's report.
@@ -90,9 +92,10 @@ class _Row:
     max_score: str
     percent: float
     status: str
+    status_label: str  # "graded", "could not run" (a load failure) or "not graded"
     passed: str
     seconds: str
-    error: str
+    problem: str  # why points were lost: the load failure, or the first check that failed
     # the grade after manual marks and late penalty ("" when neither applies)
     grade: str = ""
 
@@ -129,12 +132,20 @@ def _mistake_counts(results: Sequence[SubmissionResult]) -> list[_MistakeCount]:
     return sorted(counts, key=lambda m: (-len(m.students), m.name))
 
 
-def _histogram(percents: Sequence[float]) -> list[tuple[str, int]]:
-    """Counts in ten bins of 10 percentage points; 100% falls in the last bin."""
-    bins = [0] * 10
-    for p in percents:
-        bins[min(9, max(0, int(p // 10)))] += 1
-    return [(f"{10 * i}\u2013{10 * i + 10}%", n) for i, n in enumerate(bins)]
+def _problem(result: SubmissionResult) -> str:
+    """What cost this student points, in one line: why nothing ran, or the first failing
+    check that is not advice ("" for full marks)."""
+    if result.error or result.status == "error":
+        return clean_text(result.error or "could not be graded")
+    lost = next((c for c in result.checks if not c.passed and not c.advice), None)
+    text = f"{clean_text(lost.name)}: {clean_text(lost.message)}" if lost else ""
+    return text if len(text) <= _PROBLEM_LIMIT else text[: _PROBLEM_LIMIT - 1].rstrip() + "\u2026"
+
+
+def _status_label(result: SubmissionResult) -> str:
+    if result.status == "error":
+        return "not graded"
+    return "could not run" if result.error else "graded"
 
 
 def _check_rates(results: Sequence[SubmissionResult]) -> list[_CheckRate]:
@@ -165,9 +176,11 @@ def _index_page(results: Sequence[SubmissionResult], assignment: str) -> dict[st
             max_score=format_number(r.max_score),
             percent=max(0.0, min(100.0, r.percent)),
             status=r.status,
-            passed=f"{sum(c.passed for c in r.checks)} / {len(r.checks)}" if r.checks else "\u2013",
+            status_label=_status_label(r),
+            # advice is shown apart in the report and is no part of "checks passed"
+            passed=f"{sum(c.passed for c in r.checks if not c.advice)} / {sum(not c.advice for c in r.checks)}" if r.checks else "\u2013",
             seconds=f"{r.seconds:.1f}",
-            error=clean_text(r.error or ""),
+            problem=_problem(r),
             grade=f"{format_number(r.total)} / {format_number(r.total_max)}" if r.manual or (r.late is not None and r.late.points) else "",
         )
         for r in ordered
@@ -180,7 +193,6 @@ def _index_page(results: Sequence[SubmissionResult], assignment: str) -> dict[st
         points = f"{format_number(round(value * common_max / 100, 2))} / {format_number(common_max)} \u00b7 " if common_max else ""
         return f"{points}{value:.1f}%"
 
-    histogram = _histogram(percents)
     return {
         "assignment": clean_text(assignment),
         "count": len(ordered),
@@ -188,8 +200,6 @@ def _index_page(results: Sequence[SubmissionResult], assignment: str) -> dict[st
         "mean": stat(percents, "mean"),
         "median": stat(percents, "median"),
         "graded_mean": stat(graded, "mean"),
-        "histogram": histogram,
-        "histogram_top": max([n for _, n in histogram] + [1]),
         "checks": _check_rates(ordered),
         "rows": rows,
         # issue 13: the class page's figures and the diagnosed mistakes across the class
