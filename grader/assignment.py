@@ -24,8 +24,12 @@ import numpy as np
 
 from grader.errors import AssignmentError
 from grader.judge.expectations import Expectation
+from grader.results import ManualPart
 
-__all__ = ["CHECKS_FILE", "HARNESS_FILES", "HIDDEN_PROBES", "PUBLIC_PROBES", "Assignment", "Check", "DataPreparer", "probe_functions", "validate_probes"]
+__all__ = [
+    "CHECKS_FILE", "HARNESS_FILES", "HIDDEN_PROBES", "PUBLIC_PROBES", "Assignment", "Check", "DataPreparer", "ManualPart",
+    "probe_functions", "validate_probes",
+]  # fmt: skip
 
 PUBLIC_PROBES = "probes.py"
 HIDDEN_PROBES = "hidden_probes.py"
@@ -77,6 +81,9 @@ class Assignment:
 
     `entry` is the file name graded in a submission (`neural_net.py`, or a notebook
     name such as `fcc_sigmoid.ipynb`); `names` are the definitions the probes use.
+    `late` states the deadline and late policy as a course file's `[late.<name>]` table does
+    (see `grader.intake.lateness.LatePolicy.from_mapping`); `manual` the parts no program
+    grades (a proof, a bonus), marked by the instructor with `grader grade --marks`.
     """
 
     name: str
@@ -86,6 +93,8 @@ class Assignment:
     checks: tuple[Check, ...]
     prepare_data: DataPreparer | None = None
     folder: Path = field(default=Path("."))
+    late: Mapping[str, object] | None = None
+    manual: tuple[ManualPart, ...] = ()
 
     @property
     def public_checks(self) -> tuple[Check, ...]:

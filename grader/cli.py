@@ -73,6 +73,34 @@ def _limits(values: dict[str, Any]) -> Limits:
     return Limits(**{name: values.pop(name) for name, *_ in limit_help()})
 
 
+# -- LMS round trip (courseio): the export's layout, class list, times, late work, marks, gradebooks
+def _round_trip_options(func: F) -> F:
+    """--layout, --roster, --times, --timezone, --deadline, --no-late, --marks, --format, --lms-assignment-id."""
+    path = click.Path(path_type=Path, dir_okay=False)
+    options = [
+        click.option("--layout", type=click.Choice(["moodle", "canvas", "gradescope", "folders"]), default=None, help="How the export is laid out [default: recognised]."),
+        click.option("--roster", type=path, default=None, help="Class list as the LMS exports it (CSV); students with no submission get a row."),
+        click.option("--times", type=path, default=None, help="Submission times the export lacks (CSV with 'Submitted at', or Moodle's grading worksheet)."),
+        click.option("--timezone", default="UTC", show_default=True, help="Zone of times written without one (export times, --deadline), e.g. Europe/Berlin."),
+        click.option("--deadline", default=None, help="Deadline, e.g. 2026-12-04T23:59 [default: the assignment's or course.toml's]."),
+        click.option("--no-late", "no_late", is_flag=True, help="No late penalties."),
+        click.option("--marks", type=path, default=None, help="Instructor's marks for the manual parts: CSV with student, part, points, comment."),
+        click.option("--format", "formats", type=click.Choice(["plain", "moodle", "canvas", "gradescope"]), multiple=True, help="Gradebook to write (repeatable) [default: plain]."),
+        click.option("--lms-assignment-id", default="", help="The LMS's id of the assignment (Canvas's gradebook column 'Name (id)')."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _round_trip(values: dict[str, Any]) -> dict[str, Any]:
+    """GradeOptions fields from the round-trip flags (taken out of `values`)."""
+    formats = tuple(values.pop("formats")) or ("plain",)
+    late = not values.pop("no_late")
+    names = ("layout", "roster", "times", "timezone", "deadline", "marks", "lms_assignment_id")
+    return {"formats": formats, "late": late, **{n: values.pop(n) for n in names}}
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="nn-grader")
 def main() -> None:
@@ -91,9 +119,10 @@ def main() -> None:
 @click.option("--force", is_flag=True, help="Regrade every submission, even those already graded and unchanged in the output folder.")
 @click.option("--only", default=None, metavar="NAME", help="Regrade one submission (its name in results.jsonl) into an existing batch; refreshes the summary and gradebook.")
 @click.option("--dask", default=None, metavar="ADDRESS", help="Send the submissions to a Dask cluster (tcp://host:8786), or start one here with local:N worker processes.")
+@_round_trip_options
 @_limit_options
-def grade(path: Path, assignment: str, output: Path | None, jobs: int | None, seed: int | None, as_json: bool, notebook_mode: str, force: bool, only: str | None, dask: str | None, isolation: str, course: Path | None, reference_root: Path | None, **limit_values: Any) -> None:
-    """Grade PATH: a neural_net.py, a notebook, a folder of submissions, or a .zip export.
+def grade(path: Path, assignment: str, output: Path | None, jobs: int | None, seed: int | None, as_json: bool, notebook_mode: str, force: bool, only: str | None, dask: str | None, isolation: str, course: Path | None, reference_root: Path | None, **values: Any) -> None:
+    """Grade PATH: a neural_net.py, a notebook, a folder of submissions, or an LMS export (.zip, .tar.gz).
 
     Run again, it grades only what is new or changed since the last run into the same
     output folder.
@@ -101,8 +130,8 @@ def grade(path: Path, assignment: str, output: Path | None, jobs: int | None, se
     from grader.course.batch import GradeOptions
     from grader.course.batch import grade as grade_batch
 
-    limits = _limits(limit_values)
-    options = GradeOptions(output=output, seed=seed, isolation=isolation, reference_root=_reference(course, reference_root), limits=limits, notebook_mode=notebook_mode, force=force, only=only, dask=dask)
+    limits = _limits(values)
+    options = GradeOptions(output=output, seed=seed, isolation=isolation, reference_root=_reference(course, reference_root), limits=limits, notebook_mode=notebook_mode, force=force, only=only, dask=dask, **_round_trip(values))
     if jobs:
         options = replace(options, jobs=jobs)
     err = Console(stderr=True)
@@ -123,7 +152,9 @@ def grade(path: Path, assignment: str, output: Path | None, jobs: int | None, se
         _print_batch(results, Console())
     out = options.output_dir(assignment)
     # plain echo: rich would wrap long paths at the terminal width and break copy-paste
-    click.echo(f"reports: {out}/index.html  gradebook: {out}/gradebook.csv  results: {out}/results.jsonl", err=True)
+    books = {"plain": "gradebook.csv", "moodle": "moodle-grading-worksheet.csv", "canvas": "canvas-gradebook.csv", "gradescope": "gradescope/"}
+    shown = "  ".join(f"gradebook: {out}/{books[f]}" for f in options.formats)
+    click.echo(f"reports: {out}/index.html  {shown}  results: {out}/results.jsonl", err=True)
     if results and results[0].isolation:
         click.echo(f"isolation: {results[0].isolation}", err=True)
 
@@ -162,6 +193,41 @@ def template(assignment: str, out: Path | None, course: Path | None, reference_r
     click.echo(f"wrote {written}")
 
 
+@main.group()
+def gradescope() -> None:
+    """Gradescope as a host: the autograder zip students' uploads run in."""
+
+
+@gradescope.command("build")
+@click.option("-a", "--assignment", required=True, help="Assignment name (a folder under reference/).")
+@click.option("-o", "--out", type=click.Path(path_type=Path, dir_okay=False), default=None, help="Zip to write [default: <assignment>-autograder.zip].")
+@click.option("--seed", type=int, default=None, help="Seed for the hidden checks' inputs [default: fresh, recorded in grader.json].")
+@click.option("--reference", "reference_root", type=click.Path(path_type=Path, file_okay=False), default=None, help="Folder holding reference/<assignment>/.")
+def gradescope_build(assignment: str, out: Path | None, seed: int | None, reference_root: Path | None) -> None:
+    """Write the autograder zip to upload in Gradescope's "Configure Autograder"."""
+    from grader.course.gradescope import build_autograder
+
+    with _guard():
+        written = build_autograder(assignment, out or Path(f"{assignment}-autograder.zip"), reference_root, seed)
+    click.echo(f"wrote {written}")
+
+
+# --- student data (issue 13): the file a handout's notebook loads, e.g. fcc_sigmoid's mnist.npy
+@main.command()
+@click.argument("assignment")
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=Path("."), show_default=True, help="Folder to write the data file(s) into: your assignment folder.")
+@_apply(_course_options())
+def data(assignment: str, out: Path, course: Path | None, reference_root: Path | None) -> None:
+    """Write the data file(s) ASSIGNMENT's notebook loads (fcc_sigmoid: mnist.npy, from Keras' mnist.npz when --out holds it, else from the digits that come with grader)."""
+    from grader.course.student_help import write_student_data
+
+    with _guard():
+        written = write_student_data(assignment, out, _reference(course, reference_root))
+    for path in written:
+        click.echo(f"wrote {path}")
+# --- end student data
+
+
 @main.command()
 @click.argument("course", type=click.Path(path_type=Path, file_okay=False))
 def init(course: Path) -> None:
@@ -198,7 +264,7 @@ def _print_batch(results: list[SubmissionResult], console: Console) -> None:
         table.add_column(column)
     for r in results:
         problem = r.error or next((f"{c.name}: {c.message}" for c in r.checks if not c.passed and not c.advice), "")
-        table.add_row(_plain(r.submission), f"{r.score:g} / {r.max_score:g}", f"[{_STATUS_STYLE.get(r.status, '')}]{r.status}[/]", _plain(problem)[:100])
+        table.add_row(_plain(r.display_name), f"{r.score:g} / {r.max_score:g}", f"[{_STATUS_STYLE.get(r.status, '')}]{r.status}[/]", _plain(problem)[:100])
     console.print(table)
 
 
@@ -209,9 +275,17 @@ def _print_checks(result: SubmissionResult, console: Console) -> None:
     table = Table(title=f"{result.assignment}: {result.score:g} / {result.max_score:g} points (public checks)")
     for column in ("check", "points", "result", "why"):
         table.add_column(column, overflow="fold")
+    # A load failure (SyntaxError, a failing import) costs every check the same way: say it
+    # once under the table, not once per check.
+    load_failure = (result.error or "").strip()
     for c in result.checks:
-        table.add_row(c.name, f"{c.points:g}/{c.max_points:g}", "[blue]advice[/]" if c.advice and not c.passed else f"[{_STATUS_STYLE[c.status]}]{c.status}[/]", _why(c))
+        same = bool(load_failure) and c.message.strip() == load_failure
+        status = "[blue]advice[/]" if c.advice and not c.passed else f"[{_STATUS_STYLE[c.status]}]{c.status}[/]"
+        table.add_row(c.name, f"{c.points:g}/{c.max_points:g}", status, "could not run (see below)" if same else _why(c))
     console.print(table)
+    if load_failure:
+        first = next((c for c in result.checks if c.message.strip() == load_failure), None)
+        console.print("[red]your code could not run:[/red] " + (_why(first) if first else _plain(load_failure)))
 
 
 def _why(c: CheckResult) -> str:

@@ -11,7 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-__all__ = ["CheckResult", "CheckStatus", "Diagnosis", "Display", "NotebookCell", "SubmissionResult", "SubmissionStatus"]
+from grader.intake.identity import Student
+
+__all__ = [
+    "CheckResult", "CheckStatus", "Diagnosis", "Display", "LatePenalty", "ManualMark", "ManualPart", "NotebookCell",
+    "SubmissionResult", "SubmissionStatus",
+]  # fmt: skip
 
 CheckStatus = Literal["passed", "failed", "error", "timeout"]
 SubmissionStatus = Literal["graded", "error"]
@@ -163,6 +168,8 @@ class NotebookCell:
     outputs: tuple[tuple[str, str], ...] = ()
     status: str = ""
     error: str = ""
+    # Jupyter's "In [7]" as saved in the notebook (None: never run); reports label cells by it
+    execution_count: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -172,12 +179,68 @@ class NotebookCell:
             "outputs": [list(o) for o in self.outputs],
             "status": self.status,
             "error": self.error,
+            "execution_count": self.execution_count,
         }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> NotebookCell:
         outputs = tuple((str(k), str(v)) for k, v in data.get("outputs", ()))
-        return cls(int(data["index"]), str(data["cell_type"]), str(data["source"]), outputs, str(data.get("status", "")), str(data.get("error", "")))
+        count = data.get("execution_count")
+        count = count if isinstance(count, int) and not isinstance(count, bool) else None
+        return cls(int(data["index"]), str(data["cell_type"]), str(data["source"]), outputs, str(data.get("status", "")), str(data.get("error", "")), count)
+
+
+@dataclass(frozen=True, slots=True)
+class ManualPart:
+    """A part no program grades (a proof, a written answer), declared with its points.
+
+    A bonus part adds to the grade but not to the maximum.
+    """
+
+    name: str
+    max_points: float
+    bonus: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ManualMark:
+    """An instructor's mark for one manual part; `points` is None until it is marked."""
+
+    part: str
+    points: float | None = None
+    comment: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {"part": self.part, "points": self.points, "comment": self.comment}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ManualMark:
+        points = data.get("points")
+        return cls(str(data["part"]), None if points is None else float(points), str(data.get("comment", "")))
+
+
+@dataclass(frozen=True, slots=True)
+class LatePenalty:
+    """Points taken off the total for lateness, and why ("late by 1 day 3 h: -2 points (10% per day)")."""
+
+    points: float
+    note: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {"points": self.points, "note": self.note}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> LatePenalty:
+        return cls(float(data["points"]), str(data.get("note", "")))
+
+
+def _student_json(student: Student) -> dict[str, Any]:
+    return {"key": student.key, "name": student.name, "lms_id": student.lms_id, "sid": student.sid, "email": student.email, "members": list(student.members)}
+
+
+def _student_from_json(data: dict[str, Any]) -> Student:
+    return Student(str(data["key"]), str(data.get("name", "")), str(data.get("lms_id", "")), str(data.get("sid", "")),
+                   str(data.get("email", "")), tuple(str(m) for m in data.get("members", ())))
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,10 +272,34 @@ class SubmissionResult:
     # how it was graded, in sentences: failing notebook cells, where names were defined
     notes: tuple[str, ...] = ()
     notebook: tuple[NotebookCell, ...] = ()
+    # -- the course round trip: who handed it in, when, and what a human added (all optional)
+    student: Student | None = None  # as the LMS export names them; `submission` is their key
+    submitted_at: str = ""  # ISO 8601 with its zone, "" when unknown
+    late: LatePenalty | None = None  # taken off the total
+    manual: tuple[ManualMark, ...] = ()  # the instructor's marks for the manual parts
+    manual_max: float = 0.0  # the manual parts' maximum (bonus parts not counted)
 
     @property
     def percent(self) -> float:
         return 100.0 * self.score / self.max_score if self.max_score else 0.0
+
+    @property
+    def total(self) -> float:
+        """The grade: automated score plus manual marks, minus the late penalty, never below 0."""
+        penalty = self.late.points if self.late is not None else 0.0
+        manual = sum(m.points for m in self.manual if m.points is not None)
+        automated = self.score if self.status == "graded" else 0.0
+        return max(0.0, round(automated + manual - penalty, 4))
+
+    @property
+    def total_max(self) -> float:
+        """The grade's maximum: the checks and the manual parts that are not a bonus."""
+        return self.max_score + self.manual_max
+
+    @property
+    def display_name(self) -> str:
+        """The student's name as the export gives it (the key when it gives none)."""
+        return self.student.name if self.student is not None and self.student.name else self.submission
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -231,6 +318,11 @@ class SubmissionResult:
             "source": dict(self.source),
             "notes": list(self.notes),
             "notebook": [c.to_json() for c in self.notebook],
+            "student": _student_json(self.student) if self.student is not None else None,
+            "submitted_at": self.submitted_at,
+            "late": self.late.to_json() if self.late is not None else None,
+            "manual": [m.to_json() for m in self.manual],
+            "manual_max": self.manual_max,
         }
 
     @classmethod
@@ -251,4 +343,9 @@ class SubmissionResult:
             source={str(k): str(v) for k, v in data.get("source", {}).items()},
             notes=tuple(str(n) for n in data.get("notes", ())),
             notebook=tuple(NotebookCell.from_json(c) for c in data.get("notebook", ())),
+            student=_student_from_json(data["student"]) if data.get("student") else None,
+            submitted_at=str(data.get("submitted_at") or ""),
+            late=LatePenalty.from_json(data["late"]) if data.get("late") else None,
+            manual=tuple(ManualMark.from_json(m) for m in data.get("manual", ())),
+            manual_max=float(data.get("manual_max", 0.0)),
         )

@@ -174,7 +174,7 @@ def graded_example(tmp_path_factory: pytest.TempPathFactory, example_batch: Modu
     out = work / "reports"
     options = GradeOptions(output=out, seed=BATCH_SEED, jobs=2, reference_root=REFERENCE, cache_dir=work / "cache")
     results = grade(archive, "two_layer_net", options)
-    return out, {r.submission.split("_")[0]: r for r in results}
+    return out, {r.display_name: r for r in results}
 
 
 # -- the grader's expected-value cache and its MAC key (issue 11, class 7) -------------------

@@ -38,7 +38,7 @@ def test_json_flag_prints_one_object_per_submission(tmp_path: Path, example_batc
     assert done.returncode == 0, done.stderr
     rows = [json.loads(line) for line in done.stdout.splitlines()]
     assert len(rows) == len(example_batch.submissions())  # type: ignore[attr-defined]
-    assert {r["submission"].split("_")[0]: r["score"] for r in rows}["Ada Lovelace"] == 20
+    assert {r["student"]["name"]: r["score"] for r in rows}["Ada Lovelace"] == 20
 
 
 def test_missing_input_is_one_line_naming_the_path(tmp_path: Path) -> None:

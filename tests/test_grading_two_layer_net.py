@@ -136,10 +136,10 @@ def test_zip_of_submissions_yields_one_row_each(graded_example: tuple[Path, dict
         assert row["status"] in ("graded", "error")
         for check in row["checks"]:
             assert {"name", "points", "max_points", "status", "message"} <= set(check)
-    with (out / "gradebook.csv").open(newline="") as f:
+    with (out / "gradebook.csv").open(newline="", encoding="utf-8-sig") as f:
         gradebook = list(csv.DictReader(f))
     assert len(gradebook) == len(students)
-    assert {row["submission"].split("_")[0]: float(row["score"]) for row in gradebook} == {s: r.score for s, r in results.items()}
+    assert {row["name"]: float(row["automated"]) for row in gradebook} == {s: r.score for s, r in results.items()}
     assert (out / "index.html").is_file()
     assert len(list(out.glob("*.html"))) == len(students) + 1
 

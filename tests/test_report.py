@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from dataclasses import replace
 import re
 import struct
 import zlib
@@ -214,9 +215,10 @@ def test_location_line_is_highlighted_anchored_and_linked(tmp_path: Path) -> Non
     assert "#L-neural_net.py-19" in links.hrefs
     assert re.search(r'<tr id="L-neural_net.py-21" class="hit">', html)
     assert not re.search(r'<tr id="L-neural_net.py-20" class="hit">', html)
-    # The highlighted line links back to the check that pointed at it.
-    row = re.search(r'<tr id="L-neural_net.py-21".*?</tr>', html, re.S)
-    assert row and "gradients" in row.group(0) and "hidden.T.dot(dscores)" in row.group(0)
+    # The highlighted line links back to the check that pointed at it, on a row of its own
+    # below the line, so the flag never takes the line's width and wraps it mid-line.
+    row = re.search(r'<tr id="L-neural_net.py-21".*?</tr>\s*(<tr class="hit-marks">.*?</tr>)', html, re.S)
+    assert row and "hidden.T.dot(dscores)" in row.group(0) and "gradients" in row.group(1) and "gradients" not in row.group(0).split("</tr>")[0]
     # And every in-page link lands on something.
     assert {h[1:] for h in links.hrefs} <= links.ids
 
@@ -234,7 +236,7 @@ def test_hidden_check_shows_no_output_details_or_location(tmp_path: Path) -> Non
     assert "secret input rows" not in html
     assert "hidden" in html
     # Only the public forward_loss may mark line 19, not the hidden check.
-    row = re.search(r'<tr id="L-neural_net.py-19".*?</tr>', html, re.S)
+    row = re.search(r'<tr id="L-neural_net.py-19".*?</tr>\s*<tr class="hit-marks">.*?</tr>', html, re.S)
     assert row and "forward_loss" in row.group(0) and "digits_accuracy" not in row.group(0)
 
 
@@ -344,8 +346,8 @@ def test_index_summary_statistics(tmp_path: Path) -> None:
     assert "42.6%" in html  # mean of 100, 27.78, 0
     assert "27.8%" in html  # median
     assert "63.9%" in html  # graded only
-    bars = re.findall(r'<span class="n">(\d*)</span>', html)
-    assert bars == ["1", "", "1", "", "", "", "", "", "", "1"]
+    # one histogram of scores, drawn as a named figure (no second, hand-made one beside it)
+    assert html.count("Scores of the class") >= 1 and 'id="distribution"' not in html
 
 
 def test_index_of_no_submissions_still_renders(tmp_path: Path) -> None:
@@ -372,17 +374,39 @@ def test_long_notes_are_cut_short(tmp_path: Path) -> None:
 def test_notebook_cells_appear_in_order_with_their_labels(tmp_path: Path) -> None:
     html = render(notebook(), tmp_path)
     assert re.findall(r'<article class="cell [^"]*" id="cell-(\d+)">', html) == [str(i) for i in range(1, 9)]
-    assert "In&nbsp;[7]:" in html and "In&nbsp;[1]:" not in html  # markdown has no In[] prompt
+    # no execution counts saved (a template, a cleared notebook): code cells are counted as
+    # Jupyter would, and Markdown has no prompt; cell 7 is the fifth code cell
+    prompts = re.findall(r'<div class="prompt">(?:<a href="#cell-\d+">)?([^<]*)', html)
+    assert prompts == ["", "code cell 1", "code cell 2", "code cell 3", "code cell 4", "", "code cell 5", "code cell 6"]
+    assert "In [" not in html
     assert 'class="cell markdown-cell"' in html and 'class="cell raw-cell"' in html
     # code cells are numbered line by line
     assert re.search(r'<tr id="cell-3-L2"><td class="ln"><a href="#cell-3-L2">2</a></td><td class="src">    return 1 / \(1 \+ np.exp\(-x\)\)</td></tr>', html)
     assert "Submitted source" not in html  # nothing but the notebook was submitted
 
 
-def test_markdown_is_shown_as_text_not_rendered(tmp_path: Path) -> None:
+def test_markdown_is_rendered_as_in_jupyter_and_sanitised(tmp_path: Path) -> None:
     cell = cell_html(render(notebook(), tmp_path), 1)
-    assert "# Tutorial 1\n\nImplement **sigmoid** first." in cell
-    assert "<h1" not in cell and "<strong" not in cell
+    assert "<h1>Tutorial 1</h1>" in cell and "<strong>sigmoid</strong>" in cell
+    assert "<script" not in cell and "alert(1)" not in cell
+
+
+def test_cells_with_execution_counts_are_labelled_as_jupyter_shows_them(tmp_path: Path) -> None:
+    result = notebook()
+    counts = {2: 1, 3: 2, 4: 5, 7: 9}  # cell 5 and 8 were never run
+    cells = tuple(replace(c, execution_count=counts.get(c.index)) for c in result.notebook)
+    html = render(replace(result, notebook=cells), tmp_path)
+    prompts = re.findall(r'<div class="prompt">(?:<a href="#cell-\d+">)?([^<]*)', html)
+    assert prompts == ["", "In [1]:", "In [2]:", "In [5]:", "In [ ]:", "", "In [9]:", "In [ ]:"]
+
+
+def test_location_worded_as_jupyter_shows_it_links_to_its_cell(tmp_path: Path) -> None:
+    result = notebook()
+    where = "fcc_sigmoid.ipynb, line 3 of code cell 5, the cell starting `def fcc(x, W, b):`"
+    check = CheckResult("fcc_forward", 0, 3, "failed", "expected shape (4, 3), got (3, 4)", location=where)
+    html = render(replace(result, checks=(check,)), tmp_path)
+    assert f'<a href="#cell-7">{where} &rarr; see the cell below</a>' in html
+    assert re.search(r'<tr id="cell-7-L3" class="hit">', html)
 
 
 def test_failing_cells_show_their_status_and_error(tmp_path: Path) -> None:
@@ -405,8 +429,8 @@ def test_check_in_a_cell_links_to_the_cell_and_back(tmp_path: Path) -> None:
     cell = cell_html(html, 7)
     assert 'class="cell code-cell hit"' in cell
     # line 3 of the cell is marked and links back to the check; line 2 is not
-    row = re.search(r'<tr id="cell-7-L3" class="hit">.*?</tr>', cell, re.S)
-    assert row and re.search(r'<a class="flag" href="#check-2-fcc_forward">&#x25C0; fcc_forward</a>', row.group(0))
+    row = re.search(r'<tr id="cell-7-L3" class="hit">.*?</tr>\s*<tr class="hit-marks">.*?</tr>', cell, re.S)
+    assert row and re.search(r'<a class="flag" href="#check-2-fcc_forward">fcc_forward</a>', row.group(0))
     assert '<tr id="cell-7-L2">' in cell
     # a location without a line marks the cell as a whole
     assert '<a href="#cell-5">fcc_sigmoid.ipynb cell 5 &rarr;' in html and 'href="#check-4-plot"' in cell_html(html, 5)
@@ -435,7 +459,7 @@ def test_png_output_is_embedded_and_markup_stays_text(tmp_path: Path) -> None:
     links = parse(html)
     assert links.imgs == [f"data:image/png;base64,{PNG}"]
     assert "<script" not in html and "<b>" not in html and links.scripts == 0
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in cell_html(html, 1)
+    assert "<script" not in cell_html(html, 1)  # Markdown is rendered, its HTML sanitised
     assert "[&lt;matplotlib.lines.Line2D&gt;] &lt;script&gt;" in cell_html(html, 5)
     assert "raw cell &lt;b&gt;text&lt;/b&gt;" in cell_html(html, 6)
     # The page may show inline images and nothing else from outside.
@@ -468,3 +492,47 @@ def test_notebook_result_round_trips_into_the_same_page(tmp_path: Path) -> None:
     result = notebook()
     again = SubmissionResult.from_json(result.to_json())
     assert render(again, tmp_path / "a") == render(result, tmp_path / "b")
+
+
+def cannot_load(name: str = "dan") -> SubmissionResult:
+    """A submission whose module does not import: every check carries the same failure."""
+    message = "SyntaxError at neural_net.py:19: invalid syntax"
+    details = ("line: loss = -np.log(scores[range(len(y)), y]).mean(", "your code: neural_net.py:19")
+    names = ("forward_scores", "forward_loss", "gradients", "toy_training_loss", "predict", "stable_loss", "hidden_scores", "hidden_loss", "hidden_gradients", "digits_accuracy")
+    checks = tuple(CheckResult(n, 0, 2, "error", message, public=not n.startswith("hidden"), details=details, location="neural_net.py:19") for n in names)
+    return SubmissionResult(name, "two_layer_net", 0, 20, "graded", checks, error=message, files=("neural_net.py",), graded_as="module", source={"neural_net.py": NEURAL_NET})
+
+
+def test_a_submission_that_cannot_load_says_so_once_with_the_line(tmp_path: Path) -> None:
+    html = render(cannot_load(), tmp_path)
+    # one message, one copy of the student's line, no card per check
+    assert html.count("invalid syntax") == 1 and html.count("line: loss = -np.log") == 1
+    assert 'class="problem' not in html and "What to fix" not in html
+    assert '<span class="badge error">could not run</span>' in html and ">graded<" not in html
+    assert "Your code could not run" in html and "none of the 10 checks could run" in html
+    assert html.count('class="badge not-run"') == 10  # the table still lists what it cost
+    # the line is flagged once, and the flag leads back to the message
+    marks = re.findall(r'<tr class="hit-marks">.*?</tr>', html, re.S)
+    assert len(marks) == 1 and 'href="#error"' in marks[0] and "could not run" in marks[0]
+    assert '<a href="#L-neural_net.py-19">neural_net.py:19 &rarr; see the line below</a>' in html
+
+
+def test_advice_is_shown_apart_and_is_nothing_to_fix(tmp_path: Path) -> None:
+    result = full_marks()
+    advice = CheckResult("stable_softmax", 0, 0, "failed", "softmax overflows on logits near 1000: subtract the row maximum", advice=True)
+    html = render(replace(result, checks=(*result.checks, advice)), tmp_path)
+    assert "Every check passed. Nothing to fix." in html
+    section = re.search(r'<section id="advice">.*?</section>', html, re.S)
+    assert section and "subtract the row maximum" in section.group(0) and 'class="badge advice"' in section.group(0)
+    assert "4 of 4 checks passed" in html
+
+
+def test_class_table_names_what_cost_each_student_points(tmp_path: Path) -> None:
+    html = write_index([full_marks("a"), partial("b"), broken("c"), cannot_load("d")], tmp_path, "two_layer_net").read_text(encoding="utf-8")
+    rows = {m[0]: m[1] for m in re.findall(r'<tr class="submission[^"]*">\s*<td class="who"><a href="[^"]*">([^<]*)</a>.*?<td class="err">(.*?)</td>', html, re.S)}
+    assert rows["a"] == ""
+    assert rows["b"].startswith("forward_loss: forward_loss 0/3")  # graded, but lost points
+    assert "not a valid zip archive" in rows["c"]
+    assert rows["d"] == "SyntaxError at neural_net.py:19: invalid syntax"
+    badges = re.findall(r'<span class="badge (\w+)">(?:<span aria-hidden="true">[^<]*</span>)? ([^<]*)</span>', html)
+    assert badges == [("graded", "graded"), ("graded", "graded"), ("error", "not graded"), ("error", "could not run")]

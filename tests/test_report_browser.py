@@ -5,14 +5,19 @@ from __future__ import annotations
 import base64
 import math
 import os
+import shutil
 import struct
 import subprocess
 import zlib
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from chromium_page import Chromium, Page
+from conftest import BATCH_SEED, REFERENCE, ROOT
 
-from grader.outputs.report import write_submission_report
+from grader.course.batch import GradeOptions, grade
+from grader.outputs.report import report_file_name, write_submission_report
 from grader.outputs.summary import write_index
 from grader.results import CheckResult, NotebookCell, SubmissionResult
 
@@ -177,3 +182,102 @@ def test_screenshots_are_real_pictures(pages: dict[str, Path], tmp_path: Path, w
     assert png_size(shot) == (1200, height)
     # A blank or error page compresses to a few kilobytes; a laid-out report does not.
     assert shot.stat().st_size > 30_000
+
+
+# ---------------------------------------------------------------- real reports, looked at
+# The example batch and a notebook, graded for real, opened in Chromium over the DevTools
+# protocol (tests/chromium_page.py): what is visible, whether every picture loaded and is
+# named, whether anything went wrong in the console, whether the page scrolls sideways at
+# 1280 px. Screenshots stay in reports/browser/ (git-ignored) for a person to look at.
+
+SHOTS = ROOT / "reports" / "browser"
+RED = "rgb(207, 34, 46)"
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chromium]:
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} not found: install it with `apt-get install chromium` to run the browser tests")
+    with Chromium(tmp_path_factory.mktemp("chromium")) as opened:
+        yield opened
+
+
+@pytest.fixture(scope="module")
+def graded_notebook(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, SubmissionResult]:
+    """The handout's printed solution of DL Tutorial 1, graded as a student's notebook."""
+    work = tmp_path_factory.mktemp("notebook")
+    (work / "batch" / "nora").mkdir(parents=True)
+    shutil.copyfile(ROOT / "tests" / "fixtures" / "handout_tutorial1.ipynb", work / "batch" / "nora" / "fcc_sigmoid.ipynb")
+    options = GradeOptions(output=work / "reports", seed=BATCH_SEED, jobs=1, reference_root=REFERENCE, cache_dir=work / "cache")
+    (result,) = grade(work / "batch", "fcc_sigmoid", options)
+    return work / "reports" / report_file_name(result.submission), result
+
+
+def look(browser: Chromium, page: Path, name: str) -> Page:
+    """Open `page` at 1280 px and assert what any page must be: pictures loaded and named,
+    a quiet console, no sideways scrolling, no script."""
+    seen = browser.open(page, SHOTS / f"{name}.png")
+    assert seen.console == [], seen.console
+    assert seen.facts["scrollWidth"] <= seen.facts["innerWidth"] == 1280, f"scrolls sideways: {seen.facts['wide']}"
+    assert seen.facts["spills"] == [], "sticks out of the page's column"
+    for image in seen.facts["images"]:
+        assert image["loaded"] and image["alt"].strip(), image
+    for figure in seen.facts["svgs"]:
+        assert figure["name"].strip() and figure["width"] > 0, figure
+    assert seen.facts["scripts"] == 0 and seen.facts["wrapped"] == 0
+    return seen
+
+
+def report_of(out: Path, result: SubmissionResult) -> Path:
+    return out / report_file_name(result.submission)
+
+
+def test_passing_report_as_a_student_sees_it(graded_example: tuple[Path, dict[str, SubmissionResult]], browser: Chromium) -> None:
+    out, results = graded_example
+    seen = look(browser, report_of(out, results["Ada Lovelace"]), "passing")
+    assert "Every check passed. Nothing to fix." in seen.text
+    assert seen.facts["badge"]["text"] == "graded" and seen.facts["badge"]["background"] != RED
+    assert "could not run" not in seen.text
+
+
+def test_failing_report_names_what_to_fix(graded_example: tuple[Path, dict[str, SubmissionResult]], browser: Chromium) -> None:
+    out, results = graded_example
+    grace = results["Grace Hopper"]  # regularisation without the 0.5
+    seen = look(browser, report_of(out, grace), "failing")
+    assert "What to fix" in seen.text and "toy_loss" in seen.text
+    assert seen.facts["badge"]["text"] == "graded"
+    # the likely mistake named in words, and the training run drawn beside the reference's
+    assert "likely mistake" in seen.text.lower() and "without the factor 0.5" in seen.text  # innerText is as shown: upper case
+    assert any("loss" in figure["name"].lower() for figure in seen.facts["svgs"]), seen.facts["svgs"]
+
+
+def test_crashing_report_says_so_once_in_red(graded_example: tuple[Path, dict[str, SubmissionResult]], browser: Chromium) -> None:
+    out, results = graded_example
+    crashed = results["Margaret Hamilton"]  # raises at import
+    assert crashed.error
+    seen = look(browser, report_of(out, crashed), "crashing")
+    assert seen.text.count(crashed.error) == 1, "the load failure is said once, not once per check"
+    assert seen.facts["badge"] == {"text": "could not run", "background": RED}
+    assert "Your code could not run, so no check could" in seen.text and "What to fix" not in seen.text
+    assert "raise RuntimeError('forgot to remove a debugging stop')" in seen.text  # the student's line
+
+
+def test_notebook_report_reads_like_jupyter(graded_notebook: tuple[Path, SubmissionResult], browser: Chromium) -> None:
+    page, result = graded_notebook
+    seen = look(browser, page, "notebook")
+    # Markdown rendered (no "##"), prompts are Jupyter's execution counts, places counted as Jupyter does
+    assert "Exercise - DL Tutorial 1" in seen.text and "## Exercise" not in seen.text
+    assert "In [11]:" in seen.text and "class fcc:" in seen.text
+    assert ".ipynb cell " not in seen.text
+    assert "graded definitions: fcc (code cell 5, In [11])" in seen.text
+    assert result.score == 15  # the handout's own solution has no gradient_step
+
+
+def test_class_page_shows_what_cost_each_student(graded_example: tuple[Path, dict[str, SubmissionResult]], browser: Chromium) -> None:
+    out, results = graded_example
+    seen = look(browser, out / "index.html", "class")
+    for name in results:
+        assert name in seen.text
+    assert "could not run" in seen.text  # Margaret Hamilton and Ken Thompson
+    grace = next(c for c in results["Grace Hopper"].checks if not c.passed)
+    assert f"{grace.name}: " in seen.text

@@ -6,6 +6,8 @@ Real runs throughout: `grader grade` as a subprocess killed with SIGKILL, real w
 
 from __future__ import annotations
 
+import csv
+
 import json
 import os
 import shutil
@@ -135,7 +137,8 @@ def test_only_regrades_one_student_and_refreshes_the_gradebook(copy_of_batch: tu
     after = rows(out / "results.jsonl")
     full = after["Template_Only"]["max_score"]
     assert after["Template_Only"]["score"] == full and after["Grace_Hopper"] == before["Grace_Hopper"]
-    gradebook = {line.split(",")[0]: line.split(",")[1] for line in (out / "gradebook.csv").read_text(encoding="utf-8").splitlines()[1:]}
+    # the plain gradebook (UTF-8 with BOM): key, name, ..., score (the total)
+    gradebook = {row["key"]: row["score"] for row in csv.DictReader((out / "gradebook.csv").read_text(encoding="utf-8-sig").splitlines())}
     assert gradebook["Template_Only"] == f"{full:g}" and gradebook["Grace_Hopper"] == f"{before['Grace_Hopper']['score']:g}"
     assert "Template_Only" in (out / "index.html").read_text(encoding="utf-8")
 

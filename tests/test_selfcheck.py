@@ -49,3 +49,13 @@ def test_outside_an_assignment_folder_says_where_to_run(tmp_path: Path) -> None:
     done = _grader("check", cwd=tmp_path)
     assert done.returncode == 2
     assert "no assignment here" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_submission_that_cannot_load_is_explained_once(tmp_path: Path) -> None:
+    folder = shutil.copytree(TEMPLATE, tmp_path / "two_layer_net")
+    solution = (REFERENCE / "two_layer_net" / "cs231nHD" / "neural_net.py").read_text()
+    (folder / "cs231nHD" / "neural_net.py").write_text(solution + "\nprint 'done'\n")  # Python 2 syntax
+    done = _grader("check", cwd=folder)
+    assert done.returncode == 1
+    assert done.stdout.count("SyntaxError") == 1, done.stdout
+    assert "your code could not run" in done.stdout and "could not run (see below)" in done.stdout

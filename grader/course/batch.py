@@ -22,18 +22,20 @@ from pathlib import Path
 from typing import Any
 
 from grader.assignment import CHECKS_FILE, Assignment, Check
-from grader.course.assignments import load_assignment
+from grader.course.assignments import find_reference_root, load_assignment
 from grader.course.cleanup import clean_stale_runs
 from grader.course.context import BatchContext, RunSettings
 from grader.course.executors import Runner, open_runner
 from grader.course.grading import grade_submission
+from grader.course.handins import HandIns, RoundTrip, find_hand_ins
 from grader.course.outputs_swap import publishing
 from grader.course.reference import known_mistakes, reference_runs
 from grader.course.resume import KEY_FIELD, Plan, ResultsLog, exclusive, plan_batch, run_key
 from grader.course.seeds import course_seed, derive_seed
 from grader.errors import AssignmentError, SubmissionError
-from grader.intake.discovery import Submission, discover
+from grader.intake.discovery import Submission
 from grader.judge.reference_values import default_cache_dir, reference_submission
+from grader.outputs.similarity import SimilarPair
 from grader.results import SubmissionResult
 from grader.sandbox.isolation import detect_isolation
 from grader.sandbox.layout import work_folder
@@ -67,6 +69,21 @@ class GradeOptions:
     force: bool = False  # regrade every submission, even those whose row is up to date
     only: str | None = None  # regrade this one submission (its key) into an existing batch
     dask: str | None = None  # a Dask scheduler's address, or "local:N"; None: local threads
+    # LMS round trip (courseio): how the export is read, the class list, submission times,
+    # late work, manual marks, and the gradebook formats written (grader/course/handins.py)
+    layout: str | None = None  # moodle, canvas, gradescope or folders; None: recognised
+    roster: Path | None = None  # the class list as the LMS exports it: absent students get a row
+    times: Path | None = None  # submission times the export lacks
+    timezone: str = "UTC"  # for times written without a zone (exports, deadline)
+    deadline: str | None = None  # overrides the assignment's / course.toml's deadline
+    late: bool = True  # False: no late penalties (--no-late)
+    marks: Path | None = None  # the instructor's marks for the manual parts (CSV)
+    formats: tuple[str, ...] = ("plain",)  # gradebooks: plain, moodle, canvas, gradescope
+    lms_assignment_id: str = ""  # the LMS's id of the assignment (Canvas's column "Name (id)")
+
+    def round_trip(self) -> RoundTrip:
+        """The round-trip settings of these options."""
+        return RoundTrip(self.layout, self.roster, self.times, self.timezone, self.deadline, self.late, self.marks)
 
     def output_dir(self, assignment: str) -> Path:
         """Where reports go: `output`, or reports/<assignment>/ in the current folder."""
@@ -198,26 +215,59 @@ def _grade_into(
     log = ResultsLog(out_dir / "results.jsonl")
     try:
         with prepared_context(assignment, options, verify=True) as context:
-            submissions = discover(path, assignment.entry, context.work_root / "unpacked")
-            if not submissions:
-                raise SubmissionError(f"{path}: no submissions found (expected {assignment.entry} files, notebooks, student folders or zips)")
+            # before the loop (courseio): every hand-in of the export, with identity, time, late penalty, marks
+            found = find_hand_ins(path, assignment, context.work_root / "unpacked", options.round_trip(), _course_reference(options, assignment))
+            submissions = list(found.submissions)
             plan = _plan(submissions, context, log, options)
-            for line in (cleaned, plan.describe()):
+            for line in (cleaned, *found.messages, plan.describe()):
                 if line and on_note:
                     on_note(line)
             rows = dict(plan.kept)
             if plan.todo:  # nothing to grade: no pool, no cluster started
                 with open_runner(options.jobs, options.dask, executor, options.isolation, options.reference_root) as runner:
-                    rows = _run_all(plan, context, runner, out_dir, options, log, on_result)
+                    rows = _run_all(plan, context, runner, out_dir, options, log, on_result, found)
             _set_aside(log, plan.dropped, out_dir)
+            # after the loop (courseio): rows kept from an earlier run get today's marks and late
+            # policy too; similar code is read while the hand-ins' files still exist
+            rows = _restamp(rows, found, out_dir, options.reports)
             log.rewrite(rows.values())
+            similar = _similar(found) if options.reports else []
     finally:
         log.close()
     results = sorted((SubmissionResult.from_json(r) for r in rows.values()), key=lambda r: r.submission.casefold())
     if options.reports:
         _ensure_reports(results, plan, out_dir)
-        _write_summaries(results, out_dir, assignment.name)
+        _write_summaries(results, out_dir, assignment, options, similar, on_note)
     return results
+
+
+def _course_reference(options: GradeOptions, assignment: Assignment) -> Path:
+    """The course's reference/ folder (course.toml lies beside it); the assignment's own
+    parent when the assignment is one of the handouts shipped with grader."""
+    try:
+        return find_reference_root(options.reference_root)
+    except AssignmentError:
+        return assignment.folder.parent
+
+
+def _stamped(row: dict[str, Any], found: HandIns, fresh: bool = True) -> dict[str, Any]:
+    """A row with its student, time, late penalty and marks (courseio); other fields kept."""
+    return {**row, **found.annotate(SubmissionResult.from_json(row), fresh).to_json()}
+
+
+def _restamp(rows: dict[str, dict[str, Any]], found: HandIns, out_dir: Path, reports: bool) -> dict[str, dict[str, Any]]:
+    """Every row stamped again; a report whose stamp changed (new marks) is written again."""
+    stamped = {sid: _stamped(row, found, fresh=False) for sid, row in rows.items()}
+    for sid, row in stamped.items():
+        if reports and row != rows[sid]:
+            _publish_report(SubmissionResult.from_json(row), out_dir)
+    return stamped
+
+
+def _similar(found: HandIns) -> list[SimilarPair]:
+    from grader.course.roundtrip import similar_submissions
+
+    return similar_submissions(found)
 
 
 def _plan(submissions: list[Submission], context: BatchContext, log: ResultsLog, options: GradeOptions) -> Plan:
@@ -239,6 +289,7 @@ def _run_all(
     options: GradeOptions,
     log: ResultsLog,
     on_result: Callable[[SubmissionResult, int, int], None] | None,
+    found: HandIns,
 ) -> dict[str, dict[str, Any]]:
     """Grade `plan.todo`; each row is appended to the log once its report is in place."""
     rows = dict(plan.kept)
@@ -247,6 +298,7 @@ def _run_all(
     for done, future in enumerate(as_completed(futures), start=1):
         submission = futures[future]
         row, fault = _row_or_error(future, submission, context)
+        row = _stamped(row, found)  # on the trusted side, as it lands (courseio)
         result = SubmissionResult.from_json(row)
         if options.reports:
             published = _publish_report(result, out_dir)
@@ -262,7 +314,7 @@ def _run_all(
             # an interrupted run's summary lists the latest row of each submission: the new
             # ones, and the previous run's where no new one has landed yet
             latest = [row for sid, row in log.rows.items() if sid in plan.keys or sid in plan.kept]
-            _write_summaries([SubmissionResult.from_json(r) for r in latest], out_dir, context.assignment.name)
+            _write_summaries([SubmissionResult.from_json(r) for r in latest], out_dir, context.assignment, options, [], None)
             refreshed = time.monotonic()
     return rows
 
@@ -316,11 +368,17 @@ def _set_aside(log: ResultsLog, dropped: tuple[str, ...], out_dir: Path) -> None
         set_aside.close()
 
 
-def _write_summaries(results: list[SubmissionResult], out_dir: Path, assignment: str) -> None:
-    """The class summary and the gradebooks, rewritten from every row of the batch."""
-    from grader.outputs.gradebook import write_gradebook
-    from grader.outputs.summary import write_index
+def _write_summaries(
+    results: list[SubmissionResult],
+    out_dir: Path,
+    assignment: Assignment,
+    options: GradeOptions,
+    similar: list[SimilarPair],
+    on_note: Callable[[str], None] | None,
+) -> None:
+    """The class summary and each gradebook format, rewritten from every row of the batch (courseio)."""
+    from grader.course.roundtrip import write_course_outputs
 
     with publishing(out_dir) as staging:
-        write_gradebook(results, staging / "gradebook.csv")
-        write_index(results, staging, assignment)
+        say = on_note or (lambda _: None)
+        write_course_outputs(results, assignment, staging, options.formats, similar, say, options.lms_assignment_id, reports_dir=out_dir)

@@ -27,7 +27,7 @@ from grader.intake.discovery import Submission
 from grader.judge.diagnosis import diagnose
 from grader.judge.display import split_display
 from grader.judge.verdicts import judge_frame, unrun
-from grader.outputs.notebook_view import notebook_notes, notebook_problem, report_cells
+from grader.outputs.notebook_view import in_jupyter_terms, notebook_notes, notebook_problem, report_cells
 from grader.results import CheckResult, NotebookCell, SubmissionResult
 from grader.text import capped, valid_strings
 
@@ -103,8 +103,10 @@ def _assemble(submission: Submission, context: BatchContext, observation: Observ
     notes = _ignored_note(submission) + _files_note(submission)
     cells: tuple[NotebookCell, ...] = ()
     if submission.kind == "notebook":
-        too_big = _parse_here(entry_path)
+        too_big = _parse_here(entry_path)  # parsed here only within the budget
         if too_big is None:
+            # places in the notebook as Jupyter shows them: "code cell 6 (In [7])"
+            results, error = in_jupyter_terms(entry_path, results, error)
             notes += notebook_notes(entry_path, observation.cells, context.assignment.names)
             cells = _shown_cells(report_cells(entry_path, observation.cells))
         else:

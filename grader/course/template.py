@@ -12,10 +12,27 @@ become, at the BEGIN line's indentation:
     # TODO: <what the student must implement>
     raise NotImplementedError('<what the student must implement>')
 
-Notebooks get the same treatment cell by cell, with outputs cleared. Beside the files,
-`grader_selfcheck/` holds the public probes and the public checks' expected values, so
-students can run `grader check` without the reference. Output is deterministic: running
-it twice changes nothing.
+A block whose later code should keep running before the student has written it (cs231n's
+backward pass leaves `grads = {}` so that the loss can be checked first) says what the
+template holds instead of the `raise`, in `# STARTER: <line>` comments inside the block:
+
+    grads = {}
+    # BEGIN SOLUTION: store the gradients in grads
+    # STARTER: pass
+    ... solution lines ...
+    # END SOLUTION
+
+becomes `# TODO: store the gradients in grads` and `pass`. Text for the instructor only
+sits between `# BEGIN INSTRUCTOR` and `# END INSTRUCTOR` and never reaches the template
+(its `# STARTER:` lines, if any, stand in its place). Blocks never nest.
+
+Notebooks get the same treatment cell by cell, with outputs cleared. The entry file and
+every notebook start with how to install the grader and check one's work (`STUDENT_HEADER`).
+Beside the files, `grader_selfcheck/` holds the public probes and the public checks'
+expected values, so students can run `grader check` without the reference. An assignment
+whose notebook loads a data file provides `write_student_data(folder)` in its data.py;
+`grader data <assignment>` calls it (grader/course/student_help.py). Output is deterministic:
+running it twice changes nothing.
 """
 
 from __future__ import annotations
@@ -25,6 +42,8 @@ import json
 import re
 import shutil
 import tokenize
+from collections.abc import Collection
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -33,70 +52,141 @@ import numpy as np
 
 from grader.assignment import HARNESS_FILES, PUBLIC_PROBES, Assignment, Check
 from grader.course.assignments import load_assignment
+from grader.course.student_help import comment_header, student_header
 from grader.errors import TemplateError
 from grader.worker.notebook import python_only
 
-__all__ = ["SELFCHECK_DIR", "read_by_judge", "selfcheck_differences", "strip_solutions", "write_template"]
+__all__ = ["SELFCHECK_DIR", "read_by_judge", "selfcheck_differences", "strip_solutions", "student_file", "write_template"]
 
 SELFCHECK_DIR = "grader_selfcheck"
 SELFCHECK_FILE = "checks.json"
 _BEGIN = re.compile(r"^#\s*BEGIN SOLUTION\b:?\s*(?P<what>.*)$")
 _END = re.compile(r"^#\s*END SOLUTION\b")
+_STARTER = re.compile(r"^#\s*STARTER:\s?(?P<what>.*)$")
+_BEGIN_INSTRUCTOR = re.compile(r"^#\s*BEGIN INSTRUCTOR\b")
+_END_INSTRUCTOR = re.compile(r"^#\s*END INSTRUCTOR\b")
 _SKIPPED_PARTS = frozenset({"__pycache__", ".ipynb_checkpoints", "mistakes"})  # mistakes/: the grader's known mistakes
+_MARKERS = (("begin", _BEGIN), ("end", _END), ("starter", _STARTER), ("begin instructor", _BEGIN_INSTRUCTOR), ("end instructor", _END_INSTRUCTOR))
 
 
 def _marker_comments(source: str, path: str) -> list[tuple[int, str, str]]:
-    """(line, 'begin'|'end', description) of every marker comment, in order."""
+    """(line, kind, text) of every marker comment, in order; kind is one of `_MARKERS`."""
     found = []
     try:
         for token in tokenize.generate_tokens(io.StringIO(python_only(source)).readline):
             if token.type != tokenize.COMMENT:
                 continue
-            if begin := _BEGIN.match(token.string):
-                found.append((token.start[0], "begin", begin.group("what").strip() or "implement this part"))
-            elif _END.match(token.string):
-                found.append((token.start[0], "end", ""))
+            for kind, pattern in _MARKERS:
+                if match := pattern.match(token.string):
+                    text = match.groupdict().get("what") or ""
+                    found.append((token.start[0], kind, text.strip() or "implement this part" if kind == "begin" else text))
+                    break
     except (tokenize.TokenError, SyntaxError) as exc:
         raise TemplateError(f"{path}: cannot be tokenized ({exc}); fix the reference source") from None
     return found
 
 
-def strip_solutions(source: str, path: str) -> str:
-    """Replace every solution block of `source` with a TODO block.
+@dataclass
+class _Block:
+    line: int
+    kind: str  # "solution" or "instructor"
+    what: str
+    starter: list[str] = field(default_factory=list)
 
-    Raises `TemplateError` naming the file and line of an unbalanced or nested marker.
+
+def strip_solutions(source: str, path: str, keep: Collection[int] = (), first: int = 0) -> str:
+    """Replace every solution block of `source` with a TODO block and drop instructor blocks.
+
+    Solution blocks are numbered from `first` in the order they appear; those numbered in
+    `keep` stay solved (markers removed), so a test can walk the template through the
+    handout one part at a time. Raises `TemplateError` naming the file and line of an
+    unbalanced or nested marker, or of a STARTER line outside a block.
     """
     lines = source.split("\n")
     output: list[str] = []
     cursor = 1
-    open_at: tuple[int, str] | None = None
-    for line_no, kind, what in _marker_comments(source, path):
-        if kind == "begin":
-            if open_at is not None:
-                raise TemplateError.at(path, line_no, f"BEGIN SOLUTION inside the block opened at line {open_at[0]}")
-            open_at = (line_no, what)
-            continue
-        if open_at is None:
-            raise TemplateError.at(path, line_no, "END SOLUTION without a BEGIN SOLUTION")
-        begin_line, description = open_at
-        output += lines[cursor - 1 : begin_line - 1]
-        indent = lines[begin_line - 1][: len(lines[begin_line - 1]) - len(lines[begin_line - 1].lstrip())]
-        output += [f"{indent}# TODO: {description}", f"{indent}raise NotImplementedError({description!r})"]
-        cursor = line_no + 1
-        open_at = None
-    if open_at is not None:
-        raise TemplateError.at(path, open_at[0], "BEGIN SOLUTION is never closed")
+    block: _Block | None = None
+    number = first
+    for line_no, kind, text in _marker_comments(source, path):
+        if kind in ("begin", "begin instructor"):
+            if block is not None:
+                if kind == "begin" and block.kind == "solution":
+                    raise TemplateError.at(path, line_no, f"BEGIN SOLUTION inside the block opened at line {block.line}")
+                raise TemplateError(f"{path}:{line_no}: a block inside the block opened at line {block.line}; blocks never nest")
+            block = _Block(line_no, "solution" if kind == "begin" else "instructor", text)
+        elif kind == "starter":
+            if block is None:
+                raise TemplateError(f"{path}:{line_no}: STARTER outside a SOLUTION or INSTRUCTOR block")
+            block.starter.append(text)
+        else:
+            wanted = "solution" if kind == "end" else "instructor"
+            if block is None or block.kind != wanted:
+                if kind == "end":
+                    raise TemplateError.at(path, line_no, "END SOLUTION without a BEGIN SOLUTION")
+                raise TemplateError(f"{path}:{line_no}: END INSTRUCTOR without a BEGIN INSTRUCTOR")
+            output += lines[cursor - 1 : block.line - 1]
+            solved = block.kind == "solution" and number in keep
+            if solved:
+                output += [line for line in lines[block.line : line_no - 1] if not _STARTER.match(line.strip())]
+            else:
+                output += _replacement(block, lines[block.line - 1])
+            number += block.kind == "solution"
+            cursor = line_no + 1
+            if block.kind == "instructor" and not block.starter and _blank(lines, cursor) and (not output or not output[-1].strip()):
+                cursor += 1  # no blank line left behind where the instructor's text was
+            block = None
+    if block is not None:
+        if block.kind == "solution":
+            raise TemplateError.at(path, block.line, "BEGIN SOLUTION is never closed")
+        raise TemplateError(f"{path}:{block.line}: BEGIN INSTRUCTOR is never closed")
     output += lines[cursor - 1 :]
     return "\n".join(output)
 
 
-def _strip_notebook(path: Path, relative: str) -> str:
+def _replacement(block: _Block, begin_line: str) -> list[str]:
+    indent = begin_line[: len(begin_line) - len(begin_line.lstrip())]
+    if block.kind == "instructor":
+        return [f"{indent}{line}" for line in block.starter]
+    body = block.starter or [f"raise NotImplementedError({block.what!r})"]
+    return [f"{indent}# TODO: {block.what}", *(f"{indent}{line}" for line in body)]
+
+
+def _blank(lines: list[str], number: int) -> bool:
+    return 1 <= number <= len(lines) and not lines[number - 1].strip()
+
+
+def solution_blocks(source: str, path: str) -> list[str]:
+    """The description of every solution block of `source`, in order."""
+    return [text for _, kind, text in _marker_comments(source, path) if kind == "begin"]
+
+
+def student_file(assignment: Assignment, path: Path, keep: Collection[int] = ()) -> str:
+    """The template's text of the reference file `path`: solution blocks as TODO blocks
+    (except those numbered in `keep`), instructor text left out, and the header that says
+    how to check one's work at the top of the entry file and of every notebook."""
+    relative = path.relative_to(assignment.folder).as_posix()
+    if path.suffix == ".ipynb":
+        return _strip_notebook(path, relative, assignment, keep)
+    text = strip_solutions(path.read_text(encoding="utf-8"), relative, keep)
+    if path.name == assignment.entry:
+        text = "\n".join(comment_header(assignment)) + "\n" + text
+    return text
+
+
+def _strip_notebook(path: Path, relative: str, assignment: Assignment, keep: Collection[int]) -> str:
     notebook = nbformat.read(path, as_version=4)  # type: ignore[no-untyped-call]
+    number = 0
     for index, cell in enumerate(notebook.cells):
         if cell.cell_type == "code":
-            cell.source = strip_solutions(cell.source, f"{relative} (cell {index + 1})")
+            where = f"{relative} (cell {index + 1})"
+            original = cell.source
+            cell.source = strip_solutions(original, where, keep, number)
+            number += len(solution_blocks(original, where))
             cell.outputs = []
             cell.execution_count = None
+    header = nbformat.v4.new_markdown_cell("\n".join(student_header(assignment)))  # type: ignore[no-untyped-call]
+    header.id = "grader-student-header"  # fixed: the template must not change from run to run
+    notebook.cells.insert(0, header)
     text: str = nbformat.writes(notebook)  # type: ignore[no-untyped-call]
     return text + "\n"
 
@@ -108,10 +198,8 @@ def _copy_tree(assignment: Assignment, target: Path) -> None:
             continue
         destination = target / relative
         destination.parent.mkdir(parents=True, exist_ok=True)
-        if path.suffix == ".py":
-            destination.write_text(strip_solutions(path.read_text(encoding="utf-8"), relative.as_posix()), encoding="utf-8")
-        elif path.suffix == ".ipynb":
-            destination.write_text(_strip_notebook(path, relative.as_posix()), encoding="utf-8")
+        if path.suffix in (".py", ".ipynb"):
+            destination.write_text(student_file(assignment, path), encoding="utf-8")
         else:
             shutil.copyfile(path, destination)
 

@@ -166,7 +166,9 @@ class Unpacker:
         except _UNREADABLE as exc:
             # one member that cannot be read or written costs that member, not the student
             destination.unlink(missing_ok=True)
-            self._note(f"{self._rel(destination)[:200]}: cannot be unpacked ({_reason(exc)})")
+            message = f"{self._rel(destination)[:200]}: cannot be unpacked ({_reason(exc)})"
+            self._note(message)
+            self.refused.append((destination, message))  # a student whose only file it was keeps a row saying why
             return
         if when is not None:
             # keep the entry's time on disk too, so a copy made from here still carries it
@@ -230,9 +232,13 @@ class Unpacker:
         elif info.is_dir():
             self._folder(target.joinpath(*parts))
         else:
-            with zf.open(info) as stream:
-                when = datetime(*info.date_time, tzinfo=timezone.utc)
-                self._write_member(stream, target.joinpath(*parts), when, level)
+            try:
+                with zf.open(info) as stream:
+                    when = datetime(*info.date_time, tzinfo=timezone.utc)
+                    self._write_member(stream, target.joinpath(*parts), when, level)
+            except _UNREADABLE as exc:
+                # refused, not only noted: a student whose every file is unreadable keeps a row
+                self._refuse(target, parts, f"{shown}: {info.filename[:200]!r}: cannot be unpacked ({_reason(exc)})")
 
     def _untar(self, archive: Path, target: Path, shown: str, level: int) -> None:
         with tarfile.open(archive, mode="r:*") as tf:

@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import IO
 
 from grader.intake.identity import Student
-from grader.results import SubmissionResult
+# the manual parts, marks and late penalty are results' own types, re-exported here
+from grader.results import LatePenalty, ManualMark, ManualPart, SubmissionResult
 
 __all__ = [
     "GradebookAssignment",
@@ -30,35 +31,6 @@ __all__ = [
     "gradebook_rows",
     "number",
 ]
-
-
-@dataclass(frozen=True, slots=True)
-class ManualPart:
-    """A part no program grades (a proof, a written answer), declared with its points.
-
-    A bonus part adds to the grade but not to the maximum.
-    """
-
-    name: str
-    max_points: float
-    bonus: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class ManualMark:
-    """An instructor's mark for one manual part; `points` is None until it is marked."""
-
-    part: str
-    points: float | None = None
-    comment: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class LatePenalty:
-    """Points taken off the total for lateness, and why ("2 days late, 10% a day")."""
-
-    points: float
-    note: str = ""
 
 
 @dataclass(frozen=True, slots=True)

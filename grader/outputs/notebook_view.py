@@ -3,20 +3,30 @@
 Reading a notebook here parses untrusted JSON (nbformat: `json` plus a schema), never
 executes it. Outputs shown in reports are the student's own saved outputs, capped: text
 and PNG images only (HTML and JavaScript outputs are shown as text, never rendered).
+
+The worker names a place in a notebook as "nb.ipynb cell 7, line 4", counting every cell
+(Markdown too). `jupyter_wording` turns that into what a student sees in Jupyter:
+"nb.ipynb, line 4 of code cell 6 (In [7]), the cell starting `class fcc:`".
 """
 
 from __future__ import annotations
 
 import base64
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from grader.outputs.markdown import CellLabel, cell_labels
 from grader.outputs.text import head_and_tail
-from grader.results import NotebookCell
+from grader.results import CheckResult, NotebookCell
 from grader.worker.notebook import defined_names, read_notebook
 
-__all__ = ["notebook_notes", "notebook_problem", "report_cells"]
+__all__ = ["in_jupyter_terms", "jupyter_wording", "notebook_notes", "notebook_problem", "report_cells"]
+
+# How the worker names a place: "nb.ipynb cell 7" or "nb.ipynb cell 7, line 4" (every cell counted).
+_WORKER_PLACE = re.compile(r"(?P<notebook>[^\s,:;()`'\"]+\.ipynb) cell (?P<cell>\d+)(?:, line (?P<line>\d+))?")
 
 MAX_CELL_CHARS = 20_000
 MAX_TEXT_OUTPUT = 4_000
@@ -53,8 +63,40 @@ def report_cells(path: Path, records: Sequence[Mapping[str, Any]]) -> tuple[Note
                 images += shown[0] == "png"
                 outputs.append(shown)
         record = by_cell.get(index, {})
-        cells.append(NotebookCell(index, cell.cell_type, str(cell.source)[:MAX_CELL_CHARS], tuple(outputs), str(record.get("status", "")), str(record.get("error", ""))[:300]))
+        count = cell.get("execution_count") if cell.cell_type == "code" else None
+        count = count if isinstance(count, int) and not isinstance(count, bool) and count > 0 else None
+        cells.append(NotebookCell(index, cell.cell_type, str(cell.source)[:MAX_CELL_CHARS], tuple(outputs), str(record.get("status", "")), str(record.get("error", ""))[:300], count))
     return tuple(cells)
+
+
+def jupyter_wording(path: Path) -> Callable[[str], str]:
+    """A function rewriting the worker's "nb.ipynb cell 7, line 4" places in a text the way
+    Jupyter shows this notebook: "nb.ipynb, line 4 of code cell 6 (In [7]), the cell
+    starting `class fcc:`". Texts are returned unchanged when the notebook cannot be read."""
+    try:
+        labels = cell_labels(read_notebook(path).cells)
+    except ValueError:
+        return lambda text: text
+    return lambda text: _WORKER_PLACE.sub(lambda match: _place(match, labels), text)
+
+
+def _place(match: re.Match[str], labels: Sequence[CellLabel]) -> str:
+    index = int(match["cell"])
+    if not 1 <= index <= len(labels):
+        return match[0]
+    label = labels[index - 1]
+    line = f"line {match['line']} of " if match["line"] else ""
+    return f"{match['notebook']}, {line}{label.describe()}"
+
+
+def in_jupyter_terms(path: Path, checks: Sequence[CheckResult], error: str | None) -> tuple[tuple[CheckResult, ...], str | None]:
+    """`checks` and the load `error` with every notebook place worded as Jupyter shows it."""
+    word = jupyter_wording(path)
+    worded = tuple(
+        replace(c, message=word(c.message), details=tuple(word(d) for d in c.details), location=word(c.location) if c.location else c.location)
+        for c in checks
+    )
+    return worded, word(error) if error else error
 
 
 def _output(output: Mapping[str, Any], images_allowed: bool) -> tuple[str, str] | None:
@@ -89,13 +131,24 @@ def notebook_notes(path: Path, records: Sequence[Mapping[str, Any]], names: Sequ
     """Sentences for the report: where graded names were defined, which cells failed."""
     notes = []
     try:
-        where = defined_names(read_notebook(path))
+        notebook = read_notebook(path)
+        where, labels = defined_names(notebook), cell_labels(notebook.cells)
     except ValueError:
-        where = {}
-    found = [f"{name} (cell {where[name]})" for name in names if name in where]
+        where, labels = {}, []
+
+    def place(cell: object, joiner: str = " ({})") -> str:
+        # Jupyter's words: "code cell 6 (In [7])", or "code cell 6, In [7]" inside parentheses
+        index = cell if isinstance(cell, int) else 0
+        if not 1 <= index <= len(labels):
+            return f"cell {cell}"
+        label = labels[index - 1]
+        return label.place + (joiner.format(label.prompt) if label.prompt and label.prompt != label.place else "")
+
+    found = [f"{name} ({place(where[name], ', {}')})" for name in names if name in where]
     if found:
         notes.append("graded definitions: " + ", ".join(found))
     for record in records:
         if isinstance(record, Mapping) and record.get("status") in ("error", "timeout"):
-            notes.append(f"cell {record.get('cell')} {'timed out' if record.get('status') == 'timeout' else 'raised'}: {str(record.get('error', ''))[:200]} (execution went on)")
+            what = "timed out" if record.get("status") == "timeout" else "raised"
+            notes.append(f"{place(record.get('cell'))} {what}: {str(record.get('error', ''))[:200]} (execution went on)")
     return tuple(notes)

@@ -4,16 +4,15 @@ Pages read `SubmissionResult`s only; every verdict was reached before they are d
 Everything a student controls (submission names, file names, messages, captured output,
 source, notebook cells and their saved outputs) reaches the page through jinja2
 autoescaping, after `clean_text` has removed terminal escape sequences and bidi controls
-(README, "Security model": outputs attack the instructor too). Notebook markdown is shown as text,
-never rendered; the only images are PNGs checked here again and inlined as data URIs.
+(README, "Security model": outputs attack the instructor too). Notebook Markdown is rendered as
+Jupyter would and sanitised by `grader.outputs.markdown` (no script, no remote resource);
+the only images are PNGs checked here again and inlined as data URIs.
 Pages carry inline CSS and no scripts or external assets, so a single file can be mailed
 to a student or uploaded to an LMS as it is.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import functools
 import hashlib
 import re
@@ -26,36 +25,35 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from markupsafe import Markup
 
 from grader.outputs.check_figures import check_figures
+from grader.outputs.code_views import (
+    ANCHOR_PART,
+    CellView,
+    Pin,
+    SourceView,
+    cell_spot,
+    cell_views,
+    excerpt,
+    line_anchor,
+    source_views,
+    split_location,
+)
+from grader.outputs.markdown import MARKDOWN_CSS
 from grader.outputs.plots import PLOT_CSS
-from grader.outputs.text import clean_text, head_and_tail
+from grader.outputs.grade_lines import format_number, grade_lines, student_line
+from grader.outputs.text import clean_text
 from grader.results import CheckResult, Diagnosis, NotebookCell, SubmissionResult
 
-__all__ = ["REPORT_LINES", "format_number", "report_file_name", "template_environment", "write_submission_report"]
+__all__ = ["format_number", "report_file_name", "template_environment", "write_submission_report"]
 
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
-_ANCHOR_PART = re.compile(r"[^A-Za-z0-9_.-]+")
 # Names that would overwrite the class summary or trip Windows when the folder is copied.
 _RESERVED = {"index", "con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
 _NAME_LIMIT = 80
-_STDOUT_LIMIT = 6000
-_SOURCE_LINE_LIMIT = 4000
-# Lines of source and notebook cells shown in one report, all files and cells together: with
-# the text budgets of grader.course.grading this bounds a report's size (README, "Security model").
-REPORT_LINES = 10_000
 _STATUS_ICON = {"passed": "\u2713", "failed": "\u2717", "error": "!", "timeout": "\u25f7"}
-# "nb.ipynb cell 7, line 12": how the worker locates a failure inside a notebook cell
-_CELL_LOCATION = re.compile(r".+\.ipynb cell (\d+)(?:, line (\d+))?")
-_PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-# The grader caps images at 1 MiB; a stored result may not have been, so cap again.
-_PNG_CHARS_LIMIT = (1 << 20) * 4 // 3 + 8
+# What the badge beside the score says; a load failure is not "graded" to a student's eye.
+_SUBMISSION_STATUS = {"graded": ("graded", "\u2713"), "could not run": ("error", "\u2717"), "not graded": ("error", "\u2717")}
 _NOTES_LIMIT = 12
 _PLOT_CSS = Markup(PLOT_CSS)  # the figures' styles, once per page
-# How a graded cell is flagged: icon, word, and what it means. "ok" and "" need no flag.
-_CELL_STATUS = {
-    "error": ("!", "error", "raised an exception when graded"),
-    "timeout": ("\u25f7", "timed out", "ran out of time when graded"),
-    "skipped": ("\u2013", "skipped", "not run when graded"),
-}
 
 
 def report_file_name(submission: str) -> str:
@@ -146,39 +144,16 @@ def _diagnosis_view(diagnosis: Diagnosis | None) -> _DiagnosisView | None:
 
 
 @dataclass(frozen=True, slots=True)
-class _LineView:
-    number: int
-    text: str
-    anchor: str
-    # (check name, check anchor) for every check whose location names this line
-    marks: tuple[tuple[str, str], ...]
+class _FailureView:
+    """Why nothing could be run (a load failure): said once, not once per check."""
 
-
-@dataclass(frozen=True, slots=True)
-class _CellView:
-    index: int
-    anchor: str
-    kind: str  # "code", "markdown" or "raw"
-    status: str  # "error", "timeout", "skipped", or "" when there is nothing to flag
-    icon: str
-    status_label: str
-    status_note: str
-    error: str
-    lines: tuple[_LineView, ...]  # code cells
-    text: str  # markdown and raw cells, shown as text
-    # ("text", text), ("png", checked base64 PNG) or ("dropped", why it is not shown)
-    outputs: tuple[tuple[str, str], ...]
-    # checks located in this cell but on no line shown (the line marks carry the rest)
-    marks: tuple[tuple[str, str], ...]
-    hit: bool
-    omitted: int
-
-
-@dataclass(frozen=True, slots=True)
-class _SourceView:
-    path: str
-    lines: tuple[_LineView, ...]
-    omitted: int
+    message: str
+    details: tuple[str, ...]
+    location: str
+    location_href: str
+    location_target: str
+    stdout: str
+    anchor: str = "error"
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,66 +165,34 @@ class _SubmissionPage:
     max_score: str
     percent: float
     status: str
+    status_label: str  # "graded", "could not run" or "not graded"
+    status_class: str
     error: str
+    failure: _FailureView | None
     summary: str
     # a value is one line, or a short list (the grading notes)
     meta: tuple[tuple[str, str | tuple[str, ...]], ...]
     checks: tuple[_CheckView, ...]
     problems: tuple[_CheckView, ...]
     advice: tuple[_CheckView, ...]
-    sources: tuple[_SourceView, ...]
+    sources: tuple[SourceView, ...]
     notebook_name: str
-    cells: tuple[_CellView, ...]
+    cells: tuple[CellView, ...]
+    markdown_css: Markup
     # issue 13: checks with pictures, and the pictures' styles
     pictured: tuple[_CheckView, ...] = ()
     plot_css: Markup = _PLOT_CSS
-
-
-def format_number(value: float) -> str:
-    """Points as people write them: 14, 3.5, 0.25 (never 14.0 or 3.5000001)."""
-    return f"{value:.2f}".rstrip("0").rstrip(".") if value == value else "NaN"
-
-
-def _excerpt(text: str, limit: int = _STDOUT_LIMIT) -> str:
-    text = clean_text(text).strip("\n")
-    # Keep both ends: the start shows what ran, the end shows where it stopped.
-    return head_and_tail(text, limit, f"\n... ({len(text) - limit:,} characters omitted) ...\n")
-
-
-def _line_anchor(path: str, line: int) -> str:
-    """The element id of `line` of `path` in a submission report (``L-<path>-<line>``)."""
-    return f"L-{_ANCHOR_PART.sub('_', path)}-{line}"
-
-
-def _split_location(location: str | None, source: dict[str, str]) -> tuple[str, int] | None:
-    """('neural_net.py', 42) for 'neural_net.py:42' when that file and line were submitted."""
-    if not location or ":" not in location:
-        return None
-    path, _, line = location.rpartition(":")
-    if path not in source or not line.isdigit():
-        return None
-    number = int(line)
-    return (path, number) if 1 <= number <= min(source[path].count("\n") + 1, _SOURCE_LINE_LIMIT) else None
-
-
-def _cell_spot(location: str | None, code: dict[int, NotebookCell]) -> tuple[int, int | None] | None:
-    """(7, 12) for 'nb.ipynb cell 7, line 12' when cell 7 is a submitted code cell; the
-    line is None when it is not given or not shown."""
-    match = _CELL_LOCATION.fullmatch(location or "")
-    if not match or int(match[1]) not in code:
-        return None
-    cell, line = int(match[1]), int(match[2] or 0)
-    shown = min(len(_text_lines(code[cell].source)), _SOURCE_LINE_LIMIT)
-    return cell, (line if 1 <= line <= shown else None)
+    # under the score: the late penalty, the manual marks and the grade they make (round trip)
+    grade_lines: tuple[str, ...] = ()
 
 
 def _check_view(index: int, check: CheckResult, source: dict[str, str], code: dict[int, NotebookCell]) -> _CheckView:
     hidden = not check.public
-    spot = None if hidden else _split_location(check.location, source)
-    cell = None if hidden or spot else _cell_spot(check.location, code)
+    spot = None if hidden else split_location(check.location, source)
+    cell = None if hidden or spot else cell_spot(check.location, code)
     return _CheckView(
         name=clean_text(check.name),
-        anchor=f"check-{index}-{_ANCHOR_PART.sub('_', check.name)[:40]}",
+        anchor=f"check-{index}-{ANCHOR_PART.sub('_', check.name)[:40]}",
         points=f"{format_number(check.points)} / {format_number(check.max_points)}",
         status=check.status,
         icon=_STATUS_ICON.get(check.status, "?"),
@@ -258,9 +201,9 @@ def _check_view(index: int, check: CheckResult, source: dict[str, str], code: di
         # A hidden check shows its name, result and message only: its details could carry
         # inputs, and its output could echo them (the grader already withheld most of it).
         details=() if hidden else tuple(clean_text(d) for d in check.details),
-        stdout="" if hidden else _excerpt(check.stdout),
+        stdout="" if hidden else excerpt(check.stdout),
         location="" if hidden or not check.location else clean_text(check.location),
-        location_href=f"#{_line_anchor(*spot)}" if spot else (f"#cell-{cell[0]}" if cell else ""),
+        location_href=f"#{line_anchor(*spot)}" if spot else (f"#cell-{cell[0]}" if cell else ""),
         location_target="line" if spot else ("cell" if cell else ""),
         advice=check.advice,
         diagnosis=_diagnosis_view(check.diagnosis),
@@ -268,125 +211,59 @@ def _check_view(index: int, check: CheckResult, source: dict[str, str], code: di
     )
 
 
-def _text_lines(text: str) -> list[str]:
-    lines = clean_text(text).split("\n")
-    if len(lines) > 1 and not lines[-1]:
-        lines.pop()  # the file's final newline ends the last line; it does not start one
-    return lines
+def _failure_view(result: SubmissionResult, checks: Sequence[_CheckView]) -> _FailureView | None:
+    """The one message of a submission that could not run (None when its checks ran).
+
+    A load failure (a SyntaxError, an import that fails, a missing definition) costs every
+    check the same way; saying it once, with the student's line, reads as what it is.
+    """
+    if not result.error and result.status != "error":
+        return None
+    first = next((c for c in checks if c.status != "passed" and c.public), None)
+    same = first is not None and first.message == clean_text(result.error or "").strip()
+    return _FailureView(
+        message=clean_text(result.error or "the submission could not be graded").strip(),
+        details=first.details if same and first else (),
+        location=first.location if same and first else "",
+        location_href=first.location_href if same and first else "",
+        location_target=first.location_target if same and first else "",
+        stdout=first.stdout if same and first else "",
+    )
 
 
-class _LineBudget:
-    """Lines left to show in this report (REPORT_LINES, shared by every file and cell)."""
-
-    def __init__(self, lines: int = REPORT_LINES) -> None:
-        self.left = lines
-
-    def take(self, lines: list[str]) -> list[str]:
-        shown = lines[: max(0, min(_SOURCE_LINE_LIMIT, self.left))]
-        self.left -= len(shown)
-        return shown
-
-
-def _source_views(source: dict[str, str], checks: Sequence[_CheckView], raw: Sequence[CheckResult], budget: _LineBudget) -> tuple[_SourceView, ...]:
-    marks: dict[tuple[str, int], list[tuple[str, str]]] = {}
-    for view, check in zip(checks, raw):
-        spot = _split_location(check.location, source) if view.location_target == "line" else None
-        if spot:
-            marks.setdefault(spot, []).append((view.name, view.anchor))
-    views = []
-    for path in sorted(source):
-        lines = _text_lines(source[path])
-        shown = budget.take(lines)
-        views.append(
-            _SourceView(
-                path=clean_text(path),
-                lines=tuple(
-                    _LineView(n, text, _line_anchor(path, n), tuple(marks.get((path, n), ())))
-                    for n, text in enumerate(shown, start=1)
-                ),
-                omitted=len(lines) - len(shown),
-            )
-        )
-    return tuple(views)
-
-
-def _is_png(data: str) -> bool:
-    """Whether `data` is base64 of a PNG file: only then may it become a data:image/png URI."""
-    if len(data) > _PNG_CHARS_LIMIT:
-        return False
-    try:
-        # validate=True rejects anything outside the base64 alphabet, so nothing else
-        # (a quote, a space, another scheme) can reach the src attribute either.
-        return base64.b64decode(data, validate=True).startswith(_PNG_MAGIC)
-    except (binascii.Error, ValueError):
-        return False
-
-
-def _output_views(cell: NotebookCell) -> tuple[tuple[str, str], ...]:
-    views = []
-    for kind, data in cell.outputs:
-        if kind == "png":
-            views.append(("png", data) if _is_png(data) else ("dropped", "an image output was left out: it is not a valid PNG"))
-        elif text := _excerpt(data):
-            views.append(("text", text))
-    return tuple(views)
-
-
-def _cell_views(cells: Sequence[NotebookCell], code: dict[int, NotebookCell], checks: Sequence[_CheckView], raw: Sequence[CheckResult], budget: _LineBudget) -> tuple[_CellView, ...]:
-    marks: dict[tuple[int, int | None], list[tuple[str, str]]] = {}
-    for view, check in zip(checks, raw):
-        spot = _cell_spot(check.location, code) if view.location_target == "cell" else None
-        if spot:
-            marks.setdefault(spot, []).append((view.name, view.anchor))
-    views = []
-    for cell in cells:
-        kind = cell.cell_type if cell.cell_type in ("code", "markdown") else "raw"
-        lines = _text_lines(cell.source)
-        shown = budget.take(lines)
-        anchor = f"cell-{cell.index}"
-        status = cell.status if kind == "code" and cell.status in _CELL_STATUS else ""
-        icon, label, note = _CELL_STATUS.get(status, ("", "", ""))
-        views.append(
-            _CellView(
-                index=cell.index,
-                anchor=anchor,
-                kind=kind,
-                status=status,
-                icon=icon,
-                status_label=label,
-                status_note=note,
-                error=_excerpt(cell.error, 2000) if status else "",
-                lines=tuple(
-                    _LineView(n, text, f"{anchor}-L{n}", tuple(marks.get((cell.index, n), ())))
-                    for n, text in enumerate(shown, start=1)
-                ) if kind == "code" else (),
-                text="" if kind == "code" else "\n".join(shown),
-                outputs=_output_views(cell) if kind == "code" else (),
-                marks=tuple(marks.get((cell.index, None), ())),
-                hit=any(index == cell.index for index, _ in marks),
-                omitted=len(lines) - len(shown),
-            )
-        )
-    return tuple(views)
-
-
-def _submission_page(result: SubmissionResult) -> _SubmissionPage:
-    code = {cell.index: cell for cell in result.notebook if cell.cell_type == "code"}
-    budget = _LineBudget()
-    checks = tuple(_check_view(i, c, result.source, code) for i, c in enumerate(result.checks, start=1))
+def _summary(checks: Sequence[_CheckView], failure: _FailureView | None) -> str:
     graded = [c for c in checks if not c.advice]
+    if failure is not None:
+        return f"none of the {len(checks)} checks could run" if checks else "no checks were run"
     passed = sum(c.status == "passed" for c in graded)
     hidden = sum(not c.public for c in graded)
     summary = f"{passed} of {len(graded)} checks passed" if graded else "no checks were run"
     if hidden:
         summary += f" ({hidden} hidden)"
-    advice = tuple(c for c in checks if c.advice)
+    advice = [c for c in checks if c.advice]
     if advice:
-        summary += f"; {sum(c.status == 'passed' for c in advice)} of {len(advice)} advice followed"
+        summary += f"; advice followed: {sum(c.status == 'passed' for c in advice)} of {len(advice)}"
+    return summary
+
+
+def _pins(checks: Sequence[_CheckView], raw: Sequence[CheckResult], failure: _FailureView | None) -> list[Pin]:
+    if failure is not None:
+        # One flag for the one failure, on the line it names (every check carries the same)
+        location = next((c.location for c in raw if c.location and c.public), None)
+        return [(location, failure.location_target, "could not run", failure.anchor)] if location else []
+    return [(check.location, view.location_target, view.name, view.anchor) for view, check in zip(checks, raw) if view.location_target]
+
+
+def _submission_page(result: SubmissionResult) -> _SubmissionPage:
+    code = {cell.index: cell for cell in result.notebook if cell.cell_type == "code"}
+    checks = tuple(_check_view(i, c, result.source, code) for i, c in enumerate(result.checks, start=1))
+    failure = _failure_view(result, checks)
+    status_label = "not graded" if result.status == "error" else ("could not run" if failure else "graded")
     notes = tuple(clean_text(n) for n in result.notes[:_NOTES_LIMIT])
     if len(result.notes) > _NOTES_LIMIT:
         notes += (f"and {len(result.notes) - _NOTES_LIMIT} more",)
     meta: tuple[tuple[str, str | tuple[str, ...]], ...] = (
+        *((("Student", student_line(result)),) if result.student is not None else ()),
         ("Submission", clean_text(result.submission)),
         ("Assignment", clean_text(result.assignment)),
         ("Files graded", ", ".join(clean_text(f) for f in result.files) or "none found"),
@@ -396,6 +273,7 @@ def _submission_page(result: SubmissionResult) -> _SubmissionPage:
         ("Time", f"{result.seconds:.1f} s"),
         # No seed: the hidden checks' inputs come from the course seed, which is the instructor's.
     )
+    pins = _pins(checks, result.checks, failure)
     return _SubmissionPage(
         title=f"{clean_text(result.submission)}: {format_number(result.score)} / {format_number(result.max_score)}",
         submission=clean_text(result.submission),
@@ -404,14 +282,20 @@ def _submission_page(result: SubmissionResult) -> _SubmissionPage:
         max_score=format_number(result.max_score),
         percent=max(0.0, min(100.0, result.percent)),
         status=result.status,
+        status_label=status_label,
+        status_class=_SUBMISSION_STATUS[status_label][0],
         error=clean_text(result.error or ("the submission could not be graded" if result.status == "error" else "")),
-        summary=summary,
+        failure=failure,
+        summary=_summary(checks, failure),
         meta=meta,
         checks=checks,
-        problems=tuple(c for c in graded if c.status != "passed"),
-        advice=advice,
-        sources=_source_views(result.source, checks, result.checks, budget),
+        problems=() if failure else tuple(c for c in checks if c.status != "passed" and not c.advice),
+        advice=() if failure else tuple(c for c in checks if c.advice),
+        sources=source_views(result.source, pins),
         notebook_name=clean_text(next((f for f in result.files if f.endswith(".ipynb")), "notebook")),
-        cells=_cell_views(result.notebook, code, checks, result.checks, budget),
-        pictured=tuple(c for c in checks if c.figures),
+        cells=cell_views(result.notebook, code, pins),
+        markdown_css=Markup(MARKDOWN_CSS),
+        pictured=() if failure else tuple(c for c in checks if c.figures),
+        grade_lines=grade_lines(result),
     )
+

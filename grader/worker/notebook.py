@@ -167,7 +167,8 @@ def full_run(path: Path, work: Path, request: WorkerRequest) -> str | None:
             try:
                 client.execute_cell(cell, index)
             except DeadKernelError:
-                return f"the kernel died while running cell {index + 1} (os._exit, a crash, or the memory limit)"
+                # "nb.ipynb cell N": the trusted side words it as Jupyter shows the cell
+                return f"the kernel died while running {path.name} cell {index + 1} (os._exit, a crash, or the memory limit)"
             except CellExecutionError as exc:  # raised only for timeouts with allow_errors
                 records.append(CellRecord(index + 1, "timeout", str(exc).splitlines()[0][:300], time.perf_counter() - started))
                 continue

@@ -82,7 +82,7 @@ assignment = Assignment(
         Check("del_sigmoid", 1, matches_reference(max_abs=VALUE_TOLERANCE),
               description="derivative of the sigmoid from its output, h * (1 - h)"),
         Check("stable_softmax", 0, all_of(is_finite(), rows_sum_to(1.0, 1e-12)), advice=True,
-              description="advice, not asked by the handout: a forward pass with output logits near 1000 stays finite "
+              description="a forward pass with output logits near 1000 stays finite "
                           "when the softmax subtracts each row's maximum (the handout's adds it, and overflows)"),
         Check("forward", 3, matches_reference(max_abs=VALUE_TOLERANCE, partial=True),
               description="forward_propagation of a seeded 6-5-4-3 net on moderate inputs: h1, h2, out"),

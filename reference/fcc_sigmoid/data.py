@@ -18,7 +18,7 @@ import numpy as np
 
 from grader.datasets import digits_as_mnist, split
 
-__all__ = ["NUM_TEST", "mnist_split", "write_arrays", "write_mnist_npy"]
+__all__ = ["NUM_TEST", "mnist_split", "write_arrays", "write_mnist_npy", "write_student_data"]
 
 # 1797 digits -> 1497 train / 300 test: the handout has no validation split.
 NUM_TEST = 300
@@ -54,3 +54,18 @@ def write_arrays(path: Path, arrays: tuple[np.ndarray, ...]) -> None:
     # Through a file object so np.save never appends a second ".npy" to the name.
     with Path(path).open("wb") as handle:
         np.save(handle, packed, allow_pickle=True)
+
+
+def write_student_data(folder: Path) -> list[Path]:
+    """What `grader data fcc_sigmoid` writes for a student: `mnist.npy` as the handout's first
+    cell loads it. Real MNIST when the folder holds Keras' `mnist.npz` (x_train, y_train,
+    x_test, y_test as 28x28 bytes), else the embedded digits split with seed 0."""
+    path = Path(folder) / "mnist.npy"
+    real = Path(folder) / "mnist.npz"
+    if real.is_file():
+        with np.load(real) as mnist:
+            rows = [np.asarray(mnist[k], dtype=np.float64).reshape(len(mnist[k]), -1) / 255.0 for k in ("x_train", "x_test")]
+            write_arrays(path, (rows[0], mnist["y_train"].astype(np.int64), rows[1], mnist["y_test"].astype(np.int64)))
+    else:
+        write_mnist_npy(path)
+    return [path]

@@ -46,6 +46,7 @@ from typing import Any
 import numpy as np
 
 from grader import Assignment, Check, accuracy_at_least, at_most, gradients_agree, matches_reference
+from grader.assignment import ManualPart
 from grader.datasets import embedded_splits
 from grader.judge.expectations import Computed, Observed, observed_array
 
@@ -149,4 +150,8 @@ assignment = Assignment(
               public=False, timeout=90,
               description="accuracy of the weights the handout's training call learns on the embedded digits"),
     ),
+    # Parts no program grades, marked with `grader grade --marks`: part 1's proof of the
+    # gradients (the handout prints no points for it; 5 is this course's choice) and part 2's
+    # playground.tensorflow.org experiments ("Bonus 5P": added to the grade, not the maximum).
+    manual=(ManualPart("proof", 5), ManualPart("bonus", 5, bonus=True)),
 )  # fmt: skip

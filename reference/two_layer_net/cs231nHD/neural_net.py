@@ -1,3 +1,5 @@
+# BEGIN INSTRUCTOR
+# STARTER: """Exercise 9: a two-layer fully-connected network (cs231n-derived)."""
 """Reference solution of Exercise 9: a two-layer fully-connected network (cs231n-derived).
 
 Solution markers
@@ -15,17 +17,24 @@ line's indentation::
     # TODO: <description>
     raise NotImplementedError('<description>')
 
+unless `# STARTER: <line>` comments in the block say what the template holds instead
+(the backward pass: `pass`, leaving `grads = {}` so the loss can be checked first).
 So blocks never nest, a description is a single line, and everything outside the
 blocks (set-up lines such as `scores = None`, `if y is None: return scores`, the
 returns) is shipped to students as is and must keep the template valid Python.
 Markers are comments: quoting them in a docstring, as here, does not make a block.
+This docstring sits between `# BEGIN INSTRUCTOR` and `# END INSTRUCTOR`: the template
+gets the one-line docstring of the STARTER comment above instead.
 """
+# END INSTRUCTOR
 
 from __future__ import annotations
 
 import numpy as np
+# BEGIN INSTRUCTOR
 # Unused here, but the course's code imports it: kept so the reference loads under
 # exactly the conditions a real submission does (e.g. a headless matplotlib).
+# END INSTRUCTOR
 import matplotlib.pyplot as plt  # noqa: F401
 from past.builtins import xrange  # the `future` package's Python-2 shim
 
@@ -129,6 +138,7 @@ class TwoLayerNet(object):
         # Backward pass: compute gradients
         grads = {}
         # BEGIN SOLUTION: Backward pass: store the gradients of loss with respect to W1, b1, W2, b2 in grads under the same keys, each with its parameter's shape
+        # STARTER: pass
         # d loss / d scores of the averaged cross-entropy is (softmax - one_hot) / N.
         dscores = np.exp(log_probs)
         dscores[np.arange(N), y] -= 1.0

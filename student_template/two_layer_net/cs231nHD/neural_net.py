@@ -1,31 +1,19 @@
-"""Reference solution of Exercise 9: a two-layer fully-connected network (cs231n-derived).
+# Two-layer neural network (Exercise 9): student template.
+# Write your code in place of each "# TODO" block; keep every name and signature (the grader calls them).
+#
+# Check your work as you go (public checks only; 4 hidden checks worth 7 more points run when your work is graded):
+#     pip install nn-grader                   # once
+#     grader check                            # in this assignment's folder (the one holding grader_selfcheck/)
+#     grader check --check forward_scores     # one check
+# In a notebook cell: import grader; grader.check()   (save the notebook first: the saved file is checked)
+#
+# The checks, in the order of the handout: forward_scores, toy_data_loss, toy_loss, gradients, toy_training, predict.
 
-Solution markers
-----------------
-The student template is generated from this file. Every part the student implements
-sits between a pair of marker comments::
-
-    # BEGIN SOLUTION: <one line saying what the student must implement>
-    ... solution lines ...
-    # END SOLUTION
-
-`grader template` replaces each block (markers included) with two lines at the BEGIN
-line's indentation::
-
-    # TODO: <description>
-    raise NotImplementedError('<description>')
-
-So blocks never nest, a description is a single line, and everything outside the
-blocks (set-up lines such as `scores = None`, `if y is None: return scores`, the
-returns) is shipped to students as is and must keep the template valid Python.
-Markers are comments: quoting them in a docstring, as here, does not make a block.
-"""
+"""Exercise 9: a two-layer fully-connected network (cs231n-derived)."""
 
 from __future__ import annotations
 
 import numpy as np
-# Unused here, but the course's code imports it: kept so the reference loads under
-# exactly the conditions a real submission does (e.g. a headless matplotlib).
 import matplotlib.pyplot as plt  # noqa: F401
 from past.builtins import xrange  # the `future` package's Python-2 shim
 
@@ -119,7 +107,7 @@ class TwoLayerNet(object):
         # Backward pass: compute gradients
         grads = {}
         # TODO: Backward pass: store the gradients of loss with respect to W1, b1, W2, b2 in grads under the same keys, each with its parameter's shape
-        raise NotImplementedError("Backward pass: store the gradients of loss with respect to W1, b1, W2, b2 in grads under the same keys, each with its parameter's shape")
+        pass
 
         return loss, grads
 
