@@ -193,7 +193,9 @@ def _same_name(submission: str, folder: str) -> bool:
 
 
 def test_the_grading_process_stays_under_its_memory_bound(batch: Batch) -> None:
-    assert batch.peak_rss_mib < MEMORY_BOUND_MIB
+    # measured 60 MiB on this branch before main's LMS intake landed (23:40); after it, a batch of
+    # one honest student and the 20 MB notebook cell alone peaks at ~246 MiB: the intake reads it
+    assert batch.peak_rss_mib < MEMORY_BOUND_MIB, f"grading process peaked at {batch.peak_rss_mib:.0f} MiB"
 
 
 def test_reports_and_rows_stay_under_their_bounds(batch: Batch) -> None:
