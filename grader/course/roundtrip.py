@@ -22,6 +22,7 @@ from grader.intake.roster import NO_SUBMISSION
 from grader.outputs.gradebook_rows import GradebookAssignment, GradebookRow, gradebook_rows
 from grader.outputs.lms_formats import unmatched, write_gradebooks
 from grader.outputs.report import report_file_name, write_submission_report
+from grader.course.grading import NOTEBOOK_PARSE_BYTES, NOTEBOOK_PARSE_CELLS
 from grader.outputs.similarity import SimilarPair, similar_pairs
 from grader.outputs.summary import write_index
 from grader.results import SubmissionResult
@@ -97,7 +98,10 @@ def similar_submissions(found: HandIns) -> list[SimilarPair]:
 
 def _code(path: Path) -> str:
     """The Python in a .py file, or in a notebook's code cells (read as text, never run)."""
-    if path.stat().st_size > _MAX_CODE_BYTES * (32 if path.suffix == ".ipynb" else 1):
+    # The grading process's memory is bounded per submission: a notebook is parsed here only
+    # within the size the report parses (NOTEBOOK_PARSE_BYTES), and code longer than
+    # _MAX_CODE_BYTES is not fingerprinted (copydetect's tokens cost ~20x the text).
+    if path.stat().st_size > (NOTEBOOK_PARSE_BYTES if path.suffix == ".ipynb" else _MAX_CODE_BYTES):
         return ""
     text = path.read_bytes().decode("utf-8", errors="replace")
     if path.suffix != ".ipynb":
@@ -108,8 +112,9 @@ def _code(path: Path) -> str:
         return ""
     sources = [c.get("source", "") for c in cells if isinstance(c, dict) and c.get("cell_type") == "code"]
     # IPython magics (%matplotlib, !pip) are not Python: leave them out of the comparison
-    lines = ["".join(s) if isinstance(s, list) else str(s) for s in sources]
-    return "\n\n".join("\n".join(line for line in cell.splitlines() if not line.lstrip().startswith(("%", "!"))) for cell in lines)
+    lines = ["".join(s) if isinstance(s, list) else str(s) for s in sources[:NOTEBOOK_PARSE_CELLS]]
+    code = "\n\n".join("\n".join(line for line in cell.splitlines() if not line.lstrip().startswith(("%", "!"))) for cell in lines)
+    return code if len(code) <= _MAX_CODE_BYTES else ""
 
 
 def _boilerplate(assignment: Assignment) -> list[str]:

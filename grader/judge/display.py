@@ -26,6 +26,8 @@ REFERENCE = "reference."
 WEIGHTS = "W1"  # the one matrix drawn as an image grid (the handout's show_net_weights)
 MAX_HISTORY = 2000  # values kept per history; plots.py reduces further for drawing
 MAX_WEIGHTS = 1_000_000  # values of a weight matrix worth a picture
+# series drawn per check and side: a forged result cannot grow a results row without bound
+MAX_SERIES = 6
 
 
 def split_display(observed: Observed) -> tuple[dict[str, np.ndarray | Invalid], dict[str, np.ndarray | Invalid]]:
@@ -38,11 +40,9 @@ def split_display(observed: Observed) -> tuple[dict[str, np.ndarray | Invalid], 
 def display_of(own: Mapping[str, np.ndarray | Invalid], reference: Mapping[str, np.ndarray | Invalid] | None) -> Display | None:
     """The `Display` of one check: the student's histories and weights, and the reference's
     histories (when given) under `reference.<name>`; None when there is nothing to draw."""
-    series = [(name, values) for name, value in sorted(own.items()) if name != WEIGHTS and (values := _history(value)) is not None]
-    for name, value in sorted((reference or {}).items()):
-        values = _history(value) if name != WEIGHTS else None
-        if values is not None:
-            series.append((REFERENCE + name, values))
+    series = [(name, values) for name, value in sorted(own.items()) if name != WEIGHTS and (values := _history(value)) is not None][:MAX_SERIES]
+    theirs = [(REFERENCE + name, values) for name, value in sorted((reference or {}).items()) if name != WEIGHTS and (values := _history(value)) is not None]
+    series += theirs[:MAX_SERIES]
     weights = _weights(own.get(WEIGHTS))
     if not series and weights is None:
         return None
