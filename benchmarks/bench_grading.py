@@ -45,7 +45,10 @@ def notebook_paths(repeats: int = 3) -> None:
     print("| notebook | path | score | median s | min s | max s |\n|---|---|---|---|---|---|")
     for label, (name, source) in cases.items():
         assignment = load_assignment(name, REFERENCE)
-        with tempfile.TemporaryDirectory() as tmp, prepared_context(assignment, GradeOptions(seed=1, reports=False)) as context:
+        with (
+            tempfile.TemporaryDirectory() as tmp,
+            prepared_context(assignment, GradeOptions(seed=1, reports=False)) as context,
+        ):
             folder = Path(tmp) / "student"
             if source.is_dir():
                 shutil.copytree(source, folder, ignore=shutil.ignore_patterns("checks.py", "*probes.py", "cs231nHD"))
@@ -56,7 +59,10 @@ def notebook_paths(repeats: int = 3) -> None:
             (submission,) = discover(folder, assignment.entry, Path(tmp) / "work")
             for mode in ("definitions", "full"):
                 scores: list[float] = []
-                med, low, high = _timed(lambda: scores.append(grade_submission(submission, replace(context, notebook_mode=mode)).score), repeats)
+                med, low, high = _timed(
+                    lambda: scores.append(grade_submission(submission, replace(context, notebook_mode=mode)).score),
+                    repeats,
+                )
                 print(f"| {label} | {mode} | {scores[0]:g} | {med:.2f} | {low:.2f} | {high:.2f} |")
 
 
@@ -79,7 +85,9 @@ def self_check(repeats: int = 5) -> None:
         with tempfile.TemporaryDirectory() as tmp:
             folder = shutil.copytree(ROOT / "student_template" / name, Path(tmp) / name)
             shutil.copyfile(REFERENCE / name / solution, folder / solution)
-            run = lambda: subprocess.run([sys.executable, "-m", "grader", "check"], cwd=folder, capture_output=True, check=True)
+            run = lambda: subprocess.run(
+                [sys.executable, "-m", "grader", "check"], cwd=folder, capture_output=True, check=True
+            )
             run()  # warm the page cache
             med, low, high = _timed(run, repeats)
             print(f"| {name} (completed, all public checks) | {med:.2f} | {low:.2f} | {high:.2f} |")
@@ -98,12 +106,28 @@ def batch(copies: int = 3) -> None:
                 for student, source in make_batch.submissions().items():
                     zf.writestr(f"{student}-{copy}/neural_net.py", source)
         count = copies * len(make_batch.submissions())
-        command = [sys.executable, "-m", "grader", "grade", str(archive), "-a", "two_layer_net", "-o", f"{tmp}/out", "-j", "2", "--seed", "1"]
+        command = [
+            sys.executable,
+            "-m",
+            "grader",
+            "grade",
+            str(archive),
+            "-a",
+            "two_layer_net",
+            "-o",
+            f"{tmp}/out",
+            "-j",
+            "2",
+            "--seed",
+            "1",
+        ]
         subprocess.run(command, capture_output=True, check=True)  # warms the expected-value cache
         start = time.perf_counter()
         subprocess.run(command, capture_output=True, check=True)
         elapsed = time.perf_counter() - start
-        print(f"| {count} submissions, -j 2, reports included | {elapsed:.1f} s | {elapsed / count:.2f} s per submission |")
+        print(
+            f"| {count} submissions, -j 2, reports included | {elapsed:.1f} s | {elapsed / count:.2f} s per submission |"
+        )
 
 
 if __name__ == "__main__":

@@ -121,4 +121,6 @@ def validate_probes(assignment: Assignment) -> None:
     defined = {f: probe_functions(assignment.folder / f) for f in (PUBLIC_PROBES, HIDDEN_PROBES)}
     for c in assignment.checks:
         if c.probe_name not in defined[c.probe_file]:
-            raise AssignmentError.in_file(assignment.folder / c.probe_file, f"defines no probe {c.probe_name!r} for check {c.name!r}")
+            raise AssignmentError.in_file(
+                assignment.folder / c.probe_file, f"defines no probe {c.probe_name!r} for check {c.name!r}"
+            )

@@ -38,8 +38,17 @@ _STATUS_STYLE = {"passed": "green", "failed": "red", "error": "red", "timeout": 
 def _limit_options(func: F) -> F:
     """--isolation, --reference and one flag per field of `Limits` (its help beside its default)."""
     options = [
-        click.option("--isolation", type=click.Choice(["auto", "bwrap", "limits-only"]), default="auto", show_default=True, help="bwrap: require bubblewrap; limits-only: resource limits without namespaces."),
-        *(click.option(f"--{name.replace('_', '-')}", name, type=kind, default=default, show_default=True, help=text) for name, kind, default, text in limit_help()),
+        click.option(
+            "--isolation",
+            type=click.Choice(["auto", "bwrap", "limits-only"]),
+            default="auto",
+            show_default=True,
+            help="bwrap: require bubblewrap; limits-only: resource limits without namespaces.",
+        ),
+        *(
+            click.option(f"--{name.replace('_', '-')}", name, type=kind, default=default, show_default=True, help=text)
+            for name, kind, default, text in limit_help()
+        ),
         *_course_options(),
     ]
     return _apply(options)(func)
@@ -56,8 +65,19 @@ def _apply(options: list[Callable[[F], F]]) -> Callable[[F], F]:
 
 def _course_options() -> list[Callable[[F], F]]:
     return [
-        click.option("--course", type=click.Path(path_type=Path, file_okay=False), default=None, help="Course folder holding reference/<assignment>/ [default: $GRADER_COURSE, or found above the current folder]; the handouts shipped with grader are always available."),
-        click.option("--reference", "reference_root", type=click.Path(path_type=Path, file_okay=False), default=None, help="The reference/ folder itself (older spelling of --course DIR/..; also $GRADER_REFERENCE)."),
+        click.option(
+            "--course",
+            type=click.Path(path_type=Path, file_okay=False),
+            default=None,
+            help="Course folder holding reference/<assignment>/ [default: $GRADER_COURSE, or found above the current folder]; the handouts shipped with grader are always available.",
+        ),
+        click.option(
+            "--reference",
+            "reference_root",
+            type=click.Path(path_type=Path, file_okay=False),
+            default=None,
+            help="The reference/ folder itself (older spelling of --course DIR/..; also $GRADER_REFERENCE).",
+        ),
     ]
 
 
@@ -78,15 +98,54 @@ def _round_trip_options(func: F) -> F:
     """--layout, --roster, --times, --timezone, --deadline, --no-late, --marks, --format, --lms-assignment-id."""
     path = click.Path(path_type=Path, dir_okay=False)
     options = [
-        click.option("--layout", type=click.Choice(["moodle", "canvas", "gradescope", "folders"]), default=None, help="How the export is laid out [default: recognised]."),
-        click.option("--roster", type=path, default=None, help="Class list as the LMS exports it (CSV); students with no submission get a row."),
-        click.option("--times", type=path, default=None, help="Submission times the export lacks (CSV with 'Submitted at', or Moodle's grading worksheet)."),
-        click.option("--timezone", default="UTC", show_default=True, help="Zone of times written without one (export times, --deadline), e.g. Europe/Berlin."),
-        click.option("--deadline", default=None, help="Deadline, e.g. 2026-12-04T23:59 [default: the assignment's or course.toml's]."),
+        click.option(
+            "--layout",
+            type=click.Choice(["moodle", "canvas", "gradescope", "folders"]),
+            default=None,
+            help="How the export is laid out [default: recognised].",
+        ),
+        click.option(
+            "--roster",
+            type=path,
+            default=None,
+            help="Class list as the LMS exports it (CSV); students with no submission get a row.",
+        ),
+        click.option(
+            "--times",
+            type=path,
+            default=None,
+            help="Submission times the export lacks (CSV with 'Submitted at', or Moodle's grading worksheet).",
+        ),
+        click.option(
+            "--timezone",
+            default="UTC",
+            show_default=True,
+            help="Zone of times written without one (export times, --deadline), e.g. Europe/Berlin.",
+        ),
+        click.option(
+            "--deadline",
+            default=None,
+            help="Deadline, e.g. 2026-12-04T23:59 [default: the assignment's or course.toml's].",
+        ),
         click.option("--no-late", "no_late", is_flag=True, help="No late penalties."),
-        click.option("--marks", type=path, default=None, help="Instructor's marks for the manual parts: CSV with student, part, points, comment."),
-        click.option("--format", "formats", type=click.Choice(["plain", "moodle", "canvas", "gradescope"]), multiple=True, help="Gradebook to write (repeatable) [default: plain]."),
-        click.option("--lms-assignment-id", default="", help="The LMS's id of the assignment (Canvas's gradebook column 'Name (id)')."),
+        click.option(
+            "--marks",
+            type=path,
+            default=None,
+            help="Instructor's marks for the manual parts: CSV with student, part, points, comment.",
+        ),
+        click.option(
+            "--format",
+            "formats",
+            type=click.Choice(["plain", "moodle", "canvas", "gradescope"]),
+            multiple=True,
+            help="Gradebook to write (repeatable) [default: plain].",
+        ),
+        click.option(
+            "--lms-assignment-id",
+            default="",
+            help="The LMS's id of the assignment (Canvas's gradebook column 'Name (id)').",
+        ),
     ]
     for option in reversed(options):
         func = option(func)
@@ -110,18 +169,64 @@ def main() -> None:
 @main.command()
 @click.argument("path", type=click.Path(path_type=Path))
 @click.option("-a", "--assignment", required=True, help="Assignment name (a folder under reference/).")
-@click.option("-o", "--output", type=click.Path(path_type=Path, file_okay=False), default=None, help="Output folder [default: reports/<assignment>].")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Output folder [default: reports/<assignment>].",
+)
 @click.option("-j", "--jobs", type=int, default=None, help="Submissions graded at once [default: CPU count].")
-@click.option("--seed", type=int, default=None, help="Course seed the hidden checks' inputs are drawn from [default: the assignment's own, kept in reference/<name>/.course_seed].")
+@click.option(
+    "--seed",
+    type=int,
+    default=None,
+    help="Course seed the hidden checks' inputs are drawn from [default: the assignment's own, kept in reference/<name>/.course_seed].",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print results as JSON lines on stdout instead of a table.")
-@click.option("--notebook-mode", type=click.Choice(["auto", "definitions", "full"]), default="auto", show_default=True, help="Notebooks: run only their definitions (fast), every cell in a kernel (full), or definitions first and a full run when needed (auto).")
+@click.option(
+    "--notebook-mode",
+    type=click.Choice(["auto", "definitions", "full"]),
+    default="auto",
+    show_default=True,
+    help="Notebooks: run only their definitions (fast), every cell in a kernel (full), or definitions first and a full run when needed (auto).",
+)
 # -- resume and executors (issue 12)
-@click.option("--force", is_flag=True, help="Regrade every submission, even those already graded and unchanged in the output folder.")
-@click.option("--only", default=None, metavar="NAME", help="Regrade one submission (its name in results.jsonl) into an existing batch; refreshes the summary and gradebook.")
-@click.option("--dask", default=None, metavar="ADDRESS", help="Send the submissions to a Dask cluster (tcp://host:8786), or start one here with local:N worker processes.")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Regrade every submission, even those already graded and unchanged in the output folder.",
+)
+@click.option(
+    "--only",
+    default=None,
+    metavar="NAME",
+    help="Regrade one submission (its name in results.jsonl) into an existing batch; refreshes the summary and gradebook.",
+)
+@click.option(
+    "--dask",
+    default=None,
+    metavar="ADDRESS",
+    help="Send the submissions to a Dask cluster (tcp://host:8786), or start one here with local:N worker processes.",
+)
 @_round_trip_options
 @_limit_options
-def grade(path: Path, assignment: str, output: Path | None, jobs: int | None, seed: int | None, as_json: bool, notebook_mode: str, force: bool, only: str | None, dask: str | None, isolation: str, course: Path | None, reference_root: Path | None, **values: Any) -> None:
+def grade(
+    path: Path,
+    assignment: str,
+    output: Path | None,
+    jobs: int | None,
+    seed: int | None,
+    as_json: bool,
+    notebook_mode: str,
+    force: bool,
+    only: str | None,
+    dask: str | None,
+    isolation: str,
+    course: Path | None,
+    reference_root: Path | None,
+    **values: Any,
+) -> None:
     """Grade PATH: a neural_net.py, a notebook, a folder of submissions, or an LMS export (.zip, .tar.gz).
 
     Run again, it grades only what is new or changed since the last run into the same
@@ -131,11 +236,27 @@ def grade(path: Path, assignment: str, output: Path | None, jobs: int | None, se
     from grader.course.batch import grade as grade_batch
 
     limits = _limits(values)
-    options = GradeOptions(output=output, seed=seed, isolation=isolation, reference_root=_reference(course, reference_root), limits=limits, notebook_mode=notebook_mode, force=force, only=only, dask=dask, **_round_trip(values))
+    options = GradeOptions(
+        output=output,
+        seed=seed,
+        isolation=isolation,
+        reference_root=_reference(course, reference_root),
+        limits=limits,
+        notebook_mode=notebook_mode,
+        force=force,
+        only=only,
+        dask=dask,
+        **_round_trip(values),
+    )
     if jobs:
         options = replace(options, jobs=jobs)
     err = Console(stderr=True)
-    with _guard(), Progress(TextColumn("grading"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err, transient=True) as progress:
+    with (
+        _guard(),
+        Progress(
+            TextColumn("grading"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err, transient=True
+        ) as progress,
+    ):
         task = progress.add_task("grading", total=None)
 
         def advance(result: SubmissionResult, done: int, total: int) -> None:
@@ -152,7 +273,12 @@ def grade(path: Path, assignment: str, output: Path | None, jobs: int | None, se
         _print_batch(results, Console())
     out = options.output_dir(assignment)
     # plain echo: rich would wrap long paths at the terminal width and break copy-paste
-    books = {"plain": "gradebook.csv", "moodle": "moodle-grading-worksheet.csv", "canvas": "canvas-gradebook.csv", "gradescope": "gradescope/"}
+    books = {
+        "plain": "gradebook.csv",
+        "moodle": "moodle-grading-worksheet.csv",
+        "canvas": "canvas-gradebook.csv",
+        "gradescope": "gradescope/",
+    }
     shown = "  ".join(f"gradebook: {out}/{books[f]}" for f in options.formats)
     click.echo(f"reports: {out}/index.html  {shown}  results: {out}/results.jsonl", err=True)
     if results and results[0].isolation:
@@ -163,22 +289,37 @@ def grade(path: Path, assignment: str, output: Path | None, jobs: int | None, se
 @click.argument("path", type=click.Path(path_type=Path), default=".")
 @click.option("--check", "only", default=None, help="Run one public check only.")
 @_limit_options
-def check(path: Path, only: str | None, isolation: str, course: Path | None, reference_root: Path | None, **limit_values: Any) -> None:
+def check(
+    path: Path, only: str | None, isolation: str, course: Path | None, reference_root: Path | None, **limit_values: Any
+) -> None:
     """Run the public checks on your assignment folder (default: the current folder)."""
     from grader.course.selfcheck import self_check
 
     with _guard():
-        result, hidden = self_check(path, only=only, isolation=isolation, limits=_limits(limit_values), reference_root=_reference(course, reference_root))
+        result, hidden = self_check(
+            path,
+            only=only,
+            isolation=isolation,
+            limits=_limits(limit_values),
+            reference_root=_reference(course, reference_root),
+        )
     console = Console()
     _print_checks(result, console)
     if hidden:
-        console.print(f"[dim]{hidden[0]} hidden checks worth {hidden[1]:g} more points run when your instructor grades; they are not shown here.[/dim]")
+        console.print(
+            f"[dim]{hidden[0]} hidden checks worth {hidden[1]:g} more points run when your instructor grades; they are not shown here.[/dim]"
+        )
     sys.exit(0 if result.status == "graded" and all(c.passed or c.advice for c in result.checks) else 1)
 
 
 @main.command()
 @click.argument("assignment")
-@click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=None, help="Where to write <assignment>/ [default: student_template/ in the course folder found, else in the current folder].")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Where to write <assignment>/ [default: student_template/ in the course folder found, else in the current folder].",
+)
 @_apply(_course_options())
 def template(assignment: str, out: Path | None, course: Path | None, reference_root: Path | None) -> None:
     """Regenerate the student template of ASSIGNMENT from its reference."""
@@ -200,9 +341,26 @@ def gradescope() -> None:
 
 @gradescope.command("build")
 @click.option("-a", "--assignment", required=True, help="Assignment name (a folder under reference/).")
-@click.option("-o", "--out", type=click.Path(path_type=Path, dir_okay=False), default=None, help="Zip to write [default: <assignment>-autograder.zip].")
-@click.option("--seed", type=int, default=None, help="Seed for the hidden checks' inputs [default: fresh, recorded in grader.json].")
-@click.option("--reference", "reference_root", type=click.Path(path_type=Path, file_okay=False), default=None, help="Folder holding reference/<assignment>/.")
+@click.option(
+    "-o",
+    "--out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Zip to write [default: <assignment>-autograder.zip].",
+)
+@click.option(
+    "--seed",
+    type=int,
+    default=None,
+    help="Seed for the hidden checks' inputs [default: fresh, recorded in grader.json].",
+)
+@click.option(
+    "--reference",
+    "reference_root",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Folder holding reference/<assignment>/.",
+)
 def gradescope_build(assignment: str, out: Path | None, seed: int | None, reference_root: Path | None) -> None:
     """Write the autograder zip to upload in Gradescope's "Configure Autograder"."""
     from grader.course.gradescope import build_autograder
@@ -215,7 +373,13 @@ def gradescope_build(assignment: str, out: Path | None, seed: int | None, refere
 # --- student data (issue 13): the file a handout's notebook loads, e.g. fcc_sigmoid's mnist.npy
 @main.command()
 @click.argument("assignment")
-@click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=Path("."), show_default=True, help="Folder to write the data file(s) into: your assignment folder.")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("."),
+    show_default=True,
+    help="Folder to write the data file(s) into: your assignment folder.",
+)
 @_apply(_course_options())
 def data(assignment: str, out: Path, course: Path | None, reference_root: Path | None) -> None:
     """Write the data file(s) ASSIGNMENT's notebook loads (fcc_sigmoid: mnist.npy, from Keras' mnist.npz when --out holds it, else from the digits that come with grader)."""
@@ -225,6 +389,8 @@ def data(assignment: str, out: Path, course: Path | None, reference_root: Path |
         written = write_student_data(assignment, out, _reference(course, reference_root))
     for path in written:
         click.echo(f"wrote {path}")
+
+
 # --- end student data
 
 
@@ -264,7 +430,12 @@ def _print_batch(results: list[SubmissionResult], console: Console) -> None:
         table.add_column(column)
     for r in results:
         problem = r.error or next((f"{c.name}: {c.message}" for c in r.checks if not c.passed and not c.advice), "")
-        table.add_row(_plain(r.display_name), f"{r.score:g} / {r.max_score:g}", f"[{_STATUS_STYLE.get(r.status, '')}]{r.status}[/]", _plain(problem)[:100])
+        table.add_row(
+            _plain(r.display_name),
+            f"{r.score:g} / {r.max_score:g}",
+            f"[{_STATUS_STYLE.get(r.status, '')}]{r.status}[/]",
+            _plain(problem)[:100],
+        )
     console.print(table)
 
 
@@ -281,7 +452,9 @@ def _print_checks(result: SubmissionResult, console: Console) -> None:
     for c in result.checks:
         same = bool(load_failure) and c.message.strip() == load_failure
         status = "[blue]advice[/]" if c.advice and not c.passed else f"[{_STATUS_STYLE[c.status]}]{c.status}[/]"
-        table.add_row(c.name, f"{c.points:g}/{c.max_points:g}", status, "could not run (see below)" if same else _why(c))
+        table.add_row(
+            c.name, f"{c.points:g}/{c.max_points:g}", status, "could not run (see below)" if same else _why(c)
+        )
     console.print(table)
     if load_failure:
         first = next((c for c in result.checks if c.message.strip() == load_failure), None)

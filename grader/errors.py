@@ -39,7 +39,9 @@ class SubmissionError(GraderError, ValueError):
 
     @classmethod
     def missing(cls, path: Path) -> SubmissionError:
-        return cls(f"{path}: no such file or folder; give a neural_net.py, a notebook, a folder of submissions or a .zip")
+        return cls(
+            f"{path}: no such file or folder; give a neural_net.py, a notebook, a folder of submissions or a .zip"
+        )
 
 
 class TemplateError(GraderError, ValueError):

@@ -34,7 +34,9 @@ def snapshot(value: Any) -> Any:
     return value.copy() if type(value) is np.ndarray else value
 
 
-def parameters(obj: Any, names: Iterable[str], prefix: str = "", key: str = "", default: Any = _REQUIRED) -> dict[str, Any]:
+def parameters(
+    obj: Any, names: Iterable[str], prefix: str = "", key: str = "", default: Any = _REQUIRED
+) -> dict[str, Any]:
     """`{key + name: snapshot(obj.<prefix + name>)}` for each name, e.g. the gradients
     `parameters(model, ("W1", "b1"), prefix="d", key="analytic.")`. Without `default` a
     missing attribute raises (the probe fails, as `getattr` would); with it, it is reported."""
@@ -43,7 +45,9 @@ def parameters(obj: Any, names: Iterable[str], prefix: str = "", key: str = "", 
     return {key + n: snapshot(getattr(obj, prefix + n, default)) for n in names}
 
 
-def numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, h: float = 1e-5, five_point: bool = False) -> np.ndarray:
+def numerical_gradient(
+    f: Callable[[np.ndarray], float], x: np.ndarray, h: float = 1e-5, five_point: bool = False
+) -> np.ndarray:
     """Central differences of `f` at `x`, perturbing `x` in place and restoring it.
 
     Two evaluations per entry by default (the handouts' method); `five_point` uses the
@@ -138,12 +142,16 @@ class DenseLayers:
         """True when the first weight is laid out (outputs, inputs); raises when it is neither."""
         first, (rows, cols) = next(iter(self.weights.items()))
         if not hasattr(self.model, first):
-            raise AttributeError(f"{made_by} made no attribute {first}: the handout's weights are {_listed(self.weights)}")
+            raise AttributeError(
+                f"{made_by} made no attribute {first}: the handout's weights are {_listed(self.weights)}"
+            )
         shape = tuple(np.shape(getattr(self.model, first)))
         n_in, n_out = self.sizes[rows], self.sizes[cols]
         if shape not in ((n_in, n_out), (n_out, n_in)):
             handout, other = f"({size_names[rows]}, {size_names[cols]})", f"({size_names[cols]}, {size_names[rows]})"
-            raise ValueError(f"{made_by} made {first} of shape {shape}; the handout's layout is {handout} = {(n_in, n_out)}, and {other} is accepted too")
+            raise ValueError(
+                f"{made_by} made {first} of shape {shape}; the handout's layout is {handout} = {(n_in, n_out)}, and {other} is accepted too"
+            )
         return shape == (n_out, n_in)
 
     def canonical_shape(self, name: str) -> tuple[int, ...]:

@@ -49,7 +49,11 @@ class Diagnosis:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Diagnosis:
         text = {k: str(data.get(k, "")) for k in ("mistake", "title", "handout", "how_to_check", "name")}
-        return cls(**text, right=tuple(str(p) for p in data.get("right", ())), wrong=tuple(str(p) for p in data.get("wrong", ())))
+        return cls(
+            **text,
+            right=tuple(str(p) for p in data.get("right", ())),
+            wrong=tuple(str(p) for p in data.get("wrong", ())),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,11 +71,16 @@ class Display:
     weights: tuple[int, int, str] | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"series": {name: list(values) for name, values in self.series}, "weights": list(self.weights) if self.weights else None}
+        return {
+            "series": {name: list(values) for name, values in self.series},
+            "weights": list(self.weights) if self.weights else None,
+        }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Display:
-        series = tuple((str(k), tuple(float(v) for v in values)) for k, values in dict(data.get("series") or {}).items())
+        series = tuple(
+            (str(k), tuple(float(v) for v in values)) for k, values in dict(data.get("series") or {}).items()
+        )
         w = data.get("weights")
         weights = (int(w[0]), int(w[1]), str(w[2])) if isinstance(w, (list, tuple)) and len(w) == 3 else None
         return cls(series, weights)
@@ -187,7 +196,15 @@ class NotebookCell:
         outputs = tuple((str(k), str(v)) for k, v in data.get("outputs", ()))
         count = data.get("execution_count")
         count = count if isinstance(count, int) and not isinstance(count, bool) else None
-        return cls(int(data["index"]), str(data["cell_type"]), str(data["source"]), outputs, str(data.get("status", "")), str(data.get("error", "")), count)
+        return cls(
+            int(data["index"]),
+            str(data["cell_type"]),
+            str(data["source"]),
+            outputs,
+            str(data.get("status", "")),
+            str(data.get("error", "")),
+            count,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,12 +252,25 @@ class LatePenalty:
 
 
 def _student_json(student: Student) -> dict[str, Any]:
-    return {"key": student.key, "name": student.name, "lms_id": student.lms_id, "sid": student.sid, "email": student.email, "members": list(student.members)}
+    return {
+        "key": student.key,
+        "name": student.name,
+        "lms_id": student.lms_id,
+        "sid": student.sid,
+        "email": student.email,
+        "members": list(student.members),
+    }
 
 
 def _student_from_json(data: dict[str, Any]) -> Student:
-    return Student(str(data["key"]), str(data.get("name", "")), str(data.get("lms_id", "")), str(data.get("sid", "")),
-                   str(data.get("email", "")), tuple(str(m) for m in data.get("members", ())))
+    return Student(
+        str(data["key"]),
+        str(data.get("name", "")),
+        str(data.get("lms_id", "")),
+        str(data.get("sid", "")),
+        str(data.get("email", "")),
+        tuple(str(m) for m in data.get("members", ())),
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -68,14 +68,29 @@ class Chromium:
             os.dup2(from_browser_write, 4)
 
         command = [
-            str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run", "--hide-scrollbars",
-            f"--user-data-dir={profile}", "--remote-debugging-pipe", "about:blank",
+            str(CHROMIUM),
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--hide-scrollbars",
+            f"--user-data-dir={profile}",
+            "--remote-debugging-pipe",
+            "about:blank",
         ]
         # A private HOME keeps Chromium's crash and config files out of the real one.
         env = {**os.environ, "HOME": str(profile)}
-        self._process = subprocess.Popen(command, env=env, pass_fds=(3, 4), preexec_fn=wire_fds,  # noqa: PLW1509
-                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self._process = subprocess.Popen(
+            command,
+            env=env,
+            pass_fds=(3, 4),
+            preexec_fn=wire_fds,  # noqa: PLW1509
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         os.close(to_browser_read)
         os.close(from_browser_write)
         self._buffer = b""
@@ -144,17 +159,28 @@ class Chromium:
         session = self._send("Target.attachToTarget", {"targetId": target, "flatten": True}, None)["sessionId"]
         for domain in ("Page", "Runtime", "Log"):
             self._send(f"{domain}.enable", {}, session)
-        self._send("Emulation.setDeviceMetricsOverride", {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False}, session)
+        self._send(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
+            session,
+        )
         self._events.clear()
         self._send("Page.navigate", {"url": page.as_uri()}, session)
         self._until(lambda m: m.get("method") == "Page.loadEventFired" and m.get("sessionId") == session)
         evaluated = self._send("Runtime.evaluate", {"expression": MEASURE, "returnByValue": True}, session)
         facts = evaluated["result"]["value"]
-        text = self._send("Runtime.evaluate", {"expression": "document.body.innerText", "returnByValue": True}, session)["result"]["value"]
-        shot = self._send("Page.captureScreenshot", {
-            "format": "png", "captureBeyondViewport": True,
-            "clip": {"x": 0, "y": 0, "width": width, "height": min(int(facts["height"]), 16000), "scale": 1},
-        }, session)
+        text = self._send(
+            "Runtime.evaluate", {"expression": "document.body.innerText", "returnByValue": True}, session
+        )["result"]["value"]
+        shot = self._send(
+            "Page.captureScreenshot",
+            {
+                "format": "png",
+                "captureBeyondViewport": True,
+                "clip": {"x": 0, "y": 0, "width": width, "height": min(int(facts["height"]), 16000), "scale": 1},
+            },
+            session,
+        )
         screenshot.parent.mkdir(parents=True, exist_ok=True)
         screenshot.write_bytes(base64.b64decode(shot["data"]))
         console = [_describe(e) for e in self._events if e.get("sessionId") == session and _is_error(e)]

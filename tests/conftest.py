@@ -105,14 +105,28 @@ def make_venv_from_running_environment(env_dir: Path, *, editable: bool = True, 
     venv.create(env_dir, with_pip=False, symlinks=True)
     python = env_dir / "bin" / "python"
     query = "import sysconfig; print(sysconfig.get_paths()['purelib'])"
-    purelib = Path(subprocess.run([str(python), "-c", query], capture_output=True, text=True, check=True).stdout.strip())
+    purelib = Path(
+        subprocess.run([str(python), "-c", query], capture_output=True, text=True, check=True).stdout.strip()
+    )
     for dist in _closure(SANDBOX_IMPORTS):
         for file in dist.files or []:
             source = Path(str(dist.locate_file(file))).resolve()
             if source.is_file() and ".." not in file.parts:
                 _link_or_copy(source, purelib / file)
     if wheels:
-        install = [sys.executable, "-m", "pip", "--python", str(python), "install", "-q", "--no-cache-dir", "--no-deps", "--no-index", *map(str, wheels)]
+        install = [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            str(python),
+            "install",
+            "-q",
+            "--no-cache-dir",
+            "--no-deps",
+            "--no-index",
+            *map(str, wheels),
+        ]
         subprocess.run(install, capture_output=True, text=True, check=True, timeout=300)
     ours = sorted(p for p in {*site.getsitepackages(), site.getusersitepackages()} if Path(p).is_dir())
     # `import` lines of a .pth run at start-up: addsitedir also runs the .pth files found
@@ -165,7 +179,9 @@ def example_batch() -> ModuleType:
 
 
 @pytest.fixture(scope="session")
-def graded_example(tmp_path_factory: pytest.TempPathFactory, example_batch: ModuleType) -> tuple[Path, dict[str, SubmissionResult]]:
+def graded_example(
+    tmp_path_factory: pytest.TempPathFactory, example_batch: ModuleType
+) -> tuple[Path, dict[str, SubmissionResult]]:
     """The example zip graded once (fixed seed), with reports: (output folder, results by student)."""
     from grader.course.batch import GradeOptions, grade
 

@@ -114,31 +114,102 @@ class ArchiveCase:
 
 
 CASES = [
-    ArchiveCase("traversal", [("mallory/neural_net.py", GOOD), (f"mallory/../../{MARKER}-up.py", b"x = 1\n"), (f"../../{MARKER}-top.py", b"x = 1\n")],
-                ("path leaves the archive",)),
-    ArchiveCase("traversal_backslash", [("mallory/neural_net.py", GOOD), (f"mallory\\..\\..\\{MARKER}-back.py", b"x = 1\n")],
-                ("path leaves the archive",)),
-    ArchiveCase("absolute_path", [("/mallory/neural_net.py", GOOD), (f"/tmp/{MARKER}-abs.py", b"x = 1\n")], ("absolute path",)),
-    ArchiveCase("symlink", [special("mallory/neural_net.py", str(support.REFERENCE / "cs231nHD" / "neural_net.py").encode(), stat.S_IFLNK | 0o777)],
-                ("symbolic link",)),
-    ArchiveCase("symlink_folder", [("mallory/neural_net.py", GOOD), special("mallory/up", b"/", stat.S_IFLNK | 0o777), (f"mallory/up/tmp/{MARKER}-via-link.py", b"x = 1\n")],
-                ("symbolic link",)),
-    ArchiveCase("device_file", [("mallory/neural_net.py", GOOD), special("mallory/fifo", b"", stat.S_IFIFO | 0o644)], ("special file",)),
-    ArchiveCase("zip_bomb_ratio", [("mallory/neural_net.py", GOOD), ("mallory/zeros.bin", b"\0" * (100 << 20))], ("zip bomb", "100 MiB")),
-    ArchiveCase("zip_bomb_in_own_zip", [("mallory.zip", zip_bytes([("neural_net.py", GOOD), ("zeros.bin", b"\0" * (100 << 20))]))], ("zip bomb",)),
-    ArchiveCase("zip_bomb_total", [("mallory.zip", zip_bytes([("neural_net.py", GOOD)] + [(f"zeros{i}.bin", b"\0" * (1 << 20)) for i in range(6)]))],
-                ("would unpack to", "limit 4 MiB"), limits=ArchiveLimits(max_total_bytes=4 << 20)),
-    ArchiveCase("lying_size", [("mallory/neural_net.py", GOOD * 3)], ("cannot be unpacked", "CRC"),
-                patch=lambda raw, student: with_declared_size(raw, f"{student}/neural_net.py".encode(), 1000)),
+    ArchiveCase(
+        "traversal",
+        [
+            ("mallory/neural_net.py", GOOD),
+            (f"mallory/../../{MARKER}-up.py", b"x = 1\n"),
+            (f"../../{MARKER}-top.py", b"x = 1\n"),
+        ],
+        ("path leaves the archive",),
+    ),
+    ArchiveCase(
+        "traversal_backslash",
+        [("mallory/neural_net.py", GOOD), (f"mallory\\..\\..\\{MARKER}-back.py", b"x = 1\n")],
+        ("path leaves the archive",),
+    ),
+    ArchiveCase(
+        "absolute_path", [("/mallory/neural_net.py", GOOD), (f"/tmp/{MARKER}-abs.py", b"x = 1\n")], ("absolute path",)
+    ),
+    ArchiveCase(
+        "symlink",
+        [
+            special(
+                "mallory/neural_net.py",
+                str(support.REFERENCE / "cs231nHD" / "neural_net.py").encode(),
+                stat.S_IFLNK | 0o777,
+            )
+        ],
+        ("symbolic link",),
+    ),
+    ArchiveCase(
+        "symlink_folder",
+        [
+            ("mallory/neural_net.py", GOOD),
+            special("mallory/up", b"/", stat.S_IFLNK | 0o777),
+            (f"mallory/up/tmp/{MARKER}-via-link.py", b"x = 1\n"),
+        ],
+        ("symbolic link",),
+    ),
+    ArchiveCase(
+        "device_file",
+        [("mallory/neural_net.py", GOOD), special("mallory/fifo", b"", stat.S_IFIFO | 0o644)],
+        ("special file",),
+    ),
+    ArchiveCase(
+        "zip_bomb_ratio",
+        [("mallory/neural_net.py", GOOD), ("mallory/zeros.bin", b"\0" * (100 << 20))],
+        ("zip bomb", "100 MiB"),
+    ),
+    ArchiveCase(
+        "zip_bomb_in_own_zip",
+        [("mallory.zip", zip_bytes([("neural_net.py", GOOD), ("zeros.bin", b"\0" * (100 << 20))]))],
+        ("zip bomb",),
+    ),
+    ArchiveCase(
+        "zip_bomb_total",
+        [
+            (
+                "mallory.zip",
+                zip_bytes([("neural_net.py", GOOD)] + [(f"zeros{i}.bin", b"\0" * (1 << 20)) for i in range(6)]),
+            )
+        ],
+        ("would unpack to", "limit 4 MiB"),
+        limits=ArchiveLimits(max_total_bytes=4 << 20),
+    ),
+    ArchiveCase(
+        "lying_size",
+        [("mallory/neural_net.py", GOOD * 3)],
+        ("cannot be unpacked", "CRC"),
+        patch=lambda raw, student: with_declared_size(raw, f"{student}/neural_net.py".encode(), 1000),
+    ),
     ArchiveCase("nested_zips", [("mallory.zip", nested(8))], ("nested more than 3 deep",)),
-    ArchiveCase("duplicate_names", [("mallory/neural_net.py", GOOD), ("mallory/neural_net.py", b"import os\n"), ("mallory/NEURAL_NET.py", b"x = 1\n")],
-                ("duplicate name",)),
+    ArchiveCase(
+        "duplicate_names",
+        [
+            ("mallory/neural_net.py", GOOD),
+            ("mallory/neural_net.py", b"import os\n"),
+            ("mallory/NEURAL_NET.py", b"x = 1\n"),
+        ],
+        ("duplicate name",),
+    ),
     ArchiveCase("bad_utf8_names", [("mallory.zip", bad_utf8_names())], ("not valid UTF-8",)),
-    ArchiveCase("file_and_folder", [("mallory/neural_net.py", GOOD), ("mallory/helpers", b"x = 1\n"), ("mallory/helpers/util.py", b"x = 1\n")],
-                ("cannot be unpacked",)),
-    ArchiveCase("long_name", [("mallory/neural_net.py", GOOD), ("mallory/" + "x" * 300 + ".py", b"x = 1\n")], ("cannot be unpacked", "too long")),
-    ArchiveCase("encrypted_member", [("mallory/neural_net.py", GOOD)], ("cannot be unpacked", "encrypted"),
-                patch=lambda raw, student: with_flag(raw, f"{student}/neural_net.py".encode(), 0x1)),
+    ArchiveCase(
+        "file_and_folder",
+        [("mallory/neural_net.py", GOOD), ("mallory/helpers", b"x = 1\n"), ("mallory/helpers/util.py", b"x = 1\n")],
+        ("cannot be unpacked",),
+    ),
+    ArchiveCase(
+        "long_name",
+        [("mallory/neural_net.py", GOOD), ("mallory/" + "x" * 300 + ".py", b"x = 1\n")],
+        ("cannot be unpacked", "too long"),
+    ),
+    ArchiveCase(
+        "encrypted_member",
+        [("mallory/neural_net.py", GOOD)],
+        ("cannot be unpacked", "encrypted"),
+        patch=lambda raw, student: with_flag(raw, f"{student}/neural_net.py".encode(), 0x1),
+    ),
     ArchiveCase("not_a_zip", [("mallory.zip", b"PK\x03\x04" + os.urandom(200))], ("not a readable zip archive",)),
     ArchiveCase("tar_with_hard_link", [("mallory.tar", b"")], ("only .zip archives",)),  # the .tar is built below
 ]
@@ -181,7 +252,9 @@ def test_discover_gives_the_attacker_a_clear_error_and_leaves_the_rest(tmp_path:
     source = tmp_path / "class.zip"
     source.write_bytes(class_zip([case], lambda _: "mallory"))
     found = {s.id: s for s in discover(source, "neural_net.py", workspace, case.limits)}
-    assert set(found) == {"honest", "mallory", "zz_honest"} | ({"tmp"} if case.name == "absolute_path" else set()), found
+    assert set(found) == {"honest", "mallory", "zz_honest"} | ({"tmp"} if case.name == "absolute_path" else set()), (
+        found
+    )
     for honest in ("honest", "zz_honest"):
         assert found[honest].error is None and found[honest].entry == "neural_net.py"
     error = found["mallory"].error or ""
@@ -212,7 +285,9 @@ def test_a_whole_class_zip_that_is_a_bomb_is_refused_in_one_row(tmp_path: Path) 
 # The batch intake words a few refusals its own way (grader/intake/unpack.py).
 # file_and_folder: the member that cannot be placed is named in the batch's notes, printed before grading.
 _INTAKE_WORDS: dict[str, tuple[str, ...]] = {
-    "bad_utf8_names": ("not a readable archive", "utf-8"), "not_a_zip": ("not a readable archive",), "file_and_folder": (),
+    "bad_utf8_names": ("not a readable archive", "utf-8"),
+    "not_a_zip": ("not a readable archive",),
+    "file_and_folder": (),
     "tar_with_hard_link": ("link (not extracted)",),  # .tar is unpacked now; its link is refused
 }
 

@@ -20,7 +20,19 @@ def test_grade_a_single_file_prints_a_table_and_writes_reports(tmp_path: Path) -
     student.mkdir()
     (student / "neural_net.py").write_text((REFERENCE / "two_layer_net" / "cs231nHD" / "neural_net.py").read_text())
     out = tmp_path / "reports"
-    done = _grader("grade", str(student / "neural_net.py"), "-a", "two_layer_net", "-o", str(out), "--seed", "4", "--reference", str(REFERENCE), cwd=tmp_path)
+    done = _grader(
+        "grade",
+        str(student / "neural_net.py"),
+        "-a",
+        "two_layer_net",
+        "-o",
+        str(out),
+        "--seed",
+        "4",
+        "--reference",
+        str(REFERENCE),
+        cwd=tmp_path,
+    )
     assert done.returncode == 0, done.stderr
     assert re.search(r"alice\s*│\s*20 / 20\s*│\s*graded", done.stdout)
     assert f"reports: {out}/index.html" in done.stderr
@@ -34,7 +46,20 @@ def test_grade_a_single_file_prints_a_table_and_writes_reports(tmp_path: Path) -
 
 def test_json_flag_prints_one_object_per_submission(tmp_path: Path, example_batch: object) -> None:
     archive = example_batch.write_zip(tmp_path / "batch.zip")  # type: ignore[attr-defined]
-    done = _grader("grade", str(archive), "-a", "two_layer_net", "-o", str(tmp_path / "out"), "--json", "-j", "2", "--reference", str(REFERENCE), cwd=tmp_path)
+    done = _grader(
+        "grade",
+        str(archive),
+        "-a",
+        "two_layer_net",
+        "-o",
+        str(tmp_path / "out"),
+        "--json",
+        "-j",
+        "2",
+        "--reference",
+        str(REFERENCE),
+        cwd=tmp_path,
+    )
     assert done.returncode == 0, done.stderr
     rows = [json.loads(line) for line in done.stdout.splitlines()]
     assert len(rows) == len(example_batch.submissions())  # type: ignore[attr-defined]

@@ -18,6 +18,7 @@ import sys
 import tarfile
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import REFERENCE, ROOT
@@ -72,14 +73,18 @@ def course(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A course folder: reference/roundtrip_net/ (two_layer_net's solution and probes)."""
     root = tmp_path_factory.mktemp("course")
     folder = root / "reference" / ASSIGNMENT
-    shutil.copytree(REFERENCE / "two_layer_net" / "cs231nHD", folder / "cs231nHD", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(
+        REFERENCE / "two_layer_net" / "cs231nHD", folder / "cs231nHD", ignore=shutil.ignore_patterns("__pycache__")
+    )
     shutil.copyfile(REFERENCE / "two_layer_net" / "probes.py", folder / "probes.py")
     (folder / "checks.py").write_text(CHECKS_PY, encoding="utf-8")
     return root
 
 
-def options(course: Path, out: Path, **extra: object) -> GradeOptions:
-    return GradeOptions(output=out, seed=7, jobs=2, reference_root=course / "reference", cache_dir=course / "cache", **extra)  # type: ignore[arg-type]
+def options(course: Path, out: Path, **extra: Any) -> GradeOptions:
+    return GradeOptions(
+        output=out, seed=7, jobs=2, reference_root=course / "reference", cache_dir=course / "cache", **extra
+    )
 
 
 def zip_with_times(path: Path, members: dict[str, tuple[str | bytes, tuple[int, int, int, int, int, int]]]) -> Path:
@@ -138,7 +143,12 @@ def moodle_export(path: Path) -> Path:
 def test_moodle_export_one_row_per_student_with_lateness_and_moodle_gradebooks(course: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     notes: list[str] = []
-    results = grade(moodle_export(tmp_path / "moodle.zip"), ASSIGNMENT, options(course, out, formats=("plain", "moodle")), on_note=notes.append)
+    results = grade(
+        moodle_export(tmp_path / "moodle.zip"),
+        ASSIGNMENT,
+        options(course, out, formats=("plain", "moodle")),
+        on_note=notes.append,
+    )
     assert notes[0] == "moodle export: 5 hand-in(s) found, 1 with a problem"
     assert len(results) == len(jsonl(out)) == 5
     found = by_name(results)
@@ -147,7 +157,9 @@ def test_moodle_export_one_row_per_student_with_lateness_and_moodle_gradebooks(c
         "Ada Lovelace": "101", "Grace Hopper": "102", "Alan Turing": "103", "Template Only": "104", "Big File": "105"}  # fmt: skip
     assert found["Ada Lovelace"].graded_as.endswith("neural_net.py")
     # refused for its size, and said so with the limit (never "no neural_net.py found")
-    assert found["Big File"].status == "error" and "neural_net.py is 1.3 MiB, over the 1.0 MiB limit" in (found["Big File"].error or "")
+    assert found["Big File"].status == "error" and "neural_net.py is 1.3 MiB, over the 1.0 MiB limit" in (
+        found["Big File"].error or ""
+    )
     assert [found[n].score for n in ("Ada Lovelace", "Grace Hopper", "Alan Turing", "Template Only")] == [6, 4, 6, 0]
     # the nested zip's times are the only clue: approximate, and said so
     late = found["Grace Hopper"].late
@@ -162,13 +174,19 @@ def test_moodle_export_one_row_per_student_with_lateness_and_moodle_gradebooks(c
     assert worksheet[0] == MOODLE_WORKSHEET
     rows = {r[1]: r for r in worksheet[1:]}
     assert len(rows) == 5
-    assert rows["Grace Hopper"][0] == "Participant 102" and rows["Grace Hopper"][4] == "2" and rows["Grace Hopper"][5] == str(MAXIMUM)
+    assert (
+        rows["Grace Hopper"][0] == "Participant 102"
+        and rows["Grace Hopper"][4] == "2"
+        and rows["Grace Hopper"][5] == str(MAXIMUM)
+    )
     with zipfile.ZipFile(out / "moodle-feedback-files.zip") as feedback:
         assert "Ada Lovelace_101_assignsubmission_file_/feedback.html" in feedback.namelist()
         assert len(feedback.namelist()) == 5
     plain = read_csv(out / "gradebook.csv")
     header = plain[0]
-    assert header[:5] == ["key", "name", "id", "sid", "email"] and "late penalty" in header and "manual: proof" in header
+    assert (
+        header[:5] == ["key", "name", "id", "sid", "email"] and "late penalty" in header and "manual: proof" in header
+    )
     assert sorted(r[header.index("late penalty")] for r in plain[1:]) == ["0", "0", "0", "0", "2"]
 
 
@@ -192,7 +210,9 @@ def test_canvas_late_mark_resubmission_and_roster_with_an_absent_student(course:
         encoding="utf-8",
     )
     out = tmp_path / "out"
-    results = grade(export, ASSIGNMENT, options(course, out, roster=roster, formats=("canvas", "plain"), lms_assignment_id="555"))
+    results = grade(
+        export, ASSIGNMENT, options(course, out, roster=roster, formats=("canvas", "plain"), lms_assignment_id="555")
+    )
     assert len(results) == len(jsonl(out)) == 3 + 1  # three hand-ins and the roster's absent student
     found = {r.student.lms_id: r for r in results if r.student}
     assert set(found) == {"201", "202", "203", "204"}
@@ -237,7 +257,9 @@ submission_303:
 """
 
 
-def test_gradescope_export_names_a_group_and_charges_created_at_after_the_deadline(course: Path, tmp_path: Path) -> None:
+def test_gradescope_export_names_a_group_and_charges_created_at_after_the_deadline(
+    course: Path, tmp_path: Path
+) -> None:
     export = tmp_path / "gradescope.zip"
     with zipfile.ZipFile(export, "w") as archive:
         archive.writestr("assignment_99_export/submission_metadata.yml", GRADESCOPE_METADATA)
@@ -249,9 +271,15 @@ def test_gradescope_export_names_a_group_and_charges_created_at_after_the_deadli
     assert len(results) == len(jsonl(out)) == 3
     found = by_name(results)
     group = found["Grace Hopper"]
-    assert group.student is not None and group.student.members == ("Alan Turing",) and group.student.email == "grace@example.edu"
+    assert (
+        group.student is not None
+        and group.student.members == ("Alan Turing",)
+        and group.student.email == "grace@example.edu"
+    )
     assert group.student.lms_id == "302" and group.submitted_at.startswith("2026-11-21T15:30")
-    assert group.late is not None and group.late.points == 2 and group.late.note.startswith("late by 1 day 3 h: −2 points")
+    assert (
+        group.late is not None and group.late.points == 2 and group.late.note.startswith("late by 1 day 3 h: −2 points")
+    )
     assert found["Ada Lovelace"].student is not None and found["Ada Lovelace"].student.sid == "1001"
     assert (found["Ada Lovelace"].score, found["Ken Thompson"].score) == (6, 0)
     assert "Python 2" in (found["Ken Thompson"].error or "")
@@ -285,7 +313,10 @@ def test_a_batch_that_cannot_be_read_is_one_error_and_a_nonzero_exit(course: Pat
 
 def test_marks_csv_adds_the_instructors_points_and_comments(course: Path, tmp_path: Path) -> None:
     marks = tmp_path / "marks.csv"
-    marks.write_text("student,part,points,comment\n101,proof,3,clear induction; the ReLU mask is skipped\n101,bonus,2,\nada@nowhere,proof,1,\n", encoding="utf-8")
+    marks.write_text(
+        "student,part,points,comment\n101,proof,3,clear induction; the ReLU mask is skipped\n101,bonus,2,\nada@nowhere,proof,1,\n",
+        encoding="utf-8",
+    )
     out = tmp_path / "out"
     cli = [sys.executable, "-m", "grader", "grade", str(moodle_export(tmp_path / "moodle.zip")), "-a", ASSIGNMENT, "-o", str(out), "-j", "2",
            "--seed", "7", "--reference", str(course / "reference"), "--marks", str(marks), "--format", "plain", "--format", "moodle", "--no-late"]  # fmt: skip
@@ -298,12 +329,19 @@ def test_marks_csv_adds_the_instructors_points_and_comments(course: Path, tmp_pa
     assert ada.total == 6 + 3 + 2 and ada.total_max == MAXIMUM and ada.late is None  # --no-late
     plain = read_csv(out / "gradebook.csv")
     header, ada_row = plain[0], next(r for r in plain[1:] if r[1] == "Ada Lovelace")
-    assert (ada_row[header.index("manual: proof")], ada_row[header.index("manual: bonus")], ada_row[header.index("score")]) == ("3", "2", "11")
+    assert (
+        ada_row[header.index("manual: proof")],
+        ada_row[header.index("manual: bonus")],
+        ada_row[header.index("score")],
+    ) == ("3", "2", "11")
     assert "clear induction" in ada_row[header.index("manual comments")]
     worksheet = {r[1]: r for r in read_csv(out / "moodle-grading-worksheet.csv")[1:]}
     assert worksheet["Ada Lovelace"][4] == str(MAXIMUM)  # Moodle skips a grade above the maximum: capped
     report = (out / _report(out, ada)).read_text(encoding="utf-8")
-    assert "proof (marked by hand): 3 points: clear induction; the ReLU mask is skipped" in report and "Grade: 11 / 10" in report
+    assert (
+        "proof (marked by hand): 3 points: clear induction; the ReLU mask is skipped" in report
+        and "Grade: 11 / 10" in report
+    )
     assert ">11 / 10</td>" in (out / "index.html").read_text(encoding="utf-8")  # the class summary's Grade column
     grace = next(r for r in plain[1:] if r[1] == "Grace Hopper")
     assert grace[header.index("manual: proof")] == "" and grace[header.index("late penalty")] == ""
@@ -316,7 +354,12 @@ def _env(course: Path) -> dict[str, str]:
 
 
 # a copy with local names changed and its comments rewritten: the same code to a reader
-RENAMED = SOURCE.replace("scores", "logits").replace("grads", "derivatives").replace("reg_loss", "penalty_term").replace("# ", "# note: ")
+RENAMED = (
+    SOURCE.replace("scores", "logits")
+    .replace("grads", "derivatives")
+    .replace("reg_loss", "penalty_term")
+    .replace("# ", "# note: ")
+)
 DIFFERENT = '''
 import numpy as np
 
@@ -350,7 +393,10 @@ class TwoLayerNet:
 
 
 def test_similar_code_with_renamed_variables_is_flagged_and_different_code_is_not(course: Path, tmp_path: Path) -> None:
-    pairs = similar_pairs({"ada": ("neural_net.py", SOURCE), "mallory": ("neural_net.py", RENAMED), "ken": ("neural_net.py", DIFFERENT)}, [TEMPLATE])
+    pairs = similar_pairs(
+        {"ada": ("neural_net.py", SOURCE), "mallory": ("neural_net.py", RENAMED), "ken": ("neural_net.py", DIFFERENT)},
+        [TEMPLATE],
+    )
     assert [(p.first, p.second) for p in pairs] == [("ada", "mallory")]
     assert pairs[0].first_share > 0.9 and any(s.shared for s in pairs[0].first_segments)
     # through a batch: the summary lists the pair with both sides, and deducts nothing
@@ -372,7 +418,13 @@ def test_layout_override_and_a_time_list_are_read_before_grading(course: Path, t
     from grader.course.handins import RoundTrip, find_hand_ins
 
     assignment = load_assignment(ASSIGNMENT, course / "reference")
-    forced = find_hand_ins(moodle_export(tmp_path / "moodle.zip"), assignment, tmp_path / "ws", RoundTrip(layout="folders"), course / "reference")
+    forced = find_hand_ins(
+        moodle_export(tmp_path / "moodle.zip"),
+        assignment,
+        tmp_path / "ws",
+        RoundTrip(layout="folders"),
+        course / "reference",
+    )
     # read as plain folders, each of the six entries is a student (the online text and the oversized file: problems)
     assert forced.layout == "folders" and forced.messages[0] == "folders export: 6 hand-in(s) found, 2 with a problem"
     export = tmp_path / "canvas.zip"
@@ -381,7 +433,9 @@ def test_layout_override_and_a_time_list_are_read_before_grading(course: Path, t
         archive.writestr("hoppergrace_202_9002_neural_net.py", SOURCE)
     times = tmp_path / "times.csv"
     times.write_text("ID,Submitted at\n202,2026-11-20 18:00\n", encoding="utf-8")
-    found = find_hand_ins(export, assignment, tmp_path / "ws2", RoundTrip(times=times, timezone="Europe/Berlin"), course / "reference")
+    found = find_hand_ins(
+        export, assignment, tmp_path / "ws2", RoundTrip(times=times, timezone="Europe/Berlin"), course / "reference"
+    )
     late = {h.student.lms_id: found.stamps[h.student.key].late for h in found.hand_ins}
     # 18:00 in Berlin is 17:00 UTC: 5 h after the deadline, one started day
     assert late["202"] is not None and late["202"].note == "late by 5 h: −1 point (10% per day)"
@@ -395,7 +449,13 @@ def test_gradescope_build_command_writes_the_autograder_zip(course: Path, tmp_pa
     assert done.returncode == 0, done.stderr
     with zipfile.ZipFile(out) as archive:
         names = set(archive.namelist())
-        assert {"setup.sh", "run_autograder", "grader.json", "requirements.txt", f"reference/{ASSIGNMENT}/checks.py"} <= names
+        assert {
+            "setup.sh",
+            "run_autograder",
+            "grader.json",
+            "requirements.txt",
+            f"reference/{ASSIGNMENT}/checks.py",
+        } <= names
         assert json.loads(archive.read("grader.json")) == {"assignment": ASSIGNMENT, "seed": 5}
 
 
@@ -410,20 +470,30 @@ def test_course_file_states_the_policy_and_the_command_line_moves_the_deadline(c
 
     (tmp_path / "reference").mkdir()
     (tmp_path / "course.toml").write_text(
-        f'[late.{ASSIGNMENT}]\ndeadline = 2026-12-01T23:59:00\nper = "hour"\npenalty = 1\nin_points = true\ncap = 3\n', encoding="utf-8"
+        f'[late.{ASSIGNMENT}]\ndeadline = 2026-12-01T23:59:00\nper = "hour"\npenalty = 1\nin_points = true\ncap = 3\n',
+        encoding="utf-8",
     )
     assignment = load_assignment(ASSIGNMENT, course / "reference")
     berlin = ZoneInfo("Europe/Berlin")
     policy = late_policy(assignment, tmp_path / "reference", None, berlin)
-    assert policy is not None and policy.deadline == datetime(2026, 12, 1, 22, 59, tzinfo=timezone.utc)  # the course file wins
-    hand_in = HandIn(Student("ada", "Ada"), tmp_path, submitted_at=datetime(2026, 12, 2, 3, 0, tzinfo=timezone.utc), time_source="export")
+    assert policy is not None and policy.deadline == datetime(
+        2026, 12, 1, 22, 59, tzinfo=timezone.utc
+    )  # the course file wins
+    hand_in = HandIn(
+        Student("ada", "Ada"),
+        tmp_path,
+        submitted_at=datetime(2026, 12, 2, 3, 0, tzinfo=timezone.utc),
+        time_source="export",
+    )
     late = penalty_for(policy, hand_in, MAXIMUM)
     assert (late.points, late.note) == (3, "late by 4 h 1 min: −3 points (1 point per hour, at most 3 points)")
     moved = late_policy(assignment, tmp_path / "reference", "2026-12-02T05:00", berlin)
     assert moved is not None and penalty_for(moved, hand_in, MAXIMUM).points == 0
     # without a course file, the assignment's own deadline applies
     own = late_policy(assignment, tmp_path / "elsewhere" / "reference", None, berlin)
-    assert own is not None and own.deadline == datetime.fromisoformat(DEADLINE) and (own.per, own.penalty) == ("day", 0.1)
+    assert (
+        own is not None and own.deadline == datetime.fromisoformat(DEADLINE) and (own.per, own.penalty) == ("day", 0.1)
+    )
 
 
 def test_results_jsonl_keeps_identity_time_late_and_marks_through_a_round_trip() -> None:

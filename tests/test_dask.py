@@ -29,7 +29,11 @@ def cluster() -> Iterator[str]:
 def test_dask_run_gives_the_rows_and_gradebook_of_a_local_run(cluster: str, tmp_path: Path) -> None:
     batch, cache = write_batch(tmp_path / "batch", STUDENTS), tmp_path / "cache"
     local, remote = tmp_path / "local", tmp_path / "dask"
-    grade(batch, "two_layer_net", GradeOptions(output=local, seed=BATCH_SEED, jobs=2, reference_root=REFERENCE, cache_dir=cache))
+    grade(
+        batch,
+        "two_layer_net",
+        GradeOptions(output=local, seed=BATCH_SEED, jobs=2, reference_root=REFERENCE, cache_dir=cache),
+    )
     recorder = Recorder()
     options = GradeOptions(output=remote, seed=BATCH_SEED, reference_root=REFERENCE, cache_dir=cache, dask=cluster)
     grade(batch, "two_layer_net", options, on_result=recorder)
@@ -39,7 +43,12 @@ def test_dask_run_gives_the_rows_and_gradebook_of_a_local_run(cluster: str, tmp_
 
     # resumed on the cluster: nothing to grade again, and the rows stay as they were
     again = Recorder()
-    grade(batch, "two_layer_net", GradeOptions(output=remote, seed=BATCH_SEED, reference_root=REFERENCE, cache_dir=cache, dask=cluster), on_result=again)
+    grade(
+        batch,
+        "two_layer_net",
+        GradeOptions(output=remote, seed=BATCH_SEED, reference_root=REFERENCE, cache_dir=cache, dask=cluster),
+        on_result=again,
+    )
     assert again.graded == []
 
 
@@ -47,7 +56,13 @@ def test_a_malformed_local_cluster_is_one_clear_error(tmp_path: Path) -> None:
     from grader.errors import GraderError
 
     batch = write_batch(tmp_path / "batch", STUDENTS[:1])
-    options = GradeOptions(output=tmp_path / "out", seed=BATCH_SEED, reference_root=REFERENCE, cache_dir=tmp_path / "cache", dask="local:none")
+    options = GradeOptions(
+        output=tmp_path / "out",
+        seed=BATCH_SEED,
+        reference_root=REFERENCE,
+        cache_dir=tmp_path / "cache",
+        dask="local:none",
+    )
     with pytest.raises(GraderError, match="local:N"):
         grade(batch, "two_layer_net", options)
 
@@ -59,10 +74,36 @@ def test_grader_grade_with_dask_local_starts_its_own_cluster(tmp_path: Path) -> 
     import sys
 
     batch, out = write_batch(tmp_path / "batch", STUDENTS[:2]), tmp_path / "out"
-    command = [sys.executable, "-m", "grader", "grade", str(batch), "-a", "two_layer_net", "-o", str(out), "--seed", str(BATCH_SEED), "--reference", str(REFERENCE), "--dask", "local:2"]
-    done = subprocess.run(command, env={**os.environ, "GRADER_CACHE": str(tmp_path / "cache")}, capture_output=True, text=True, check=False, timeout=600)
+    command = [
+        sys.executable,
+        "-m",
+        "grader",
+        "grade",
+        str(batch),
+        "-a",
+        "two_layer_net",
+        "-o",
+        str(out),
+        "--seed",
+        str(BATCH_SEED),
+        "--reference",
+        str(REFERENCE),
+        "--dask",
+        "local:2",
+    ]
+    done = subprocess.run(
+        command,
+        env={**os.environ, "GRADER_CACHE": str(tmp_path / "cache")},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stderr
-    table = {row["submission"]: row for row in map(json.loads, (out / "results.jsonl").read_text(encoding="utf-8").splitlines())}
+    table = {
+        row["submission"]: row
+        for row in map(json.loads, (out / "results.jsonl").read_text(encoding="utf-8").splitlines())
+    }
     assert table["Ada_Lovelace"]["score"] == table["Ada_Lovelace"]["max_score"] > 0
     assert table["Template_Only"]["score"] == 0 and len(table) == 2
 

@@ -215,7 +215,9 @@ def test_failed_download_names_the_url_and_leaves_no_partial_file(
 # --- get_mnist_data: what the notebook calls ----------------------------------------
 
 
-def test_get_mnist_data_uses_mnist_when_present(du: ModuleType, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_get_mnist_data_uses_mnist_when_present(
+    du: ModuleType, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     write_idx(tmp_path)
     assert_loaded(du.get_mnist_data(tmp_path, num_validation=4), 4)
     assert "Using MNIST" in capsys.readouterr().out

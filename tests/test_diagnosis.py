@@ -12,7 +12,6 @@ import pytest
 from conftest import BATCH_SEED, REFERENCE
 
 from grader.assignment import Check
-
 from grader.course.assignments import load_assignment
 from grader.course.batch import GradeOptions, prepared_context
 from grader.course.grading import grade_submission
@@ -25,7 +24,9 @@ from grader.outputs.summary import write_index
 from grader.results import SubmissionResult
 
 
-def _hand_in(assignment_name: str, folder: Path, mistake: Mistake | None, extra: tuple[tuple[str, str], ...] = ()) -> Path:
+def _hand_in(
+    assignment_name: str, folder: Path, mistake: Mistake | None, extra: tuple[tuple[str, str], ...] = ()
+) -> Path:
     """A student folder holding the reference's files, with `mistake` (and `extra` patches) made."""
     assignment = load_assignment(assignment_name, REFERENCE)
     reference = reference_submission(assignment)
@@ -34,7 +35,9 @@ def _hand_in(assignment_name: str, folder: Path, mistake: Mistake | None, extra:
         (folder / rel).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(reference.root / rel, folder / rel)
     if mistake is not None:
-        (folder / reference.entry).write_text(patched_entry(mistake, reference.root / reference.entry), encoding="utf-8")
+        (folder / reference.entry).write_text(
+            patched_entry(mistake, reference.root / reference.entry), encoding="utf-8"
+        )
     entry = folder / reference.entry
     for old, new in extra:
         text = entry.read_text(encoding="utf-8")
@@ -49,9 +52,13 @@ def _grade_all(assignment_name: str, folders: dict[str, Path], tmp_path: Path) -
     assignment = load_assignment(assignment_name, REFERENCE)
     concerned = {name for m in load_mistakes(assignment.folder) for name in m.checks}
     checks = tuple(c for c in assignment.checks if c.name in concerned)
-    options = GradeOptions(seed=BATCH_SEED, jobs=2, reports=False, reference_root=REFERENCE, cache_dir=tmp_path / "cache")
+    options = GradeOptions(
+        seed=BATCH_SEED, jobs=2, reports=False, reference_root=REFERENCE, cache_dir=tmp_path / "cache"
+    )
     with prepared_context(assignment, options, checks) as context:
-        submissions = {key: discover(folder, assignment.entry, tmp_path / "unpacked")[0] for key, folder in folders.items()}
+        submissions = {
+            key: discover(folder, assignment.entry, tmp_path / "unpacked")[0] for key, folder in folders.items()
+        }
         with ThreadPoolExecutor(max_workers=2) as pool:
             futures = {key: pool.submit(grade_submission, s, context) for key, s in submissions.items()}
             return {key: future.result() for key, future in futures.items()}
@@ -77,7 +84,11 @@ def test_each_known_mistake_is_diagnosed_as_itself_and_as_nothing_else(assignmen
         diagnosed = next(c for c in result.checks if c.diagnosis is not None and c.diagnosis.mistake == mistake.id)
         # said in the student's words, with the handout line and how to check it
         assert diagnosed.diagnosis is not None
-        assert diagnosed.diagnosis.title == mistake.title and diagnosed.diagnosis.handout and diagnosed.diagnosis.how_to_check
+        assert (
+            diagnosed.diagnosis.title == mistake.title
+            and diagnosed.diagnosis.handout
+            and diagnosed.diagnosis.how_to_check
+        )
         assert diagnosed.status == "failed"
 
     # What a student and the instructor read: the box in the report (after a trip through
@@ -93,7 +104,9 @@ def test_each_known_mistake_is_diagnosed_as_itself_and_as_nothing_else(assignmen
 
 
 def _escaped(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("'", "&#39;").replace('"', "&#34;")
+    return (
+        text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("'", "&#39;").replace('"', "&#34;")
+    )
 
 
 def test_gradients_say_which_parameters_are_right_and_a_pattern_reads_them(tmp_path: Path) -> None:
@@ -115,7 +128,9 @@ def test_a_training_check_draws_the_loss_curve_beside_the_reference(tmp_path: Pa
     frozen = (("param += velocity[name]", "pass  # never updates"),)
     folders = {"frozen": _hand_in("two_layer_net", tmp_path / "students" / "frozen", None, frozen)}
     assignment = load_assignment("two_layer_net", REFERENCE)
-    options = GradeOptions(seed=BATCH_SEED, jobs=1, reports=False, reference_root=REFERENCE, cache_dir=tmp_path / "cache")
+    options = GradeOptions(
+        seed=BATCH_SEED, jobs=1, reports=False, reference_root=REFERENCE, cache_dir=tmp_path / "cache"
+    )
     checks = tuple(c for c in assignment.checks if c.name == "toy_training")
     with prepared_context(assignment, options, checks) as context:
         result = grade_submission(discover(folders["frozen"], assignment.entry, tmp_path / "unpacked")[0], context)
@@ -124,17 +139,32 @@ def test_a_training_check_draws_the_loss_curve_beside_the_reference(tmp_path: Pa
     series = dict(training.display.series)
     assert len(series["loss"]) == 100 and len(series["reference.loss"]) == 100
     assert series["loss"][-1] > 10 * series["reference.loss"][-1]  # the loss never moves
-    html = write_submission_report(SubmissionResult.from_json(result.to_json()), tmp_path / "reports").read_text(encoding="utf-8")
-    assert 'id="pictures"' in html and "toy_training: training loss" in html and "toy_training: classification accuracy" in html
+    html = write_submission_report(SubmissionResult.from_json(result.to_json()), tmp_path / "reports").read_text(
+        encoding="utf-8"
+    )
+    assert (
+        'id="pictures"' in html
+        and "toy_training: training loss" in html
+        and "toy_training: classification accuracy" in html
+    )
     assert html.count("<desc") >= 2 and "your code: 100 values" in html and "reference: 100 values" in html
-    assert "<script" not in html and "http://" not in html.split("</style>")[-1].replace('xmlns="http://www.w3.org/2000/svg"', "")
+    assert "<script" not in html and "http://" not in html.split("</style>")[-1].replace(
+        'xmlns="http://www.w3.org/2000/svg"', ""
+    )
 
 
 def test_an_overflow_matches_whether_it_gives_inf_or_nan() -> None:
     """An unstable softmax overflows to inf or to NaN depending on how it is written: both
     are the same mistake; a finite wrong value is not."""
     check = Check("stable_loss", 1, MatchesReference(rel=1e-9))
-    unstable = Mistake("unstable", "unstable softmax", "exp() of raw scores overflows", "handout line", "how to check", patches=(("a", "b"),))
+    unstable = Mistake(
+        "unstable",
+        "unstable softmax",
+        "exp() of raw scores overflows",
+        "handout line",
+        "how to check",
+        patches=(("a", "b"),),
+    )
     known = KnownMistakes((unstable,), {"unstable": {"stable_loss": {"value": np.array(np.inf)}}})
     reference = {"value": np.array(1.3)}
     for got in (np.inf, np.nan):

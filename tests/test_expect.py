@@ -31,7 +31,13 @@ HANDOUT_SCORES = np.array(
 )  # fmt: skip
 
 
-def _judge(expectation: object, got: object, expected: object = None, public: bool = True, secrets: dict[str, np.ndarray] | None = None):  # type: ignore[no-untyped-def]
+def _judge(
+    expectation: object,
+    got: object,
+    expected: object = None,
+    public: bool = True,
+    secrets: dict[str, np.ndarray] | None = None,
+) -> Any:
     reference = None if expected is None else {"value": np.asarray(expected)}
     return expectation.judge({"value": got}, reference, secrets or {}, public)  # type: ignore[attr-defined]
 
@@ -95,10 +101,14 @@ def test_gradients_name_the_parameter_and_give_partial_credit() -> None:
     rng = np.random.default_rng(0)
     reference = {f"analytic.{p}": rng.normal(size=(3, 2)) for p in ("W1", "b1")}
     observed = dict(reference)
-    observed.update({f"numeric.{p}": v for p, v in (("W1", reference["analytic.W1"]), ("b1", reference["analytic.b1"] * 1.001))})
+    observed.update(
+        {f"numeric.{p}": v for p, v in (("W1", reference["analytic.W1"]), ("b1", reference["analytic.b1"] * 1.001))}
+    )
     verdict = GradientsAgree(rel_error=1e-8).judge(observed, reference, {}, True)
     assert verdict.fraction == 0.5
-    assert verdict.message.startswith("1 of 2 wrong: db1: relative error against the numerical gradient 5.0e-04, needs at most 1e-08")
+    assert verdict.message.startswith(
+        "1 of 2 wrong: db1: relative error against the numerical gradient 5.0e-04, needs at most 1e-08"
+    )
     assert verdict.error == pytest.approx(5e-4, rel=1e-2) and verdict.tolerance == 1e-8
 
 
@@ -106,9 +116,13 @@ def test_accuracy_uses_labels_the_worker_never_saw() -> None:
     labels = np.array([0, 1, 2, 3] * 25)
     predictions = labels.copy()
     predictions[:20] = 9
-    verdict = AccuracyAtLeast(0.85, labels="y_test").judge({"predictions": predictions}, None, {"y_test": labels}, False)
+    verdict = AccuracyAtLeast(0.85, labels="y_test").judge(
+        {"predictions": predictions}, None, {"y_test": labels}, False
+    )
     assert not verdict.passed
-    assert verdict.message == "accuracy 80.0% on 100 held-out examples, needs at least 85.0% (5.0 percentage points short)"
+    assert (
+        verdict.message == "accuracy 80.0% on 100 held-out examples, needs at least 85.0% (5.0 percentage points short)"
+    )
     assert verdict.error is None  # an accuracy is not an error to draw on a log scale
 
 
@@ -127,7 +141,13 @@ def test_exact_match_for_labels() -> None:
 
 @pytest.mark.parametrize(
     "expectation",
-    [MatchesReference(rel=1e-8, partial=True), GradientsAgree(1e-7), AtMost(0.02, "loss"), AccuracyAtLeast(0.9, "y"), all_of(IsFinite(), RowsSumTo())],
+    [
+        MatchesReference(rel=1e-8, partial=True),
+        GradientsAgree(1e-7),
+        AtMost(0.02, "loss"),
+        AccuracyAtLeast(0.9, "y"),
+        all_of(IsFinite(), RowsSumTo()),
+    ],
 )
 def test_expectations_round_trip_through_json(expectation: object) -> None:
     assert expectation_from_json(expectation.to_json()) == expectation  # type: ignore[attr-defined]
@@ -146,7 +166,11 @@ def test_cancellation_near_zero_cannot_fail_correct_gradients() -> None:
     assert rel_error(got, reference, floor=1e-4).max() < 1e-8
     assert MatchesReference(rel=1e-8, floor=1e-4).judge({"value": got}, {"value": reference}, {}, True).passed
     # a real miss still fails
-    assert not MatchesReference(rel=1e-8, floor=1e-4).judge({"value": reference * 1.001}, {"value": reference}, {}, True).passed
+    assert (
+        not MatchesReference(rel=1e-8, floor=1e-4)
+        .judge({"value": reference * 1.001}, {"value": reference}, {}, True)
+        .passed
+    )
 
 
 def test_integer_valued_float_predictions_count_as_labels() -> None:

@@ -66,7 +66,9 @@ def probing(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Probing]:
     sys.path.insert(0, str(FAIR))
     try:
         with reference_package("neural_net") as modules:
-            yield Probing(SimpleNamespace(TwoLayerNet=modules["neural_net"].TwoLayerNet), tmp_path_factory.mktemp("fair-data"))
+            yield Probing(
+                SimpleNamespace(TwoLayerNet=modules["neural_net"].TwoLayerNet), tmp_path_factory.mktemp("fair-data")
+            )
     finally:
         sys.path.remove(str(FAIR))
 
@@ -150,16 +152,26 @@ def test_reference_guard_refuses_an_assignment_whose_reference_misses(tmp_path: 
     import shutil
 
     from grader.course.batch import GradeOptions, grade
-    from grader.errors import AssignmentError
     from grader.course.template import write_template
+    from grader.errors import AssignmentError
 
     root = tmp_path / "reference"
-    shutil.copytree(REFERENCE / "two_layer_net", root / "two_layer_net", ignore=shutil.ignore_patterns("__pycache__", ".course_seed"))
+    shutil.copytree(
+        REFERENCE / "two_layer_net",
+        root / "two_layer_net",
+        ignore=shutil.ignore_patterns("__pycache__", ".course_seed"),
+    )
     checks = root / "two_layer_net" / "checks.py"
-    checks.write_text(checks.read_text().replace('at_most(0.02, what="final training loss")', 'at_most(1e-9, what="final training loss")'))
+    checks.write_text(
+        checks.read_text().replace(
+            'at_most(0.02, what="final training loss")', 'at_most(1e-9, what="final training loss")'
+        )
+    )
     (tmp_path / "batch").mkdir()
     shutil.copyfile(FAIR / "variant_base.py", tmp_path / "batch" / "neural_net.py")
-    options = GradeOptions(output=tmp_path / "out", seed=4, reports=False, reference_root=root, cache_dir=tmp_path / "cache")
+    options = GradeOptions(
+        output=tmp_path / "out", seed=4, reports=False, reference_root=root, cache_dir=tmp_path / "cache"
+    )
     with pytest.raises(AssignmentError, match="toy_training"):
         grade(tmp_path / "batch", "two_layer_net", options)
     with pytest.raises(AssignmentError, match="does not earn full marks"):
@@ -174,13 +186,19 @@ def test_same_code_same_score_in_two_batches_from_the_course_seed(tmp_path: Path
     from grader.course.batch import GradeOptions, grade
 
     root = tmp_path / "reference"
-    shutil.copytree(REFERENCE / "two_layer_net", root / "two_layer_net", ignore=shutil.ignore_patterns("__pycache__", ".course_seed"))
+    shutil.copytree(
+        REFERENCE / "two_layer_net",
+        root / "two_layer_net",
+        ignore=shutil.ignore_patterns("__pycache__", ".course_seed"),
+    )
     scores = []
     for n, students in enumerate((["heidelberg"], ["heidelberg", "vectorised"])):
         batch = tmp_path / f"batch{n}"
         for student in students:
             (batch / student).mkdir(parents=True)
-            shutil.copyfile(FAIR / ("loops.py" if student == "heidelberg" else "variant_base.py"), batch / student / "neural_net.py")
+            shutil.copyfile(
+                FAIR / ("loops.py" if student == "heidelberg" else "variant_base.py"), batch / student / "neural_net.py"
+            )
         options = GradeOptions(output=tmp_path / f"out{n}", jobs=2, reference_root=root, cache_dir=tmp_path / "cache")
         results = {r.submission: r for r in grade(batch, "two_layer_net", options)}
         scores.append({k: (r.score, r.max_score) for k, r in results.items()})

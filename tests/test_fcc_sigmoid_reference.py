@@ -184,7 +184,9 @@ def test_one_layer_maps_examples_by_features_to_examples_by_units(nb: Namespace)
     rng = np.random.default_rng(2)
     # the handout's layout: W is (inputs, outputs)
     X, W, b = rng.standard_normal((6, 5)), rng.standard_normal((5, 3)), rng.standard_normal(3)
-    np.testing.assert_allclose(nb["fcc_one_layer"](X, W, b, nb["sigmoid"]), 1.0 / (1.0 + np.exp(-(X @ W + b))), rtol=1e-14)
+    np.testing.assert_allclose(
+        nb["fcc_one_layer"](X, W, b, nb["sigmoid"]), 1.0 / (1.0 + np.exp(-(X @ W + b))), rtol=1e-14
+    )
 
 
 def test_cross_entropy_is_the_mean_negative_log_true_class_probability(nb: Namespace) -> None:
@@ -317,7 +319,9 @@ def test_the_graders_training_loops_train_the_reference_well_past_the_threshold(
 
 
 @pytest.mark.parametrize("probe", ["gd_training", "sgd_training"])
-def test_a_class_whose_step_changes_nothing_stays_near_chance(nb: Namespace, hidden_probes: ModuleType, tmp_path: Path, probe: str) -> None:
+def test_a_class_whose_step_changes_nothing_stays_near_chance(
+    nb: Namespace, hidden_probes: ModuleType, tmp_path: Path, probe: str
+) -> None:
     # The other side of the accuracy checks' calibration: they must fail a broken step.
     class Frozen(nb["fcc"]):  # type: ignore[misc,name-defined,valid-type]
         def gradient_step(self, learning_rate: float) -> None:
@@ -332,7 +336,9 @@ def test_a_class_whose_step_changes_nothing_stays_near_chance(nb: Namespace, hid
 def test_whole_notebook_runs_with_a_real_kernel(data_dir: Path) -> None:
     notebook = nbformat.read(NOTEBOOK, as_version=4)
     # Raises CellExecutionError, naming the cell, if any cell raises.
-    client = NotebookClient(notebook, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(data_dir)}})
+    client = NotebookClient(
+        notebook, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(data_dir)}}
+    )
     # One BLAS thread in the kernel as well (see `one_blas_thread`).
     client.execute(env={**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"})
     code_cells = [cell for cell in notebook.cells if cell.cell_type == "code"]

@@ -30,7 +30,9 @@ def autograder_zip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_autograder("two_layer_net", tmp_path_factory.mktemp("build") / "autograder.zip", REFERENCE, seed=11)
 
 
-def run_like_gradescope(autograder_zip: Path, tmp_path: Path, submission: Path | None) -> tuple[Path, subprocess.CompletedProcess[str]]:
+def run_like_gradescope(
+    autograder_zip: Path, tmp_path: Path, submission: Path | None
+) -> tuple[Path, subprocess.CompletedProcess[str]]:
     """Lay out /autograder as Gradescope does (source/, submission/, run_autograder) and run it."""
     root = tmp_path / "autograder"
     (root / "submission").mkdir(parents=True)
@@ -40,15 +42,24 @@ def run_like_gradescope(autograder_zip: Path, tmp_path: Path, submission: Path |
     (root / "run_autograder").chmod(0o755)  # zipfile does not restore modes; Gradescope does
     if submission is not None:
         shutil.copy(submission, root / "submission" / "neural_net.py")
-    env = {**os.environ, "GRADER_AUTOGRADER_ROOT": str(root), "GRADER_PYTHON": sys.executable, "GRADER_CACHE": str(tmp_path / "cache")}
-    proc = subprocess.run([str(root / "run_autograder")], check=False, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900)
+    env = {
+        **os.environ,
+        "GRADER_AUTOGRADER_ROOT": str(root),
+        "GRADER_PYTHON": sys.executable,
+        "GRADER_CACHE": str(tmp_path / "cache"),
+    }
+    proc = subprocess.run(
+        [str(root / "run_autograder")], check=False, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900
+    )
     return root, proc
 
 
 def valid_results(root: Path) -> dict[str, Any]:
     """results.json as Gradescope's specification describes it."""
     data = json.loads((root / "results" / "results.json").read_text(encoding="utf-8"))
-    assert isinstance(data["score"], float) and isinstance(data["execution_time"], int) and isinstance(data["output"], str)
+    assert (
+        isinstance(data["score"], float) and isinstance(data["execution_time"], int) and isinstance(data["output"], str)
+    )
     for test in data["tests"]:
         assert isinstance(test["name"], str) and test["name"]
         assert isinstance(test["score"], float) and isinstance(test["max_score"], float)
@@ -69,13 +80,19 @@ def test_zip_has_gradescopes_files_at_its_root(autograder_zip: Path) -> None:
     assert {"setup.sh", "run_autograder", "requirements.txt", "grader.json"} <= names
     assert modes["run_autograder"] & stat.S_IXUSR and modes["setup.sh"] & stat.S_IXUSR
     assert config == {"assignment": "two_layer_net", "seed": 11}
-    assert {"reference/two_layer_net/checks.py", "reference/two_layer_net/hidden_probes.py", "lib/grader/__init__.py"} <= names
+    assert {
+        "reference/two_layer_net/checks.py",
+        "reference/two_layer_net/hidden_probes.py",
+        "lib/grader/__init__.py",
+    } <= names
     assert not any("__pycache__" in n for n in names)
     assert any(r.startswith("numpy") for r in requirements) and not any("pytest" in r for r in requirements)
 
 
 def test_reference_solution_scores_full_marks(autograder_zip: Path, tmp_path: Path) -> None:
-    root, proc = run_like_gradescope(autograder_zip, tmp_path, REFERENCE / "two_layer_net" / "cs231nHD" / "neural_net.py")
+    root, proc = run_like_gradescope(
+        autograder_zip, tmp_path, REFERENCE / "two_layer_net" / "cs231nHD" / "neural_net.py"
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     data = valid_results(root)
     assert data["score"] == 20 and all(t["status"] == "passed" for t in data["tests"])
@@ -104,8 +121,20 @@ def test_missing_file_gets_a_valid_zero_and_says_what_to_upload(autograder_zip: 
 
 
 def test_hidden_check_output_shows_its_message_only() -> None:
-    hidden = CheckResult("hidden_scores", 0, 2, "failed", "wrong value", public=False, details=("row 3 of the secret input",), location="neural_net.py:40", stdout="secret")
-    public = CheckResult("forward_scores", 1.5, 3, "failed", "sum |diff| = 1e-3", details=("worst [0, 0]",), location="neural_net.py:12")
+    hidden = CheckResult(
+        "hidden_scores",
+        0,
+        2,
+        "failed",
+        "wrong value",
+        public=False,
+        details=("row 3 of the secret input",),
+        location="neural_net.py:40",
+        stdout="secret",
+    )
+    public = CheckResult(
+        "forward_scores", 1.5, 3, "failed", "sum |diff| = 1e-3", details=("worst [0, 0]",), location="neural_net.py:12"
+    )
     data = gradescope_results(SubmissionResult("s", "two_layer_net", 1.5, 5, "graded", (public, hidden)))
     shown = {t["name"]: t["output"] for t in data["tests"]}
     assert shown["hidden_scores"] == "wrong value"

@@ -34,7 +34,9 @@ def test_reference_earns_full_marks(graded_example: tuple[Path, dict[str, Submis
     assert all(c.status == "passed" for c in ada.checks)
 
 
-def test_template_earns_zero_and_every_check_says_not_implemented(graded_example: tuple[Path, dict[str, SubmissionResult]]) -> None:
+def test_template_earns_zero_and_every_check_says_not_implemented(
+    graded_example: tuple[Path, dict[str, SubmissionResult]],
+) -> None:
     _, results = graded_example
     template = results["Template Only"]
     assert template.status == "graded" and template.score == 0
@@ -47,7 +49,9 @@ def test_template_earns_zero_and_every_check_says_not_implemented(graded_example
         assert check.location and check.location.startswith("neural_net.py:")
 
 
-def test_missing_relu_mask_loses_only_hidden_layer_gradients(graded_example: tuple[Path, dict[str, SubmissionResult]]) -> None:
+def test_missing_relu_mask_loses_only_hidden_layer_gradients(
+    graded_example: tuple[Path, dict[str, SubmissionResult]],
+) -> None:
     result = graded_example[1]["Brian Kernighan"]
     checks = _by_name(result)
     # The mask only enters dW1 and db1: W2 and b2 keep their credit.
@@ -56,7 +60,9 @@ def test_missing_relu_mask_loses_only_hidden_layer_gradients(graded_example: tup
     _passed(result, "forward_scores", "toy_loss", "predict", "stable_loss", "hidden_scores", "hidden_loss")
 
 
-def test_regularisation_without_half_loses_loss_and_weight_gradients(graded_example: tuple[Path, dict[str, SubmissionResult]]) -> None:
+def test_regularisation_without_half_loses_loss_and_weight_gradients(
+    graded_example: tuple[Path, dict[str, SubmissionResult]],
+) -> None:
     result = graded_example[1]["Grace Hopper"]
     checks = _by_name(result)
     assert checks["toy_loss"].status == "failed" and "max |got - expected|" in checks["toy_loss"].message
@@ -67,7 +73,9 @@ def test_regularisation_without_half_loses_loss_and_weight_gradients(graded_exam
     _passed(result, "forward_scores", "predict", "stable_loss", "hidden_scores")
 
 
-def test_missing_bias_gradient_is_named_and_costs_its_share(graded_example: tuple[Path, dict[str, SubmissionResult]]) -> None:
+def test_missing_bias_gradient_is_named_and_costs_its_share(
+    graded_example: tuple[Path, dict[str, SubmissionResult]],
+) -> None:
     result = graded_example[1]["Alan Turing"]
     checks = _by_name(result)
     assert checks["gradients"].points == 3
@@ -79,7 +87,9 @@ def test_missing_bias_gradient_is_named_and_costs_its_share(graded_example: tupl
     _passed(result, "forward_scores", "toy_loss", "predict", "stable_loss", "hidden_scores", "hidden_loss")
 
 
-def test_softmax_overflow_fails_only_the_stability_check(graded_example: tuple[Path, dict[str, SubmissionResult]]) -> None:
+def test_softmax_overflow_fails_only_the_stability_check(
+    graded_example: tuple[Path, dict[str, SubmissionResult]],
+) -> None:
     result = graded_example[1]["Edsger Dijkstra"]
     checks = _by_name(result)
     assert checks["stable_loss"].status == "failed"
@@ -88,7 +98,9 @@ def test_softmax_overflow_fails_only_the_stability_check(graded_example: tuple[P
     assert checks["stable_loss"].advice and checks["stable_loss"].max_points == 0
     assert any("not asked by the handout" in d for d in checks["stable_loss"].details)
     assert result.score == result.max_score == 20
-    _passed(result, "forward_scores", "toy_loss", "gradients", "predict", "hidden_scores", "hidden_loss", "hidden_gradients")
+    _passed(
+        result, "forward_scores", "toy_loss", "gradients", "predict", "hidden_scores", "hidden_loss", "hidden_gradients"
+    )
 
 
 def test_predict_returning_scores_names_both_shapes(graded_example: tuple[Path, dict[str, SubmissionResult]]) -> None:
@@ -100,7 +112,9 @@ def test_predict_returning_scores_names_both_shapes(graded_example: tuple[Path, 
     _passed(result, "forward_scores", "toy_loss", "gradients", "stable_loss")
 
 
-def test_train_without_updates_fails_training_and_accuracy(graded_example: tuple[Path, dict[str, SubmissionResult]]) -> None:
+def test_train_without_updates_fails_training_and_accuracy(
+    graded_example: tuple[Path, dict[str, SubmissionResult]],
+) -> None:
     result = graded_example[1]["Donald Knuth"]
     checks = _by_name(result)
     assert checks["toy_training"].status == "failed" and "needs at most 0.02" in checks["toy_training"].message
@@ -109,15 +123,27 @@ def test_train_without_updates_fails_training_and_accuracy(graded_example: tuple
     _passed(result, *PUBLIC_NUMERIC, "hidden_scores", "hidden_loss", "hidden_gradients")
 
 
-def test_crash_at_import_scores_zero_with_the_students_line(graded_example: tuple[Path, dict[str, SubmissionResult]]) -> None:
+def test_crash_at_import_scores_zero_with_the_students_line(
+    graded_example: tuple[Path, dict[str, SubmissionResult]],
+) -> None:
     result = graded_example[1]["Margaret Hamilton"]
     assert result.score == 0 and result.error is not None
     assert "RuntimeError" in result.error and "forgot to remove a debugging stop" in result.error
-    assert all(c.status == "error" and c.location and c.location.startswith("neural_net.py:") for c in result.checks if c.public)
-    assert all((c.status, c.message) == ("error", "not run: the submission did not load") for c in result.checks if not c.public)
+    assert all(
+        c.status == "error" and c.location and c.location.startswith("neural_net.py:")
+        for c in result.checks
+        if c.public
+    )
+    assert all(
+        (c.status, c.message) == ("error", "not run: the submission did not load")
+        for c in result.checks
+        if not c.public
+    )
 
 
-def test_python2_syntax_is_called_python2_with_the_line(graded_example: tuple[Path, dict[str, SubmissionResult]], example_batch: object) -> None:
+def test_python2_syntax_is_called_python2_with_the_line(
+    graded_example: tuple[Path, dict[str, SubmissionResult]], example_batch: object
+) -> None:
     result = graded_example[1]["Ken Thompson"]
     source = result.source["neural_net.py"].split("\n")
     line = next(i for i, text in enumerate(source, 1) if "print 'iteration" in text)
@@ -125,7 +151,9 @@ def test_python2_syntax_is_called_python2_with_the_line(graded_example: tuple[Pa
     assert "Python 2" in result.error and f"neural_net.py:{line}" in result.error
 
 
-def test_zip_of_submissions_yields_one_row_each(graded_example: tuple[Path, dict[str, SubmissionResult]], example_batch: object) -> None:
+def test_zip_of_submissions_yields_one_row_each(
+    graded_example: tuple[Path, dict[str, SubmissionResult]], example_batch: object
+) -> None:
     out, results = graded_example
     students = set(example_batch.submissions())  # type: ignore[attr-defined]
     assert set(results) == students
@@ -145,7 +173,9 @@ def test_zip_of_submissions_yields_one_row_each(graded_example: tuple[Path, dict
 
 
 @pytest.mark.parametrize("student", ["Margaret Hamilton", "Template Only"])
-def test_broken_submissions_do_not_touch_others(graded_example: tuple[Path, dict[str, SubmissionResult]], student: str) -> None:
+def test_broken_submissions_do_not_touch_others(
+    graded_example: tuple[Path, dict[str, SubmissionResult]], student: str
+) -> None:
     # the batch graded the reference to full marks beside every broken one
     assert graded_example[1][student].score == 0
     assert graded_example[1]["Ada Lovelace"].score == 20

@@ -34,8 +34,12 @@ ASSIGNMENT = GradebookAssignment(
 
 def result(key: str, scores: tuple[float, float]) -> SubmissionResult:
     checks = (
-        CheckResult("forward_scores", scores[0], 10, "passed" if scores[0] == 10 else "failed", "sum |diff| = 0.5, limit 1e-07"),
-        CheckResult("digits_accuracy", scores[1], 10, "passed" if scores[1] == 10 else "failed", "wrong value", public=False),
+        CheckResult(
+            "forward_scores", scores[0], 10, "passed" if scores[0] == 10 else "failed", "sum |diff| = 0.5, limit 1e-07"
+        ),
+        CheckResult(
+            "digits_accuracy", scores[1], 10, "passed" if scores[1] == 10 else "failed", "wrong value", public=False
+        ),
     )
     return SubmissionResult(key, "two_layer_net", sum(scores), 20, "graded", checks)
 
@@ -43,11 +47,20 @@ def result(key: str, scores: tuple[float, float]) -> SubmissionResult:
 def rows() -> list[GradebookRow]:
     jose = Student("jose", "José Müller-Øster", lms_id="101", sid="s101", email="jose@example.org")
     lee = Student("ann", "Ann\u2028Lee", lms_id="102", email="ann@example.org")
-    evil = Student("evil", "\ufeff=HYPERLINK(\"http://x\",\"y\")", lms_id="103")
+    evil = Student("evil", '\ufeff=HYPERLINK("http://x","y")', lms_id="103")
     absent = Student("max", "Max Absent", lms_id="104")
     return [
-        GradebookRow(jose, result("jose", (10, 10)), marks=(ManualMark("proof", 4, "clear <b>induction</b>"), ManualMark("bonus", 5))),
-        GradebookRow(lee, result("ann", (10, 0)), late=LatePenalty(2, "1 day late"), submitted_at=datetime(2026, 11, 20, 9, 30, tzinfo=timezone.utc)),
+        GradebookRow(
+            jose,
+            result("jose", (10, 10)),
+            marks=(ManualMark("proof", 4, "clear <b>induction</b>"), ManualMark("bonus", 5)),
+        ),
+        GradebookRow(
+            lee,
+            result("ann", (10, 0)),
+            late=LatePenalty(2, "1 day late"),
+            submitted_at=datetime(2026, 11, 20, 9, 30, tzinfo=timezone.utc),
+        ),
         GradebookRow(evil, SubmissionResult("evil", "two_layer_net", 0, 20, "error", error="=cmd|' /C calc'!A0")),
         GradebookRow(absent),
     ]
@@ -59,10 +72,22 @@ def read(path: Path) -> list[list[str]]:
 
 
 def test_moodle_worksheet_has_moodles_columns_and_participant_identifiers(tmp_path: Path) -> None:
-    table = read(write_moodle_worksheet(rows(), ASSIGNMENT, tmp_path / "w.csv", graded_at=datetime(2026, 12, 1, 12, 0, tzinfo=timezone.utc)))
+    table = read(
+        write_moodle_worksheet(
+            rows(), ASSIGNMENT, tmp_path / "w.csv", graded_at=datetime(2026, 12, 1, 12, 0, tzinfo=timezone.utc)
+        )
+    )
     assert table[0] == [
-        "Identifier", "Full name", "Email address", "Status", "Grade", "Maximum grade",
-        "Grade can be changed", "Last modified (submission)", "Last modified (grade)", "Feedback comments",
+        "Identifier",
+        "Full name",
+        "Email address",
+        "Status",
+        "Grade",
+        "Maximum grade",
+        "Grade can be changed",
+        "Last modified (submission)",
+        "Last modified (grade)",
+        "Feedback comments",
     ]
     by_id = {r[0]: dict(zip(table[0], r)) for r in table[1:]}
     assert set(by_id) == {"Participant 101", "Participant 102", "Participant 103", "Participant 104"}
@@ -101,8 +126,23 @@ def test_plain_csv_has_a_bom_separate_columns_and_one_column_per_check(tmp_path:
     assert path.read_bytes().startswith(b"\xef\xbb\xbf")
     table = read(path)
     assert table[0] == [
-        "key", "name", "id", "sid", "email", "submitted", "score", "max", "automated", "late penalty",
-        "manual: proof", "manual: bonus", "manual comments", "check: forward_scores", "check: digits_accuracy", "status", "problem",
+        "key",
+        "name",
+        "id",
+        "sid",
+        "email",
+        "submitted",
+        "score",
+        "max",
+        "automated",
+        "late penalty",
+        "manual: proof",
+        "manual: bonus",
+        "manual comments",
+        "check: forward_scores",
+        "check: digits_accuracy",
+        "status",
+        "problem",
     ]
     by_key = {r[0]: dict(zip(table[0], r)) for r in table[1:]}
     assert len(by_key) == 4
@@ -177,7 +217,12 @@ def test_moodle_feedback_zip_has_one_folder_per_participant_as_moodle_names_them
     with zipfile.ZipFile(write_moodle_feedback_zip(table, tmp_path / "feedback.zip")) as archive:
         names = sorted(archive.namelist())
         assert archive.read(names[0]).decode() in {"<p>report of jose</p>", "<p>report of ann</p>"}
-    assert names == sorted(["José Müller-Øster_101_assignsubmission_file_/feedback.html", "Ann Lee .. x_102_assignsubmission_file_/feedback.html"])
+    assert names == sorted(
+        [
+            "José Müller-Øster_101_assignsubmission_file_/feedback.html",
+            "Ann Lee .. x_102_assignsubmission_file_/feedback.html",
+        ]
+    )
     for name in names:
         # Moodle's importer: explode('_', folder, 5); the second part is the participant id
         folder = name.split("/")[0]
@@ -189,9 +234,18 @@ def test_moodle_feedback_zip_has_one_folder_per_participant_as_moodle_names_them
 def test_write_gradebooks_writes_each_format_asked_for(tmp_path: Path) -> None:
     report = tmp_path / "jose.html"
     report.write_text("<p>hi</p>", encoding="utf-8")
-    table = [GradebookRow(r.student, r.result, r.late, r.marks, r.submitted_at, report if r.student.key == "jose" else None) for r in rows()]
+    table = [
+        GradebookRow(r.student, r.result, r.late, r.marks, r.submitted_at, report if r.student.key == "jose" else None)
+        for r in rows()
+    ]
     written = write_gradebooks(table, ASSIGNMENT, tmp_path / "out", ["plain", "moodle", "canvas", "gradescope"])
-    assert {p.name for p in written.values()} == {"gradebook.csv", "moodle-grading-worksheet.csv", "moodle-feedback-files.zip", "canvas-gradebook.csv", "gradescope"}
+    assert {p.name for p in written.values()} == {
+        "gradebook.csv",
+        "moodle-grading-worksheet.csv",
+        "moodle-feedback-files.zip",
+        "canvas-gradebook.csv",
+        "gradescope",
+    }
     assert sorted(p.name for p in written["gradescope"].iterdir()) == ["ann.json", "evil.json", "jose.json"]
     assert not list((tmp_path / "out").glob(".*"))  # no temporary file left beside them
     with pytest.raises(ValueError, match="unknown gradebook format 'blackboard'"):

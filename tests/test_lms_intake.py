@@ -73,18 +73,21 @@ def rel(hand_in: HandIn, path: Path | None) -> str:
 
 
 def test_moodle_export_one_row_per_participant(tmp_path: Path) -> None:
-    export = make_zip(tmp_path / "moodle.zip", {
-        # .py + notebook + online text from one student: one hand-in
-        "Alan Turing_100_assignsubmission_file_/neural_net.py": PY,
-        "Alan Turing_100_assignsubmission_file_/analysis.ipynb": NOTEBOOK,
-        "Alan Turing_100_assignsubmission_onlinetext_/onlinetext.html": "<p>see my code</p>",
-        "Grace Hopper_101_assignsubmission_file_/work.zip": zip_bytes({"solution/neural_net.py": PY}),
-        "Ada Lovelace_102_assignsubmission_file_/code.tar.gz": tar_bytes({"hw/neural_net.py": PY.encode()}),
-        "José Müller-Øster_103_assignsubmission_file_/neural_net.py": BIG_SOURCE,
-        # "download submissions in folders" off: a flat file with the prefix
-        "Иван Петров_104_assignsubmission_file_neural_net.py": PY,
-        "王小明_105_assignsubmission_file_/Tutorial1_solution.ipynb": NOTEBOOK,
-    })
+    export = make_zip(
+        tmp_path / "moodle.zip",
+        {
+            # .py + notebook + online text from one student: one hand-in
+            "Alan Turing_100_assignsubmission_file_/neural_net.py": PY,
+            "Alan Turing_100_assignsubmission_file_/analysis.ipynb": NOTEBOOK,
+            "Alan Turing_100_assignsubmission_onlinetext_/onlinetext.html": "<p>see my code</p>",
+            "Grace Hopper_101_assignsubmission_file_/work.zip": zip_bytes({"solution/neural_net.py": PY}),
+            "Ada Lovelace_102_assignsubmission_file_/code.tar.gz": tar_bytes({"hw/neural_net.py": PY.encode()}),
+            "José Müller-Øster_103_assignsubmission_file_/neural_net.py": BIG_SOURCE,
+            # "download submissions in folders" off: a flat file with the prefix
+            "Иван Петров_104_assignsubmission_file_neural_net.py": PY,
+            "王小明_105_assignsubmission_file_/Tutorial1_solution.ipynb": NOTEBOOK,
+        },
+    )
     intake = read_export(export, tmp_path / "work", entry="neural_net.py")
     assert intake.layout == "moodle"
     assert_one_record_each(intake, 6)
@@ -113,6 +116,7 @@ def test_refused_batch_member_still_gives_its_owner_a_row(tmp_path: Path) -> Non
     (hand_in,) = read_export(export, tmp_path / "w", entry="neural_net.py").hand_ins
     assert hand_in.student.lms_id == "7" and hand_in.error is not None and "zip bomb" in hand_in.error
 
+
 def test_oversize_notebook_names_its_limit(tmp_path: Path) -> None:
     budget = StudentBudget(max_notebook_bytes=1 << 10)
     export = make_zip(tmp_path / "m.zip", {"Bo Li_7_assignsubmission_file_/lab.ipynb": NOTEBOOK + " " * 4096})
@@ -124,12 +128,15 @@ def test_oversize_notebook_names_its_limit(tmp_path: Path) -> None:
 
 
 def test_canvas_late_mark_and_resubmission_names(tmp_path: Path) -> None:
-    export = make_zip(tmp_path / "canvas.zip", {
-        "turingalan_LATE_20002_555_neural_net-1.py": PY,
-        "hoppergrace_20003_556_neural_net.py": PY,
-        "hoppergrace_20003_556_notes.txt": "notes",
-        "lovelaceada_20004_557_neural_net (1).py": PY,
-    })
+    export = make_zip(
+        tmp_path / "canvas.zip",
+        {
+            "turingalan_LATE_20002_555_neural_net-1.py": PY,
+            "hoppergrace_20003_556_neural_net.py": PY,
+            "hoppergrace_20003_556_notes.txt": "notes",
+            "lovelaceada_20004_557_neural_net (1).py": PY,
+        },
+    )
     intake = read_export(export, tmp_path / "w", entry="neural_net.py")
     assert intake.layout == "canvas"
     assert_one_record_each(intake, 3)
@@ -140,7 +147,9 @@ def test_canvas_late_mark_and_resubmission_names(tmp_path: Path) -> None:
     assert rel(turing, turing.entry) == "neural_net.py"
     assert not found["20003"].late_mark and len(found["20003"].files) == 2
     lovelace = found["20004"]
-    assert rel(lovelace, lovelace.entry) == "neural_net (1).py" and any("neural_net (1).py" in n for n in lovelace.notes)
+    assert rel(lovelace, lovelace.entry) == "neural_net (1).py" and any(
+        "neural_net (1).py" in n for n in lovelace.notes
+    )
 
 
 # -- Gradescope -------------------------------------------------------------------------
@@ -171,12 +180,15 @@ submission_31000004:
 
 
 def test_gradescope_metadata_names_groups_and_times(tmp_path: Path) -> None:
-    export = make_zip(tmp_path / "gs.zip", {
-        "assignment_77_export/submission_metadata.yml": METADATA,
-        "assignment_77_export/submission_31000001/neural_net.py": PY,
-        "assignment_77_export/submission_31000002/neural_net.py": PY,
-        "assignment_77_export/submission_31000003/neural_net.py": PY,
-    })
+    export = make_zip(
+        tmp_path / "gs.zip",
+        {
+            "assignment_77_export/submission_metadata.yml": METADATA,
+            "assignment_77_export/submission_31000001/neural_net.py": PY,
+            "assignment_77_export/submission_31000002/neural_net.py": PY,
+            "assignment_77_export/submission_31000003/neural_net.py": PY,
+        },
+    )
     intake = read_export(export, tmp_path / "w", entry="neural_net.py")
     assert intake.layout == "gradescope"
     assert_one_record_each(intake, 4)
@@ -198,20 +210,28 @@ def test_gradescope_metadata_names_groups_and_times(tmp_path: Path) -> None:
 
 
 def test_colliding_cleaned_names_get_their_own_folders(tmp_path: Path) -> None:
-    export = make_zip(tmp_path / "batch.zip", {
-        "alice+smith.zip": zip_bytes({"neural_net.py": "# alice plus\n"}),
-        "alice_smith.zip": zip_bytes({"neural_net.py": "# alice underscore\n"}),
-        "alice_smith-1a2b3c4d/neural_net.py": "# looks generated\n",
-        "Алиса.zip": zip_bytes({"neural_net.py": "# cyrillic\n"}),
-        "爱丽丝.zip": zip_bytes({"neural_net.py": "# chinese\n"}),
-        "README.txt": "not a hand-in",
-    })
+    export = make_zip(
+        tmp_path / "batch.zip",
+        {
+            "alice+smith.zip": zip_bytes({"neural_net.py": "# alice plus\n"}),
+            "alice_smith.zip": zip_bytes({"neural_net.py": "# alice underscore\n"}),
+            "alice_smith-1a2b3c4d/neural_net.py": "# looks generated\n",
+            "Алиса.zip": zip_bytes({"neural_net.py": "# cyrillic\n"}),
+            "爱丽丝.zip": zip_bytes({"neural_net.py": "# chinese\n"}),
+            "README.txt": "not a hand-in",
+        },
+    )
     intake = read_export(export, tmp_path / "w", entry="neural_net.py")
     assert intake.layout == "folders"
     assert_one_record_each(intake, 5)
     contents = {h.student.name: h.entry.read_text() for h in intake.hand_ins if h.entry}
-    assert contents == {"alice+smith": "# alice plus\n", "alice_smith": "# alice underscore\n",
-                        "alice_smith-1a2b3c4d": "# looks generated\n", "Алиса": "# cyrillic\n", "爱丽丝": "# chinese\n"}
+    assert contents == {
+        "alice+smith": "# alice plus\n",
+        "alice_smith": "# alice underscore\n",
+        "alice_smith-1a2b3c4d": "# looks generated\n",
+        "Алиса": "# cyrillic\n",
+        "爱丽丝": "# chinese\n",
+    }
     keys = {h.student.name: h.student.key for h in intake.hand_ins}
     assert keys["Алиса"] == "Алиса" and keys["爱丽丝"] == "爱丽丝"
     assert keys["alice_smith-1a2b3c4d"] != "alice_smith-1a2b3c4d"
@@ -300,8 +320,10 @@ def test_too_many_folders_across_archives(tmp_path: Path) -> None:
 
 
 def test_tar_links_and_escapes_are_refused(tmp_path: Path) -> None:
-    bad = tar_bytes({"neural_net.py": PY.encode(), "../escape.py": b"x = 1\n", "/abs.py": b"x = 1\n"},
-                    links={"link.py": "/etc/passwd"})
+    bad = tar_bytes(
+        {"neural_net.py": PY.encode(), "../escape.py": b"x = 1\n", "/abs.py": b"x = 1\n"},
+        links={"link.py": "/etc/passwd"},
+    )
     export = make_zip(tmp_path / "b.zip", {"trudy.tar.gz": bad})
     (hand_in,) = read_export(export, tmp_path / "w", entry="neural_net.py").hand_ins
     assert hand_in.error is None and hand_in.folder is not None
@@ -373,7 +395,9 @@ def test_damaged_and_unwritable_members_cost_only_themselves(tmp_path: Path) -> 
     data_at = info.header_offset + 30 + len(info.filename) + len(info.extra)
     inner[data_at : data_at + 4] = b"\xff\xff\xff\xff"  # damage data.txt's deflated bytes only
     long_name = "x" * 300 + ".py"
-    export = make_zip(tmp_path / "b.zip", {"olga.zip": bytes(inner), "pete.zip": zip_bytes({long_name: PY, "neural_net.py": PY})})
+    export = make_zip(
+        tmp_path / "b.zip", {"olga.zip": bytes(inner), "pete.zip": zip_bytes({long_name: PY, "neural_net.py": PY})}
+    )
     intake = read_export(export, tmp_path / "w", entry="neural_net.py")
     assert_one_record_each(intake, 2)
     for hand_in in intake.hand_ins:
@@ -383,7 +407,9 @@ def test_damaged_and_unwritable_members_cost_only_themselves(tmp_path: Path) -> 
 
 
 def test_two_files_with_the_expected_name_are_noted(tmp_path: Path) -> None:
-    export = make_zip(tmp_path / "b.zip", {"quinn/a/neural_net.py": PY, "quinn/b/neural_net.py": PY, "rita/neural_net.py": PY})
+    export = make_zip(
+        tmp_path / "b.zip", {"quinn/a/neural_net.py": PY, "quinn/b/neural_net.py": PY, "rita/neural_net.py": PY}
+    )
     hand_in, _ = read_export(export, tmp_path / "w", entry="neural_net.py").hand_ins
     assert rel(hand_in, hand_in.entry) == "a/neural_net.py"
     assert any("several files named neural_net.py" in n for n in hand_in.notes)
@@ -409,11 +435,14 @@ def test_keys_keep_marks_of_any_script() -> None:
 
 
 def test_hand_ins_convert_to_todays_submissions(tmp_path: Path) -> None:
-    export = make_zip(tmp_path / "m.zip", {
-        "Alan Turing_100_assignsubmission_file_/neural_net.py": PY,
-        "Alan Turing_100_assignsubmission_file_/data.csv": "1,2\n",
-        "Bo Li_101_assignsubmission_onlinetext_/onlinetext.html": "<p>only text</p>",
-    })
+    export = make_zip(
+        tmp_path / "m.zip",
+        {
+            "Alan Turing_100_assignsubmission_file_/neural_net.py": PY,
+            "Alan Turing_100_assignsubmission_file_/data.csv": "1,2\n",
+            "Bo Li_101_assignsubmission_onlinetext_/onlinetext.html": "<p>only text</p>",
+        },
+    )
     subs = [as_submission(h) for h in read_export(export, tmp_path / "w", entry="neural_net.py").hand_ins]
     assert [(s.id, s.entry, s.files, s.ignored, s.error) for s in subs] == [
         ("Alan_Turing_100", "neural_net.py", ("neural_net.py",), ("data.csv",), None),

@@ -29,11 +29,14 @@ def make_zip(path: Path, members: dict[str, str]) -> Path:
 
 
 def test_moodle_worksheet_roster_adds_missing_students_and_times(tmp_path: Path) -> None:
-    export = make_zip(tmp_path / "m.zip", {
-        "Alan Turing_100_assignsubmission_file_/neural_net.py": PY,
-        "José Müller-Øster_103_assignsubmission_file_/neural_net.py": PY,
-        "Walk In_999_assignsubmission_file_/neural_net.py": PY,
-    })
+    export = make_zip(
+        tmp_path / "m.zip",
+        {
+            "Alan Turing_100_assignsubmission_file_/neural_net.py": PY,
+            "José Müller-Øster_103_assignsubmission_file_/neural_net.py": PY,
+            "Walk In_999_assignsubmission_file_/neural_net.py": PY,
+        },
+    )
     roster_file = tmp_path / "worksheet.csv"
     roster_file.write_text(
         "\ufeffIdentifier,Full name,Email address,Status,Grade,Maximum Grade,Grade can be changed,"
@@ -59,10 +62,13 @@ def test_moodle_worksheet_roster_adds_missing_students_and_times(tmp_path: Path)
 
 
 def test_canvas_gradebook_roster_skips_points_possible(tmp_path: Path) -> None:
-    export = make_zip(tmp_path / "c.zip", {
-        "turingalan_LATE_20002_555_neural_net.py": PY,
-        "hoppergrace_20003_556_neural_net.py": PY,
-    })
+    export = make_zip(
+        tmp_path / "c.zip",
+        {
+            "turingalan_LATE_20002_555_neural_net.py": PY,
+            "hoppergrace_20003_556_neural_net.py": PY,
+        },
+    )
     roster_file = tmp_path / "gradebook.csv"
     roster_file.write_text(
         "Student,ID,SIS User ID,SIS Login ID,Section,Exercise 9 (4411)\n"
@@ -74,19 +80,28 @@ def test_canvas_gradebook_roster_skips_points_possible(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     roster = read_roster(roster_file)
-    assert roster.format == "canvas" and [e.name for e in roster.entries] == ["Alan Turing", "Grace Hopper", "Ada Lovelace"]
+    assert roster.format == "canvas" and [e.name for e in roster.entries] == [
+        "Alan Turing",
+        "Grace Hopper",
+        "Ada Lovelace",
+    ]
     rows = match_roster(read_export(export, tmp_path / "w").hand_ins, roster)
     assert sorted((r.student.name, r.student.sid, r.error or "") for r in rows) == [
-        ("Ada Lovelace", "s1003", NO_SUBMISSION), ("Alan Turing", "s1001", ""), ("Grace Hopper", "s1002", "")
+        ("Ada Lovelace", "s1003", NO_SUBMISSION),
+        ("Alan Turing", "s1001", ""),
+        ("Grace Hopper", "s1002", ""),
     ]
     assert [r.student.name for r in rows if r.late_mark] == ["Alan Turing"]
 
 
 def test_gradescope_roster_matches_by_sid_and_email(tmp_path: Path) -> None:
-    export = make_zip(tmp_path / "g.zip", {
-        "submission_metadata.yml": "submission_1:\n  :submitters:\n  - :name: A. Turing\n    :sid: '1001'\n",
-        "submission_1/neural_net.py": PY,
-    })
+    export = make_zip(
+        tmp_path / "g.zip",
+        {
+            "submission_metadata.yml": "submission_1:\n  :submitters:\n  - :name: A. Turing\n    :sid: '1001'\n",
+            "submission_1/neural_net.py": PY,
+        },
+    )
     roster_file = tmp_path / "roster.csv"
     roster_file.write_text(
         "First Name,Last Name,SID,Email,Role,Sections\n"
@@ -99,7 +114,8 @@ def test_gradescope_roster_matches_by_sid_and_email(tmp_path: Path) -> None:
     assert roster.format == "gradescope" and len(roster.entries) == 2
     rows = match_roster(read_export(export, tmp_path / "w").hand_ins, roster)
     assert [(r.student.name, r.student.email, r.error) for r in rows] == [
-        ("Alan Turing", "alan@example.edu", None), ("Grace Hopper", "grace@example.edu", NO_SUBMISSION)
+        ("Alan Turing", "alan@example.edu", None),
+        ("Grace Hopper", "grace@example.edu", NO_SUBMISSION),
     ]
 
 
@@ -145,19 +161,23 @@ def test_late_mark_without_time_and_approximate_times() -> None:
 
 
 def test_gradescope_time_feeds_the_policy(tmp_path: Path) -> None:
-    export = make_zip(tmp_path / "g.zip", {
-        "submission_metadata.yml": "submission_5:\n  :submitters:\n  - :name: Late Larry\n"
-                                   "  :created_at: 2026-12-06 10:00:00.000000000 +0100\n",
-        "submission_5/neural_net.py": PY,
-    })
+    export = make_zip(
+        tmp_path / "g.zip",
+        {
+            "submission_metadata.yml": "submission_5:\n  :submitters:\n  - :name: Late Larry\n"
+            "  :created_at: 2026-12-06 10:00:00.000000000 +0100\n",
+            "submission_5/neural_net.py": PY,
+        },
+    )
     (hand_in,) = read_export(export, tmp_path / "w").hand_ins
     result = late_penalty(LatePolicy(DEADLINE), hand_in.submitted_at, hand_in.late_mark, hand_in.time_source, 20)
     assert result.units == 2 and not result.approximate
 
 
 def test_policy_from_course_file_mapping() -> None:
-    policy = LatePolicy.from_mapping({"deadline": "2026-12-04T23:59+01:00", "grace_minutes": 15, "per": "hour",
-                                      "penalty": 0.02, "cap": 0.5})
+    policy = LatePolicy.from_mapping(
+        {"deadline": "2026-12-04T23:59+01:00", "grace_minutes": 15, "per": "hour", "penalty": 0.02, "cap": 0.5}
+    )
     assert policy.deadline == DEADLINE and policy.grace == timedelta(minutes=15) and policy.per == "hour"
     with pytest.raises(GraderError, match="time zone"):
         LatePolicy.from_mapping({"deadline": "2026-12-04T23:59"})
@@ -176,19 +196,29 @@ def test_entry_choice() -> None:
     assert choose_entry(["Tutorial1_solution.ipynb"], "fcc_sigmoid.ipynb").path == "Tutorial1_solution.ipynb"
     several = choose_entry(["a.py", "b.py"], "neural_net.py")
     assert several.path is None and several.error and "a.py, b.py" in several.error
-    too_big = choose_entry(["helpers.py"], "neural_net.py", {"neural_net.py": "neural_net.py is 1.3 MiB, over the 1.0 MiB limit"})
+    too_big = choose_entry(
+        ["helpers.py"], "neural_net.py", {"neural_net.py": "neural_net.py is 1.3 MiB, over the 1.0 MiB limit"}
+    )
     assert too_big.error == "neural_net.py is 1.3 MiB, over the 1.0 MiB limit"
-    assert choose_entry([], "neural_net.py").error == "no neural_net.py found (handed in: no files): resubmit with neural_net.py"
+    assert (
+        choose_entry([], "neural_net.py").error
+        == "no neural_net.py found (handed in: no files): resubmit with neural_net.py"
+    )
 
 
 def test_submission_time_list_replaces_weak_times(tmp_path: Path) -> None:
-    export = make_zip(tmp_path / "c.zip", {
-        "turingalan_LATE_20002_555_neural_net.py": PY,
-        "hoppergrace_20003_556_neural_net.py": PY,
-    })
+    export = make_zip(
+        tmp_path / "c.zip",
+        {
+            "turingalan_LATE_20002_555_neural_net.py": PY,
+            "hoppergrace_20003_556_neural_net.py": PY,
+        },
+    )
     times_file = tmp_path / "times.csv"
-    times_file.write_text("ID,Name,Submitted at\n20002,Alan Turing,2026-12-05T10:00:00+01:00\n20003,Grace Hopper,2026-12-04 20:00\n",
-                          encoding="utf-8")
+    times_file.write_text(
+        "ID,Name,Submitted at\n20002,Alan Turing,2026-12-05T10:00:00+01:00\n20003,Grace Hopper,2026-12-04 20:00\n",
+        encoding="utf-8",
+    )
     times = read_time_list(times_file, naive_tz=CET)
     rows = {h.student.lms_id: h for h in apply_times(read_export(export, tmp_path / "w").hand_ins, times)}
     assert rows["20002"].submitted_at == datetime(2026, 12, 5, 10, 0, tzinfo=CET) and rows["20002"].late_mark

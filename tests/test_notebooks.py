@@ -57,7 +57,9 @@ def test_reference_notebook_earns_full_marks_on_both_paths(tmp_path: Path, mode:
     shutil.copyfile(FCC, folder / "fcc_sigmoid.ipynb")
     result = _grade_one(folder, "fcc_sigmoid", mode)
     assert result.score == result.max_score == 20, [c.message for c in result.checks if not c.passed]
-    assert result.graded_as.startswith("notebook (definitions only)" if mode == "definitions" else "notebook (full run)")
+    assert result.graded_as.startswith(
+        "notebook (definitions only)" if mode == "definitions" else "notebook (full run)"
+    )
 
 
 def test_handout_printed_solution_gets_the_verdicts_its_code_deserves(tmp_path: Path) -> None:
@@ -67,7 +69,9 @@ def test_handout_printed_solution_gets_the_verdicts_its_code_deserves(tmp_path: 
     result = _grade_one(folder, "fcc_sigmoid")
     checks = {c.name: c for c in result.checks}
     passed = {name for name, c in checks.items() if c.passed}
-    assert passed == {"deltas", "del_sigmoid", "forward", "backprop", "parameter_count", "hidden_network"}, {n: c.message for n, c in checks.items()}
+    assert passed == {"deltas", "del_sigmoid", "forward", "backprop", "parameter_count", "hidden_network"}, {
+        n: c.message for n, c in checks.items()
+    }
     # its softmax adds the maximum: advice, worth nothing either way
     assert checks["stable_softmax"].status == "failed" and checks["stable_softmax"].max_points == 0
     assert "NaN" in checks["stable_softmax"].message
@@ -136,7 +140,9 @@ def test_template_notebook_earns_zero_saying_not_implemented_in_which_cell() -> 
             continue
         assert check.status == "error" and check.message.startswith("not implemented: ")
         # worded as Jupyter shows the notebook: code cells counted, the cell's first line quoted
-        assert check.location and re.match(r"fcc_sigmoid\.ipynb, line \d+ of code cell \d+, the cell starting `", check.location)
+        assert check.location and re.match(
+            r"fcc_sigmoid\.ipynb, line \d+ of code cell \d+, the cell starting `", check.location
+        )
 
 
 def test_magics_failing_cells_and_a_hanging_cell_do_not_stop_the_notebook(tmp_path: Path) -> None:
@@ -163,8 +169,12 @@ def test_magics_failing_cells_and_a_hanging_cell_do_not_stop_the_notebook(tmp_pa
 
 def test_auto_mode_runs_the_notebook_when_definitions_need_computed_globals(tmp_path: Path) -> None:
     # HIDDEN is computed by a call, so the fast path leaves it out and the class fails
-    source = NEURAL_NET.read_text().replace("import numpy as np", "import numpy as np\nHIDDEN_SCALE = float(np.sqrt(1.0))", 1)
-    source = source.replace("hidden = np.maximum(0.0, hidden_pre)", "hidden = np.maximum(0.0, hidden_pre) * HIDDEN_SCALE")
+    source = NEURAL_NET.read_text().replace(
+        "import numpy as np", "import numpy as np\nHIDDEN_SCALE = float(np.sqrt(1.0))", 1
+    )
+    source = source.replace(
+        "hidden = np.maximum(0.0, hidden_pre)", "hidden = np.maximum(0.0, hidden_pre) * HIDDEN_SCALE"
+    )
     assert "HIDDEN_SCALE" in source.split("class TwoLayerNet")[1], "the reference changed: update this test's patch"
     _notebook(tmp_path / "bob" / "net.ipynb", source)
     result = _grade_one(tmp_path / "bob", "two_layer_net", mode="auto")
@@ -178,7 +188,9 @@ def test_notebook_beside_the_package_is_graded_from_the_py(tmp_path: Path) -> No
         zf.write(REFERENCE / "two_layer_net" / "two_layer_net.ipynb", "carol/two_layer_net.ipynb")
         zf.write(NEURAL_NET, "carol/cs231nHD/neural_net.py")
         zf.writestr("carol/cs231nHD/__init__.py", "")
-    results = grade(archive, "two_layer_net", GradeOptions(output=tmp_path / "out", seed=3, reports=False, reference_root=REFERENCE))
+    results = grade(
+        archive, "two_layer_net", GradeOptions(output=tmp_path / "out", seed=3, reports=False, reference_root=REFERENCE)
+    )
     assert [(r.submission, r.score, r.graded_as) for r in results] == [("carol", 20, "module: cs231nHD/neural_net.py")]
 
 
@@ -186,8 +198,22 @@ MALFORMED = {
     "invalid_json": b'{"cells": [ {"cell_type": "code", ',
     "binary_junk": bytes(range(256)) * 40,
     "missing_cells": json.dumps({"metadata": {}, "nbformat": 4, "nbformat_minor": 5}).encode(),
-    "unknown_cell_type": json.dumps({"cells": [{"cell_type": "widget", "source": "x", "metadata": {}}], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}).encode(),
-    "only_markdown": json.dumps({"cells": [{"cell_type": "markdown", "source": "hi", "metadata": {}}], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}).encode(),
+    "unknown_cell_type": json.dumps(
+        {
+            "cells": [{"cell_type": "widget", "source": "x", "metadata": {}}],
+            "metadata": {},
+            "nbformat": 4,
+            "nbformat_minor": 5,
+        }
+    ).encode(),
+    "only_markdown": json.dumps(
+        {
+            "cells": [{"cell_type": "markdown", "source": "hi", "metadata": {}}],
+            "metadata": {},
+            "nbformat": 4,
+            "nbformat_minor": 5,
+        }
+    ).encode(),
 }
 
 
@@ -202,10 +228,17 @@ def test_malformed_notebooks_get_a_clear_error_and_the_batch_goes_on(tmp_path: P
     nbformat.write(huge, batch / "huge_outputs" / "fcc_sigmoid.ipynb")
     (batch / "good").mkdir()
     shutil.copyfile(FCC, batch / "good" / "fcc_sigmoid.ipynb")
-    v3 = nbformat.v3.new_notebook(worksheets=[nbformat.v3.new_worksheet(cells=[nbformat.v3.new_code_cell("import numpy as np")])])
+    v3 = nbformat.v3.new_notebook(
+        worksheets=[nbformat.v3.new_worksheet(cells=[nbformat.v3.new_code_cell("import numpy as np")])]
+    )
     (batch / "version3").mkdir()
     (batch / "version3" / "fcc_sigmoid.ipynb").write_text(nbformat.v3.writes_json(v3))
-    results = {r.submission: r for r in grade(batch, "fcc_sigmoid", GradeOptions(output=tmp_path / "out", seed=1, jobs=2, reference_root=REFERENCE))}
+    results = {
+        r.submission: r
+        for r in grade(
+            batch, "fcc_sigmoid", GradeOptions(output=tmp_path / "out", seed=1, jobs=2, reference_root=REFERENCE)
+        )
+    }
     assert results["good"].score == 20
     assert results["huge_outputs"].score == 20  # outputs are never executed; the report caps them
     for name in MALFORMED:
@@ -223,10 +256,14 @@ def test_self_check_in_a_notebook_folder(tmp_path: Path) -> None:
     import sys
 
     folder = shutil.copytree(ROOT / "student_template" / "fcc_sigmoid", tmp_path / "fcc")
-    done = subprocess.run([sys.executable, "-m", "grader", "check"], cwd=folder, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-m", "grader", "check"], cwd=folder, capture_output=True, text=True, timeout=300
+    )
     assert done.returncode == 1 and "not implemented" in done.stdout and "0 / 14 points" in done.stdout
     shutil.copyfile(FCC, folder / "fcc_sigmoid.ipynb")
-    done = subprocess.run([sys.executable, "-m", "grader", "check"], cwd=folder, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-m", "grader", "check"], cwd=folder, capture_output=True, text=True, timeout=300
+    )
     assert done.returncode == 0 and "14 / 14 points" in done.stdout
 
 

@@ -26,7 +26,11 @@ def test_planted_pyc_files_never_replace_the_visible_source(tmp_path: Path) -> N
     cached.parent.mkdir()
     py_compile.compile(str(cheat), cfile=str(cached), invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
     py_compile.compile(str(cheat), cfile=str(student / "neural_net.pyc"))
-    (result,) = grade(tmp_path / "batch", "two_layer_net", GradeOptions(output=tmp_path / "out", seed=2, reports=False, reference_root=REFERENCE))
+    (result,) = grade(
+        tmp_path / "batch",
+        "two_layer_net",
+        GradeOptions(output=tmp_path / "out", seed=2, reports=False, reference_root=REFERENCE),
+    )
     assert result.files == ("neural_net.py",)
     assert any("not read" in note and "neural_net.pyc" in note for note in result.notes)
     assert result.score == 20, [c.message for c in result.checks if not c.passed]

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import base64
 import re
 import struct
 import xml.etree.ElementTree as ET
 import zlib
+from typing import Any
 
 import numpy as np
 import pytest

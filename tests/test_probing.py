@@ -129,7 +129,9 @@ def test_both_layouts_compute_the_same_with_the_same_drawn_parameters() -> None:
     X = np.random.default_rng(1).normal(size=(5, 3))
     assert np.allclose(handout.model.forward(X), transposed.model.forward(X))
     for name in ("W1", "b1", "W2", "b2"):
-        assert np.array_equal(transposed.from_student(name, getattr(transposed.model, name)), getattr(handout.model, name))
+        assert np.array_equal(
+            transposed.from_student(name, getattr(transposed.model, name)), getattr(handout.model, name)
+        )
 
 
 def test_gradients_come_back_in_the_handouts_layout_and_missing_ones_as_none() -> None:
@@ -160,7 +162,10 @@ def test_a_bias_of_an_unexpected_shape_is_given_the_handouts_shape() -> None:
 
 def test_order_sets_the_drawing_order() -> None:
     # the same generator, two orders: the first parameter drawn gets the first numbers
-    weights_first, by_layer = _layers(Handout()), DenseLayers(Handout(), SIZES, WEIGHTS, BIASES, order=("W1", "b1", "W2", "b2"))
+    weights_first, by_layer = (
+        _layers(Handout()),
+        DenseLayers(Handout(), SIZES, WEIGHTS, BIASES, order=("W1", "b1", "W2", "b2")),
+    )
     assert weights_first.names == ("W1", "W2", "b1", "b2")
     weights_first.set_parameters(np.random.default_rng(0), 1.0)
     by_layer.set_parameters(np.random.default_rng(0), 1.0)

@@ -24,8 +24,19 @@ def test_public_api_is_this_short_list() -> None:
 def test_worker_imports_nothing_heavy() -> None:
     # start-up is paid per submission: the worker must not pull in reports, CLI or notebooks
     code = "import sys, grader.worker.runner; print(' '.join(sorted(sys.modules)))"
-    loaded = set(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split())
-    assert not loaded & {"jinja2", "click", "rich", "nbformat", "nbclient", "sklearn", "grader.course.batch", "grader.outputs.report"}
+    loaded = set(
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    )
+    assert not loaded & {
+        "jinja2",
+        "click",
+        "rich",
+        "nbformat",
+        "nbclient",
+        "sklearn",
+        "grader.course.batch",
+        "grader.outputs.report",
+    }
 
 
 def _readme_commands() -> list[str]:
@@ -50,12 +61,16 @@ def test_the_distribution_name_is_ours_and_the_readme_installs_it() -> None:
 
     # "grader" on PyPI is another project; the command and the import stay `grader`
     installed = distribution("nn-grader")
-    assert [(e.name, e.value) for e in installed.entry_points if e.group == "console_scripts"] == [("grader", "grader.cli:main")]
+    assert [(e.name, e.value) for e in installed.entry_points if e.group == "console_scripts"] == [
+        ("grader", "grader.cli:main")
+    ]
     assert "pip install nn-grader" in (ROOT / "README.md").read_text()
 
 
 def test_ruff_finds_nothing() -> None:
-    done = subprocess.run([sys.executable, "-m", "ruff", "check", "."], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", "."], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
     assert done.returncode == 0, done.stdout[-3000:]
 
 

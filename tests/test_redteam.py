@@ -91,7 +91,10 @@ def import_failure(*words: str, status: str = "error") -> E:
 CASES = [
     # -- time, processes, memory -------------------------------------------------------
     Case("loop_at_import", every=E("timeout", "loading the submission took too long", "module level")),
-    Case("loop_in_loss", {"toy_loss": E("timeout", "took longer than 4 s"), "gradients": E("timeout", "took longer than 4 s")}),
+    Case(
+        "loop_in_loss",
+        {"toy_loss": E("timeout", "took longer than 4 s"), "gradients": E("timeout", "took longer than 4 s")},
+    ),
     Case("sigterm_ignored", {"predict": E("timeout", "took longer than 4 s", "infinite loop")}),
     Case("sleep_past_timeout", {"predict": E("timeout", "took longer than 4 s")}),
     Case("memory_bomb", {"predict": COSTS_NOTHING}),
@@ -100,7 +103,10 @@ CASES = [
     Case("fork_bomb_setsid", {"predict": E("timeout", "took longer than 4 s")}),
     Case("daemon"),  # answers correctly; the daemon it leaves must not survive (see below)
     Case("big_file", {"predict": E("error", "File too large")}),
-    Case("disk_bomb", fallback="no private filesystem: the worker wrote 32 MB files into the host's /, /root, /var/tmp, /dev/shm and site-packages (FSIZE bounds each file, not their number)"),
+    Case(
+        "disk_bomb",
+        fallback="no private filesystem: the worker wrote 32 MB files into the host's /, /root, /var/tmp, /dev/shm and site-packages (FSIZE bounds each file, not their number)",
+    ),
     Case("output_flood"),  # answers correctly; the 100 MB are capped (see below)
     Case("deep_recursion", {"predict": E("error", "RecursionError", "maximum recursion depth")}),
     Case("segfault", {"predict": E("error", "crashed", "SIGSEGV")}),
@@ -117,46 +123,85 @@ CASES = [
     Case("nul_byte", every=import_failure("failed to load", "null bytes")),
     Case("non_utf8", every=import_failure("failed to load", "SyntaxError", "utf-8")),
     # -- escaping the sandbox: each answers correctly unless the attack succeeds -------
-    Case("read_reference", fallback="the worker runs as the grader's user (root here): it read the reference and listed the repository"),
-    Case("read_other_submissions", fallback="the other students' unpacked files sit beside the job folder, readable by the same user"),
-    Case("peek_grader", fallback="no PID namespace: the grader's process (pytest) is visible in /proc and, as root, its memory can be opened"),
-    Case("write_outside", fallback="the worker (root) wrote to the output folder, results.jsonl, the home folder, /tmp, /dev/shm, the reference folder and the batch's folders"),
+    Case(
+        "read_reference",
+        fallback="the worker runs as the grader's user (root here): it read the reference and listed the repository",
+    ),
+    Case(
+        "read_other_submissions",
+        fallback="the other students' unpacked files sit beside the job folder, readable by the same user",
+    ),
+    Case(
+        "peek_grader",
+        fallback="no PID namespace: the grader's process (pytest) is visible in /proc and, as root, its memory can be opened",
+    ),
+    Case(
+        "write_outside",
+        fallback="the worker (root) wrote to the output folder, results.jsonl, the home folder, /tmp, /dev/shm, the reference folder and the batch's folders",
+    ),
     Case("network", fallback="no network namespace: the worker connected to the host's 127.0.0.1 listener"),
-    Case("overwrite_data", fallback="the fallback's data folder is a writable private copy: the attacker changed its own inputs (only its own)"),
+    Case(
+        "overwrite_data",
+        fallback="the fallback's data folder is a writable private copy: the attacker changed its own inputs (only its own)",
+    ),
     # -- tampering with the verdict ----------------------------------------------------------
-    Case("patch_numpy", {
-        "forward_scores": E("failed", "sum of |got - expected|"),
-        "predict": E("failed", "differ from the reference"),
-        "data_scores": E("failed", "max |got - expected|"),
-        "hidden_scores": HIDDEN_WRONG,
-    }),
+    Case(
+        "patch_numpy",
+        {
+            "forward_scores": E("failed", "sum of |got - expected|"),
+            "predict": E("failed", "differ from the reference"),
+            "data_scores": E("failed", "max |got - expected|"),
+            "hidden_scores": HIDDEN_WRONG,
+        },
+    ),
     Case("patch_probes", {"gradients": E("failed", "against the reference gradient")}),
-    Case("lying_eq", {**{check: E("failed", "expected a numpy array, got Liar") for check in ("forward_scores", "data_scores")}, "hidden_scores": HIDDEN_WRONG}),
-    Case("lying_array", {
-        **{check: E("failed", "expected a numpy array, got LooksLikeAnArray") for check in ("forward_scores", "data_scores")},
-        "hidden_scores": HIDDEN_WRONG,
-        "predict": E("failed", "expected a numpy array, got AlwaysEqual"),
-    }),
+    Case(
+        "lying_eq",
+        {
+            **{check: E("failed", "expected a numpy array, got Liar") for check in ("forward_scores", "data_scores")},
+            "hidden_scores": HIDDEN_WRONG,
+        },
+    ),
+    Case(
+        "lying_array",
+        {
+            **{
+                check: E("failed", "expected a numpy array, got LooksLikeAnArray")
+                for check in ("forward_scores", "data_scores")
+            },
+            "hidden_scores": HIDDEN_WRONG,
+            "predict": E("failed", "expected a numpy array, got AlwaysEqual"),
+        },
+    ),
     Case("lying_float", {"toy_loss": E("failed", "expected a numpy array, got Persuasive")}),
     # -- wrong values ------------------------------------------------------------------------
     Case("nan_scores", {"forward_scores": E("failed", "1 NaN value", "[2, 1]")}),
     Case("inf_loss", {"toy_loss": E("failed", "infinite"), "gradients": E("failed", "NaN")}),
-    Case("wrong_shape", {
-        "forward_scores": E("failed", "expected shape (5, 3), got (3, 5)"),
-        "data_scores": E("failed", "expected shape (6, 3), got (3, 6)"),
-        "hidden_scores": HIDDEN_WRONG,
-    }),
-    Case("wrong_dtype", {
-        **{check: E("failed", "complex128 is not numeric") for check in ("forward_scores", "data_scores")},
-        "hidden_scores": HIDDEN_WRONG,
-        "predict": E("failed", "<U", "is not numeric"),
-    }),
-    Case("list_instead_of_array", {
-        "forward_scores": E("failed", "expected a numpy array, got list of 5 items"),
-        "predict": E("failed", "expected a numpy array, got list of 40 items"),
-        "data_scores": E("failed", "expected a numpy array, got list of 6 items"),
-        "hidden_scores": HIDDEN_WRONG,
-    }),
+    Case(
+        "wrong_shape",
+        {
+            "forward_scores": E("failed", "expected shape (5, 3), got (3, 5)"),
+            "data_scores": E("failed", "expected shape (6, 3), got (3, 6)"),
+            "hidden_scores": HIDDEN_WRONG,
+        },
+    ),
+    Case(
+        "wrong_dtype",
+        {
+            **{check: E("failed", "complex128 is not numeric") for check in ("forward_scores", "data_scores")},
+            "hidden_scores": HIDDEN_WRONG,
+            "predict": E("failed", "<U", "is not numeric"),
+        },
+    ),
+    Case(
+        "list_instead_of_array",
+        {
+            "forward_scores": E("failed", "expected a numpy array, got list of 5 items"),
+            "predict": E("failed", "expected a numpy array, got list of 40 items"),
+            "data_scores": E("failed", "expected a numpy array, got list of 6 items"),
+            "hidden_scores": HIDDEN_WRONG,
+        },
+    ),
     Case("missing_grad_key", {"gradients": E("failed", "1 of 4 wrong", "db1", "NoneType", points=3.0)}),
     Case("mutate_inputs", {"gradients": E("failed", "numerical gradient")}),
     Case("leak_hidden_inputs", {"hidden_scores": E("error", "raised an exception")}),
@@ -243,7 +288,11 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Graded]:
 def _case_params() -> list[Any]:
     params = []
     for case in CASES:
-        marks = [pytest.mark.xfail(reason=f"limits-only fallback: {case.fallback}", strict=True)] if FALLBACK and case.fallback else []
+        marks = (
+            [pytest.mark.xfail(reason=f"limits-only fallback: {case.fallback}", strict=True)]
+            if FALLBACK and case.fallback
+            else []
+        )
         params.append(pytest.param(case, id=case.name, marks=marks))
     return params
 
@@ -262,7 +311,9 @@ def test_case_gets_its_stated_behaviour(graded: Graded, case: Case) -> None:
         check = checks[name]
         expected = case.every or case.expect.get(name)
         if expected is None:
-            assert (check.status, check.points) == ("passed", support.POINTS[name]), f"{name}: {check.status}: {check.message}"
+            assert (check.status, check.points) == ("passed", support.POINTS[name]), (
+                f"{name}: {check.status}: {check.message}"
+            )
             continue
         assert check.status in expected.statuses, f"{name}: {check.status}: {check.message}"
         if case.every is not None and not check.public:
@@ -287,7 +338,9 @@ def test_every_submission_has_a_result(graded: Graded) -> None:
     assert set(graded.results) == {c.name for c in CASES} | set(HONEST)
 
 
-@pytest.mark.xfail(FALLBACK, reason="limits-only fallback: write_outside replaced results.jsonl with a forged one", strict=True)
+@pytest.mark.xfail(
+    FALLBACK, reason="limits-only fallback: write_outside replaced results.jsonl with a forged one", strict=True
+)
 def test_results_jsonl_holds_one_row_per_submission_and_no_forged_row(graded: Graded) -> None:
     rows = [json.loads(line) for line in graded.jsonl]
     assert sorted(r["submission"] for r in rows) == sorted(graded.results)

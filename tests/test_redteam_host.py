@@ -127,7 +127,8 @@ SLOW_NOTEBOOK_CELLS = [
 
 def _write_notebook(path: Path, sources: list[str]) -> None:
     cells: list[dict[str, Any]] = [
-        {"cell_type": "code", "execution_count": None, "id": f"c{i}", "metadata": {}, "outputs": [], "source": c} for i, c in enumerate(sources)
+        {"cell_type": "code", "execution_count": None, "id": f"c{i}", "metadata": {}, "outputs": [], "source": c}
+        for i, c in enumerate(sources)
     ]
     path.write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import base64
-from dataclasses import replace
 import re
 import struct
 import zlib
+from dataclasses import replace
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -50,34 +50,87 @@ def full_marks(name: str = "alice") -> SubmissionResult:
         CheckResult("gradients", 4, 4, "passed", "every gradient within 1e-08 (worst dW1 3.1e-10)"),
         CheckResult("digits_accuracy", 4, 4, "passed", "validation accuracy 0.941 >= 0.9", public=False),
     )
-    return SubmissionResult(name, "two_layer_net", 15, 15, "graded", checks, seconds=3.2, files=("neural_net.py",), graded_as="module", seed=1234, isolation="bubblewrap: no network, read-only system, limits", source={"neural_net.py": NEURAL_NET})
+    return SubmissionResult(
+        name,
+        "two_layer_net",
+        15,
+        15,
+        "graded",
+        checks,
+        seconds=3.2,
+        files=("neural_net.py",),
+        graded_as="module",
+        seed=1234,
+        isolation="bubblewrap: no network, read-only system, limits",
+        source={"neural_net.py": NEURAL_NET},
+    )
 
 
 def partial(name: str = "bob") -> SubmissionResult:
     checks = (
         CheckResult("forward_scores", 4, 4, "passed", "sum |got - expected| = 2.3e-08, limit 1e-07"),
         CheckResult(
-            "forward_loss", 0, 3, "failed",
+            "forward_loss",
+            0,
+            3,
+            "failed",
             "forward_loss 0/3: |got - expected| = 0.3, limit 1e-10 (3,000,000,000x over)",
-            details=("got 1.00378789, expected 1.30378789 (off 0.3)", "reg=0.1: did you add 0.5 * reg * sum(W**2) for both layers?"),
+            details=(
+                "got 1.00378789, expected 1.30378789 (off 0.3)",
+                "reg=0.1: did you add 0.5 * reg * sum(W**2) for both layers?",
+            ),
             location="neural_net.py:19",
             stdout="loss debug: 1.00378789\n",
         ),
         CheckResult(
-            "gradients", 0, 4, "error",
+            "gradients",
+            0,
+            4,
+            "error",
             "NameError at neural_net.py:21: name 'dscores' is not defined",
             details=("line: grads['W2'] = hidden.T.dot(dscores)", "your code: neural_net.py:21 in loss"),
             location="neural_net.py:21",
             stdout="computing grads\n",
         ),
         CheckResult("toy_training_loss", 0, 3, "timeout", "timed out after 10 s (the training loop did not finish)"),
-        CheckResult("digits_accuracy", 1, 4, "failed", "validation accuracy 0.52 should be at least 0.9 (short by 0.38)", public=False, details=("secret input rows 3, 7",), stdout="HIDDEN-STDOUT-SECRET", location="neural_net.py:19"),
+        CheckResult(
+            "digits_accuracy",
+            1,
+            4,
+            "failed",
+            "validation accuracy 0.52 should be at least 0.9 (short by 0.38)",
+            public=False,
+            details=("secret input rows 3, 7",),
+            stdout="HIDDEN-STDOUT-SECRET",
+            location="neural_net.py:19",
+        ),
     )
-    return SubmissionResult(name, "two_layer_net", 5, 18, "graded", checks, seconds=12.4, files=("neural_net.py", "two_layer_net.ipynb"), graded_as="module", seed=1234, isolation="limits only (bubblewrap not found)", source={"neural_net.py": NEURAL_NET})
+    return SubmissionResult(
+        name,
+        "two_layer_net",
+        5,
+        18,
+        "graded",
+        checks,
+        seconds=12.4,
+        files=("neural_net.py", "two_layer_net.ipynb"),
+        graded_as="module",
+        seed=1234,
+        isolation="limits only (bubblewrap not found)",
+        source={"neural_net.py": NEURAL_NET},
+    )
 
 
 def broken(name: str = "carol") -> SubmissionResult:
-    return SubmissionResult(name, "two_layer_net", 0, 18, "error", error="carol.zip: not a valid zip archive (bad CRC in neural_net.py); re-create the zip and resubmit", seed=1234)
+    return SubmissionResult(
+        name,
+        "two_layer_net",
+        0,
+        18,
+        "error",
+        error="carol.zip: not a valid zip archive (bad CRC in neural_net.py); re-create the zip and resubmit",
+        seed=1234,
+    )
 
 
 HOSTILE = "<script>alert(1)</script>"
@@ -85,23 +138,41 @@ HOSTILE = "<script>alert(1)</script>"
 
 def hostile() -> SubmissionResult:
     check = CheckResult(
-        f"forward_scores{HOSTILE}", 0, 4, "error", f"ValueError: {HOSTILE}",
-        details=(f"line: print('{HOSTILE}')",), location="evil<b>.py:2",
+        f"forward_scores{HOSTILE}",
+        0,
+        4,
+        "error",
+        f"ValueError: {HOSTILE}",
+        details=(f"line: print('{HOSTILE}')",),
+        location="evil<b>.py:2",
         stdout=f"\x1b[31mred\x1b[0m \x1b]0;pwned title\x07{HOSTILE} \u202eevil\u202c \u2066iso\u2069 done",
     )
     return SubmissionResult(
-        f"{HOSTILE}\u202e", "two_layer_net", 0, 4, "graded", (check,), error=None, files=(f"{HOSTILE}.py",),
+        f"{HOSTILE}\u202e",
+        "two_layer_net",
+        0,
+        4,
+        "graded",
+        (check,),
+        error=None,
+        files=(f"{HOSTILE}.py",),
         source={"evil<b>.py": f"x = 1\nprint('{HOSTILE}')  # \u202e }}\u2066 if admin \u2069\n"},
     )
 
 
 def png(width: int = 2, height: int = 2) -> str:
     """A real (grey) PNG, base64-encoded as a notebook stores it."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
     rows = b"".join(b"\x00" + b"\x80" * width for _ in range(height))
-    data = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+    data = (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
     return base64.b64encode(data).decode()
 
 
@@ -113,16 +184,44 @@ def notebook(images: tuple[str, ...] = (PNG,)) -> SubmissionResult:
         NotebookCell(1, "markdown", f"# Tutorial 1\n\nImplement **sigmoid** first. {HOSTILE}\n"),
         NotebookCell(2, "code", "import numpy as np\nimport matplotlib.pyplot as plt\n", status="ok"),
         NotebookCell(3, "code", "def sigmoid(x):\n    return 1 / (1 + np.exp(-x))\n", status="ok"),
-        NotebookCell(4, "code", "print(weights)\n", (("text", "NameError: name 'weights' is not defined"),), "error", "NameError: name 'weights' is not defined"),
-        NotebookCell(5, "code", "x = np.linspace(-6, 6)\nplt.plot(x, sigmoid(x))\n", (*(("png", i) for i in images), ("text", f"[<matplotlib.lines.Line2D>] {HOSTILE}")), "skipped"),
+        NotebookCell(
+            4,
+            "code",
+            "print(weights)\n",
+            (("text", "NameError: name 'weights' is not defined"),),
+            "error",
+            "NameError: name 'weights' is not defined",
+        ),
+        NotebookCell(
+            5,
+            "code",
+            "x = np.linspace(-6, 6)\nplt.plot(x, sigmoid(x))\n",
+            (*(("png", i) for i in images), ("text", f"[<matplotlib.lines.Line2D>] {HOSTILE}")),
+            "skipped",
+        ),
         NotebookCell(6, "raw", "raw cell <b>text</b>"),
         NotebookCell(7, "code", "def fcc(x, W, b):\n    h = sigmoid(x @ W + b)\n    return h.T\n", status="ok"),
         NotebookCell(8, "code", "while True:\n    pass\n", status="timeout", error="cell timed out after 60 s"),
     )
     checks = (
         CheckResult("sigmoid", 2, 2, "passed", "max |got - expected| = 0.0e+00, limit 1e-12"),
-        CheckResult("fcc_forward", 0, 3, "failed", "fcc_forward 0/3: expected shape (4, 3), got (3, 4)", location="fcc_sigmoid.ipynb cell 7, line 3"),
-        CheckResult("fcc_hidden", 0, 2, "error", "NameError: name 'W' is not defined", public=False, location="fcc_sigmoid.ipynb cell 4, line 1"),
+        CheckResult(
+            "fcc_forward",
+            0,
+            3,
+            "failed",
+            "fcc_forward 0/3: expected shape (4, 3), got (3, 4)",
+            location="fcc_sigmoid.ipynb cell 7, line 3",
+        ),
+        CheckResult(
+            "fcc_hidden",
+            0,
+            2,
+            "error",
+            "NameError: name 'W' is not defined",
+            public=False,
+            location="fcc_sigmoid.ipynb cell 4, line 1",
+        ),
         CheckResult("plot", 0, 1, "error", "RuntimeError: no figure", location="fcc_sigmoid.ipynb cell 5"),
     )
     notes = (
@@ -130,8 +229,19 @@ def notebook(images: tuple[str, ...] = (PNG,)) -> SubmissionResult:
         "cell 4 raised: NameError: name 'weights' is not defined (execution went on)",
     )
     return SubmissionResult(
-        "erin", "fcc_sigmoid", 2, 8, "graded", checks, seconds=2.5, files=("fcc_sigmoid.ipynb",),
-        graded_as="notebook (definitions only)", seed=7, isolation="limits only", notes=notes, notebook=cells,
+        "erin",
+        "fcc_sigmoid",
+        2,
+        8,
+        "graded",
+        checks,
+        seconds=2.5,
+        files=("fcc_sigmoid.ipynb",),
+        graded_as="notebook (definitions only)",
+        seed=7,
+        isolation="limits only",
+        notes=notes,
+        notebook=cells,
     )
 
 
@@ -197,7 +307,7 @@ def test_page_is_self_contained(tmp_path: Path) -> None:
 
 def test_failed_check_shows_message_details_output_and_location(tmp_path: Path) -> None:
     html = render(partial(), tmp_path)
-    assert "5</span> <span class=\"max\">/ 18" in html
+    assert '5</span> <span class="max">/ 18' in html
     assert "3,000,000,000x over" in html
     assert "got 1.00378789, expected 1.30378789 (off 0.3)" in html
     assert "did you add 0.5 * reg * sum(W**2)" in html
@@ -218,7 +328,12 @@ def test_location_line_is_highlighted_anchored_and_linked(tmp_path: Path) -> Non
     # The highlighted line links back to the check that pointed at it, on a row of its own
     # below the line, so the flag never takes the line's width and wraps it mid-line.
     row = re.search(r'<tr id="L-neural_net.py-21".*?</tr>\s*(<tr class="hit-marks">.*?</tr>)', html, re.S)
-    assert row and "hidden.T.dot(dscores)" in row.group(0) and "gradients" in row.group(1) and "gradients" not in row.group(0).split("</tr>")[0]
+    assert (
+        row
+        and "hidden.T.dot(dscores)" in row.group(0)
+        and "gradients" in row.group(1)
+        and "gradients" not in row.group(0).split("</tr>")[0]
+    )
     # And every in-page link lands on something.
     assert {h[1:] for h in links.hrefs} <= links.ids
 
@@ -246,7 +361,7 @@ def test_error_submission_says_what_went_wrong_and_what_to_do(tmp_path: Path) ->
     assert "not a valid zip archive" in html
     assert "What to do" in html
     assert 'role="alert"' in html
-    assert "0</span> <span class=\"max\">/ 18" in html
+    assert '0</span> <span class="max">/ 18' in html
 
 
 def test_hostile_strings_are_escaped_everywhere(tmp_path: Path) -> None:
@@ -288,7 +403,9 @@ def test_clean_text(raw: str, clean: str) -> None:
 
 
 def test_long_stdout_keeps_both_ends(tmp_path: Path) -> None:
-    noisy = CheckResult("train", 0, 3, "failed", "loss 2.3 should be at most 0.02", stdout="START\n" + "x" * 50_000 + "\nEND")
+    noisy = CheckResult(
+        "train", 0, 3, "failed", "loss 2.3 should be at most 0.02", stdout="START\n" + "x" * 50_000 + "\nEND"
+    )
     html = render(SubmissionResult("dave", "two_layer_net", 0, 3, "graded", (noisy,)), tmp_path)
     assert "START" in html and "END" in html and "characters omitted" in html
     assert len(html) < 30_000
@@ -301,7 +418,22 @@ def test_report_file_name_keeps_plain_names(name: str) -> None:
 
 @pytest.mark.parametrize(
     "name",
-    ["../../etc/passwd", "a/b", "a\\b", ".hidden", "-rf", "index", "INDEX", "Alice", "José García", "日本語", "", "x" * 500, HOSTILE, "con"],
+    [
+        "../../etc/passwd",
+        "a/b",
+        "a\\b",
+        ".hidden",
+        "-rf",
+        "index",
+        "INDEX",
+        "Alice",
+        "José García",
+        "日本語",
+        "",
+        "x" * 500,
+        HOSTILE,
+        "con",
+    ],
 )
 def test_report_file_name_is_safe(name: str) -> None:
     file = report_file_name(name)
@@ -334,8 +466,21 @@ def test_index_lists_every_submission_with_a_working_link(tmp_path: Path) -> Non
 def test_index_counts_passes_per_check(tmp_path: Path) -> None:
     results = [full_marks("a1"), full_marks("a2"), partial("b1"), broken("c1")]
     html = write_index(results, tmp_path, "two_layer_net").read_text(encoding="utf-8")
-    rows = {m.group(1): m.group(2) for m in re.finditer(r'<tr class="check-rate">\s*<td class="who">(\w+).*?<td class="num">[^<]*</td>\s*<td class="num">([^<]*)</td>', html, re.S)}
-    assert rows == {"forward_scores": "3 / 3", "forward_loss": "2 / 3", "gradients": "2 / 3", "digits_accuracy": "2 / 3", "toy_training_loss": "0 / 1"}
+    rows = {
+        m.group(1): m.group(2)
+        for m in re.finditer(
+            r'<tr class="check-rate">\s*<td class="who">(\w+).*?<td class="num">[^<]*</td>\s*<td class="num">([^<]*)</td>',
+            html,
+            re.S,
+        )
+    }
+    assert rows == {
+        "forward_scores": "3 / 3",
+        "forward_loss": "2 / 3",
+        "gradients": "2 / 3",
+        "digits_accuracy": "2 / 3",
+        "toy_training_loss": "0 / 1",
+    }
     assert "1 could not be graded" in html
 
 
@@ -360,7 +505,10 @@ def test_grading_notes_are_listed_under_graded_as(tmp_path: Path) -> None:
     meta = re.search(r'<dl class="meta">.*?</dl>', html, re.S)
     assert meta
     notes = re.findall(r"<li>(.*?)</li>", meta.group(0))
-    assert notes == ["graded definitions: fcc (cell 7), sigmoid (cell 3)", "cell 4 raised: NameError: name &#39;weights&#39; is not defined (execution went on)"]
+    assert notes == [
+        "graded definitions: fcc (cell 7), sigmoid (cell 3)",
+        "cell 4 raised: NameError: name &#39;weights&#39; is not defined (execution went on)",
+    ]
     assert meta.group(0).index("Graded as") < meta.group(0).index("Notes") < meta.group(0).index("Isolation")
     assert "<dt>Notes</dt>" not in render(partial(), tmp_path)
 
@@ -381,7 +529,10 @@ def test_notebook_cells_appear_in_order_with_their_labels(tmp_path: Path) -> Non
     assert "In [" not in html
     assert 'class="cell markdown-cell"' in html and 'class="cell raw-cell"' in html
     # code cells are numbered line by line
-    assert re.search(r'<tr id="cell-3-L2"><td class="ln"><a href="#cell-3-L2">2</a></td><td class="src">    return 1 / \(1 \+ np.exp\(-x\)\)</td></tr>', html)
+    assert re.search(
+        r'<tr id="cell-3-L2"><td class="ln"><a href="#cell-3-L2">2</a></td><td class="src">    return 1 / \(1 \+ np.exp\(-x\)\)</td></tr>',
+        html,
+    )
     assert "Submitted source" not in html  # nothing but the notebook was submitted
 
 
@@ -424,7 +575,10 @@ def test_check_in_a_cell_links_to_the_cell_and_back(tmp_path: Path) -> None:
     html = render(notebook(), tmp_path)
     links = parse(html)
     problem = re.search(r'<article class="problem failed" id="check-2-fcc_forward">.*?</article>', html, re.S)
-    assert problem and '<a href="#cell-7">fcc_sigmoid.ipynb cell 7, line 3 &rarr; see the cell below</a>' in problem.group(0)
+    assert (
+        problem
+        and '<a href="#cell-7">fcc_sigmoid.ipynb cell 7, line 3 &rarr; see the cell below</a>' in problem.group(0)
+    )
     assert "cell-7" in links.ids
     cell = cell_html(html, 7)
     assert 'class="cell code-cell hit"' in cell
@@ -439,11 +593,22 @@ def test_check_in_a_cell_links_to_the_cell_and_back(tmp_path: Path) -> None:
     assert {h[1:] for h in links.hrefs} <= links.ids
 
 
-@pytest.mark.parametrize("location", ["fcc_sigmoid.ipynb cell 99, line 1", "fcc_sigmoid.ipynb cell 1, line 1", "fcc_sigmoid.ipynb cell 7, line 40", "cell 7"])
+@pytest.mark.parametrize(
+    "location",
+    [
+        "fcc_sigmoid.ipynb cell 99, line 1",
+        "fcc_sigmoid.ipynb cell 1, line 1",
+        "fcc_sigmoid.ipynb cell 7, line 40",
+        "cell 7",
+    ],
+)
 def test_location_outside_the_notebook_links_nowhere_or_to_the_cell(tmp_path: Path, location: str) -> None:
     result = notebook()
     check = CheckResult("odd", 0, 1, "failed", "odd", location=location)
-    html = render(SubmissionResult(result.submission, result.assignment, 0, 1, "graded", (check,), notebook=result.notebook), tmp_path)
+    html = render(
+        SubmissionResult(result.submission, result.assignment, 0, 1, "graded", (check,), notebook=result.notebook),
+        tmp_path,
+    )
     links = parse(html)
     assert {h[1:] for h in links.hrefs} <= links.ids
     assert 'class="hit"' not in html  # no line is marked
@@ -498,9 +663,36 @@ def cannot_load(name: str = "dan") -> SubmissionResult:
     """A submission whose module does not import: every check carries the same failure."""
     message = "SyntaxError at neural_net.py:19: invalid syntax"
     details = ("line: loss = -np.log(scores[range(len(y)), y]).mean(", "your code: neural_net.py:19")
-    names = ("forward_scores", "forward_loss", "gradients", "toy_training_loss", "predict", "stable_loss", "hidden_scores", "hidden_loss", "hidden_gradients", "digits_accuracy")
-    checks = tuple(CheckResult(n, 0, 2, "error", message, public=not n.startswith("hidden"), details=details, location="neural_net.py:19") for n in names)
-    return SubmissionResult(name, "two_layer_net", 0, 20, "graded", checks, error=message, files=("neural_net.py",), graded_as="module", source={"neural_net.py": NEURAL_NET})
+    names = (
+        "forward_scores",
+        "forward_loss",
+        "gradients",
+        "toy_training_loss",
+        "predict",
+        "stable_loss",
+        "hidden_scores",
+        "hidden_loss",
+        "hidden_gradients",
+        "digits_accuracy",
+    )
+    checks = tuple(
+        CheckResult(
+            n, 0, 2, "error", message, public=not n.startswith("hidden"), details=details, location="neural_net.py:19"
+        )
+        for n in names
+    )
+    return SubmissionResult(
+        name,
+        "two_layer_net",
+        0,
+        20,
+        "graded",
+        checks,
+        error=message,
+        files=("neural_net.py",),
+        graded_as="module",
+        source={"neural_net.py": NEURAL_NET},
+    )
 
 
 def test_a_submission_that_cannot_load_says_so_once_with_the_line(tmp_path: Path) -> None:
@@ -519,7 +711,9 @@ def test_a_submission_that_cannot_load_says_so_once_with_the_line(tmp_path: Path
 
 def test_advice_is_shown_apart_and_is_nothing_to_fix(tmp_path: Path) -> None:
     result = full_marks()
-    advice = CheckResult("stable_softmax", 0, 0, "failed", "softmax overflows on logits near 1000: subtract the row maximum", advice=True)
+    advice = CheckResult(
+        "stable_softmax", 0, 0, "failed", "softmax overflows on logits near 1000: subtract the row maximum", advice=True
+    )
     html = render(replace(result, checks=(*result.checks, advice)), tmp_path)
     assert "Every check passed. Nothing to fix." in html
     section = re.search(r'<section id="advice">.*?</section>', html, re.S)
@@ -528,8 +722,17 @@ def test_advice_is_shown_apart_and_is_nothing_to_fix(tmp_path: Path) -> None:
 
 
 def test_class_table_names_what_cost_each_student_points(tmp_path: Path) -> None:
-    html = write_index([full_marks("a"), partial("b"), broken("c"), cannot_load("d")], tmp_path, "two_layer_net").read_text(encoding="utf-8")
-    rows = {m[0]: m[1] for m in re.findall(r'<tr class="submission[^"]*">\s*<td class="who"><a href="[^"]*">([^<]*)</a>.*?<td class="err">(.*?)</td>', html, re.S)}
+    html = write_index(
+        [full_marks("a"), partial("b"), broken("c"), cannot_load("d")], tmp_path, "two_layer_net"
+    ).read_text(encoding="utf-8")
+    rows = {
+        m[0]: m[1]
+        for m in re.findall(
+            r'<tr class="submission[^"]*">\s*<td class="who"><a href="[^"]*">([^<]*)</a>.*?<td class="err">(.*?)</td>',
+            html,
+            re.S,
+        )
+    }
     assert rows["a"] == ""
     assert rows["b"].startswith("forward_loss: forward_loss 0/3")  # graded, but lost points
     assert "not a valid zip archive" in rows["c"]

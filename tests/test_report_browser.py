@@ -57,22 +57,66 @@ def sigmoid_plot(width: int = 360, height: int = 200) -> str:
 
 def notebook_submission() -> SubmissionResult:
     cells = (
-        NotebookCell(1, "markdown", "# Tutorial 1: a fully connected layer\n\nImplement `sigmoid` and `fcc` below.\nDo not change the cell that loads the data.\n"),
+        NotebookCell(
+            1,
+            "markdown",
+            "# Tutorial 1: a fully connected layer\n\nImplement `sigmoid` and `fcc` below.\nDo not change the cell that loads the data.\n",
+        ),
         NotebookCell(2, "code", "import numpy as np\nimport matplotlib.pyplot as plt\n", status="ok"),
         NotebookCell(3, "code", "def sigmoid(x):\n    return 1 / (1 + np.exp(-x))\n", status="ok"),
-        NotebookCell(4, "code", "x = np.linspace(-6, 6, 200)\nplt.plot(x, sigmoid(x))\n", (("text", "[<matplotlib.lines.Line2D at 0x7f3a>]"), ("png", sigmoid_plot())), "skipped"),
-        NotebookCell(5, "code", "print(weights.shape)\n", (("text", f"NameError: name 'weights' is not defined {XSS}"),), "error", "NameError: name 'weights' is not defined"),
+        NotebookCell(
+            4,
+            "code",
+            "x = np.linspace(-6, 6, 200)\nplt.plot(x, sigmoid(x))\n",
+            (("text", "[<matplotlib.lines.Line2D at 0x7f3a>]"), ("png", sigmoid_plot())),
+            "skipped",
+        ),
+        NotebookCell(
+            5,
+            "code",
+            "print(weights.shape)\n",
+            (("text", f"NameError: name 'weights' is not defined {XSS}"),),
+            "error",
+            "NameError: name 'weights' is not defined",
+        ),
         NotebookCell(6, "markdown", f"## The layer\n\nh = sigmoid(W x + b), one row per sample. {XSS}\n"),
-        NotebookCell(7, "code", "def fcc(x, W, b):\n    # x: (n, d), W: (d, k), b: (k,)\n    h = sigmoid(x @ W + b)\n    return h.T\n", status="ok"),
+        NotebookCell(
+            7,
+            "code",
+            "def fcc(x, W, b):\n    # x: (n, d), W: (d, k), b: (k,)\n    h = sigmoid(x @ W + b)\n    return h.T\n",
+            status="ok",
+        ),
     )
     checks = (
         CheckResult("sigmoid", 2, 2, "passed", "max |got - expected| = 0.0e+00, limit 1e-12"),
-        CheckResult("fcc_forward", 0, 3, "failed", "fcc_forward 0/3: expected shape (4, 3), got (3, 4)", details=("did you return the transpose?",), location="fcc_sigmoid.ipynb cell 7, line 4"),
+        CheckResult(
+            "fcc_forward",
+            0,
+            3,
+            "failed",
+            "fcc_forward 0/3: expected shape (4, 3), got (3, 4)",
+            details=("did you return the transpose?",),
+            location="fcc_sigmoid.ipynb cell 7, line 4",
+        ),
     )
-    notes = ("graded definitions: fcc (cell 7), sigmoid (cell 3)", "cell 5 raised: NameError: name 'weights' is not defined (execution went on)")
+    notes = (
+        "graded definitions: fcc (cell 7), sigmoid (cell 3)",
+        "cell 5 raised: NameError: name 'weights' is not defined (execution went on)",
+    )
     return SubmissionResult(
-        "nina", "fcc_sigmoid", 2, 5, "graded", checks, seconds=1.9, files=("fcc_sigmoid.ipynb",),
-        graded_as="notebook (definitions only)", seed=7, isolation="bubblewrap: no network, read-only system, limits", notes=notes, notebook=cells,
+        "nina",
+        "fcc_sigmoid",
+        2,
+        5,
+        "graded",
+        checks,
+        seconds=1.9,
+        files=("fcc_sigmoid.ipynb",),
+        graded_as="notebook (definitions only)",
+        seed=7,
+        isolation="bubblewrap: no network, read-only system, limits",
+        notes=notes,
+        notebook=cells,
     )
 
 
@@ -80,21 +124,55 @@ def results() -> list[SubmissionResult]:
     checks = (
         CheckResult("sigmoid", 2, 2, "passed", "max |got - expected| = 0.0e+00, limit 1e-12"),
         CheckResult(
-            "softmax_large_logits", 0, 3, "failed",
+            "softmax_large_logits",
+            0,
+            3,
+            "failed",
             "softmax_large_logits 0/3: got 12 NaN values, first at [0, 0]",
             details=("inputs up to 1e3: subtract the maximum, do not add it",),
             location="fcc.ipynb:5",
             stdout=f"\x1b[33mRuntimeWarning: overflow encountered in exp\x1b[0m {XSS}\n",
         ),
-        CheckResult("backprop_hidden", 1, 4, "failed", "dW_i_h1: max relative error 3.2e-04 > 1e-08", public=False, stdout="SECRET"),
+        CheckResult(
+            "backprop_hidden",
+            1,
+            4,
+            "failed",
+            "dW_i_h1: max relative error 3.2e-04 > 1e-08",
+            public=False,
+            stdout="SECRET",
+        ),
     )
     student = SubmissionResult(
-        f"student{XSS}", "fcc_sigmoid", 3, 9, "graded", checks, seconds=4.2, files=("fcc.ipynb",),
-        graded_as="notebook (definitions only)", seed=7, isolation="bubblewrap: no network, read-only system, limits",
+        f"student{XSS}",
+        "fcc_sigmoid",
+        3,
+        9,
+        "graded",
+        checks,
+        seconds=4.2,
+        files=("fcc.ipynb",),
+        graded_as="notebook (definitions only)",
+        seed=7,
+        isolation="bubblewrap: no network, read-only system, limits",
         source={"fcc.ipynb": SOURCE},
     )
-    broken = SubmissionResult("zed", "fcc_sigmoid", 0, 9, "error", error="zed.ipynb: not a notebook (invalid JSON at line 3); export it again from Jupyter")
-    full = SubmissionResult("amy", "fcc_sigmoid", 9, 9, "graded", tuple(CheckResult(c.name, c.max_points, c.max_points, "passed", "ok", public=c.public) for c in checks))
+    broken = SubmissionResult(
+        "zed",
+        "fcc_sigmoid",
+        0,
+        9,
+        "error",
+        error="zed.ipynb: not a notebook (invalid JSON at line 3); export it again from Jupyter",
+    )
+    full = SubmissionResult(
+        "amy",
+        "fcc_sigmoid",
+        9,
+        9,
+        "graded",
+        tuple(CheckResult(c.name, c.max_points, c.max_points, "passed", "ok", public=c.public) for c in checks),
+    )
     return [student, broken, full, notebook_submission()]
 
 
@@ -103,9 +181,18 @@ def chromium(page: Path, tmp_path: Path, *mode: str, height: int = 1600) -> str:
         pytest.skip(f"{CHROMIUM} not found: install it with `apt-get install chromium` to run the browser tests")
     profile = tmp_path / "profile"
     command = [
-        str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={profile}",
-        f"--window-size=1200,{height}", *mode, page.as_uri(),
+        str(CHROMIUM),
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        f"--user-data-dir={profile}",
+        f"--window-size=1200,{height}",
+        *mode,
+        page.as_uri(),
     ]
     # A private HOME keeps Chromium's crash and config files out of the real one.
     env = {**os.environ, "HOME": str(tmp_path)}
@@ -207,8 +294,12 @@ def graded_notebook(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Sub
     """The handout's printed solution of DL Tutorial 1, graded as a student's notebook."""
     work = tmp_path_factory.mktemp("notebook")
     (work / "batch" / "nora").mkdir(parents=True)
-    shutil.copyfile(ROOT / "tests" / "fixtures" / "handout_tutorial1.ipynb", work / "batch" / "nora" / "fcc_sigmoid.ipynb")
-    options = GradeOptions(output=work / "reports", seed=BATCH_SEED, jobs=1, reference_root=REFERENCE, cache_dir=work / "cache")
+    shutil.copyfile(
+        ROOT / "tests" / "fixtures" / "handout_tutorial1.ipynb", work / "batch" / "nora" / "fcc_sigmoid.ipynb"
+    )
+    options = GradeOptions(
+        output=work / "reports", seed=BATCH_SEED, jobs=1, reference_root=REFERENCE, cache_dir=work / "cache"
+    )
     (result,) = grade(work / "batch", "fcc_sigmoid", options)
     return work / "reports" / report_file_name(result.submission), result
 
@@ -232,7 +323,9 @@ def report_of(out: Path, result: SubmissionResult) -> Path:
     return out / report_file_name(result.submission)
 
 
-def test_passing_report_as_a_student_sees_it(graded_example: tuple[Path, dict[str, SubmissionResult]], browser: Chromium) -> None:
+def test_passing_report_as_a_student_sees_it(
+    graded_example: tuple[Path, dict[str, SubmissionResult]], browser: Chromium
+) -> None:
     out, results = graded_example
     seen = look(browser, report_of(out, results["Ada Lovelace"]), "passing")
     assert "Every check passed. Nothing to fix." in seen.text
@@ -240,18 +333,24 @@ def test_passing_report_as_a_student_sees_it(graded_example: tuple[Path, dict[st
     assert "could not run" not in seen.text
 
 
-def test_failing_report_names_what_to_fix(graded_example: tuple[Path, dict[str, SubmissionResult]], browser: Chromium) -> None:
+def test_failing_report_names_what_to_fix(
+    graded_example: tuple[Path, dict[str, SubmissionResult]], browser: Chromium
+) -> None:
     out, results = graded_example
     grace = results["Grace Hopper"]  # regularisation without the 0.5
     seen = look(browser, report_of(out, grace), "failing")
     assert "What to fix" in seen.text and "toy_loss" in seen.text
     assert seen.facts["badge"]["text"] == "graded"
     # the likely mistake named in words, and the training run drawn beside the reference's
-    assert "likely mistake" in seen.text.lower() and "without the factor 0.5" in seen.text  # innerText is as shown: upper case
+    assert (
+        "likely mistake" in seen.text.lower() and "without the factor 0.5" in seen.text
+    )  # innerText is as shown: upper case
     assert any("loss" in figure["name"].lower() for figure in seen.facts["svgs"]), seen.facts["svgs"]
 
 
-def test_crashing_report_says_so_once_in_red(graded_example: tuple[Path, dict[str, SubmissionResult]], browser: Chromium) -> None:
+def test_crashing_report_says_so_once_in_red(
+    graded_example: tuple[Path, dict[str, SubmissionResult]], browser: Chromium
+) -> None:
     out, results = graded_example
     crashed = results["Margaret Hamilton"]  # raises at import
     assert crashed.error
@@ -273,7 +372,9 @@ def test_notebook_report_reads_like_jupyter(graded_notebook: tuple[Path, Submiss
     assert result.score == 15  # the handout's own solution has no gradient_step
 
 
-def test_class_page_shows_what_cost_each_student(graded_example: tuple[Path, dict[str, SubmissionResult]], browser: Chromium) -> None:
+def test_class_page_shows_what_cost_each_student(
+    graded_example: tuple[Path, dict[str, SubmissionResult]], browser: Chromium
+) -> None:
     out, results = graded_example
     seen = look(browser, out / "index.html", "class")
     for name in results:

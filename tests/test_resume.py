@@ -7,7 +7,6 @@ Real runs throughout: `grader grade` as a subprocess killed with SIGKILL, real w
 from __future__ import annotations
 
 import csv
-
 import json
 import os
 import shutil
@@ -138,8 +137,14 @@ def test_only_regrades_one_student_and_refreshes_the_gradebook(copy_of_batch: tu
     full = after["Template_Only"]["max_score"]
     assert after["Template_Only"]["score"] == full and after["Grace_Hopper"] == before["Grace_Hopper"]
     # the plain gradebook (UTF-8 with BOM): key, name, ..., score (the total)
-    gradebook = {row["key"]: row["score"] for row in csv.DictReader((out / "gradebook.csv").read_text(encoding="utf-8-sig").splitlines())}
-    assert gradebook["Template_Only"] == f"{full:g}" and gradebook["Grace_Hopper"] == f"{before['Grace_Hopper']['score']:g}"
+    gradebook = {
+        row["key"]: row["score"]
+        for row in csv.DictReader((out / "gradebook.csv").read_text(encoding="utf-8-sig").splitlines())
+    }
+    assert (
+        gradebook["Template_Only"] == f"{full:g}"
+        and gradebook["Grace_Hopper"] == f"{before['Grace_Hopper']['score']:g}"
+    )
     assert "Template_Only" in (out / "index.html").read_text(encoding="utf-8")
 
 
@@ -163,7 +168,9 @@ def test_a_torn_last_line_is_ignored_and_that_submission_graded_again(copy_of_ba
     assert set(rows(log)) == {s.replace(" ", "_") for s in STUDENTS}
 
 
-def test_a_student_no_longer_in_the_input_leaves_the_gradebook_but_is_kept_aside(copy_of_batch: tuple[Path, Path, Path]) -> None:
+def test_a_student_no_longer_in_the_input_leaves_the_gradebook_but_is_kept_aside(
+    copy_of_batch: tuple[Path, Path, Path],
+) -> None:
     batch, out, cache = copy_of_batch
     shutil.rmtree(batch / "Grace_Hopper")
     grade(batch, "two_layer_net", _options(out, cache))
@@ -194,7 +201,24 @@ def test_two_runs_into_one_folder_at_once_are_refused(copy_of_batch: tuple[Path,
 
 
 def _command(batch: Path, out: Path, *more: str) -> list[str]:
-    return [sys.executable, "-m", "grader", "grade", str(batch), "-a", "two_layer_net", "-o", str(out), "-j", "1", "--seed", str(BATCH_SEED), "--reference", str(REFERENCE), *more]
+    return [
+        sys.executable,
+        "-m",
+        "grader",
+        "grade",
+        str(batch),
+        "-a",
+        "two_layer_net",
+        "-o",
+        str(out),
+        "-j",
+        "1",
+        "--seed",
+        str(BATCH_SEED),
+        "--reference",
+        str(REFERENCE),
+        *more,
+    ]
 
 
 def _environment(tmp: Path, cache: Path) -> dict[str, str]:
@@ -249,7 +273,9 @@ def test_an_interrupted_rerun_loses_nothing_the_previous_run_finished(tmp_path: 
     subprocess.run(_command(batch, out), env=env, check=True, capture_output=True)
     complete = rows(out / "results.jsonl")
 
-    _kill_after_first_row(_command(batch, out, "--force"), env, out / "results.jsonl", len(STUDENTS), rows_before=len(STUDENTS))
+    _kill_after_first_row(
+        _command(batch, out, "--force"), env, out / "results.jsonl", len(STUDENTS), rows_before=len(STUDENTS)
+    )
     # every student still has a complete row (old or new), a report and a gradebook line
     lines = (out / "results.jsonl").read_text(encoding="utf-8").splitlines()
     latest = {json.loads(line)["submission"]: json.loads(line) for line in lines}
@@ -273,7 +299,9 @@ def _dead_tag() -> str:
     return tag
 
 
-def test_cleanup_removes_dead_runs_folders_and_processes_but_not_live_ones(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cleanup_removes_dead_runs_folders_and_processes_but_not_live_ones(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import tempfile
 
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # the "system" temporary folder of this test

@@ -52,11 +52,15 @@ STEPS: dict[str, list[tuple[str, set[str]]]] = {
 def test_a_student_can_work_through_the_template_check_by_check(tmp_path: Path, name: str) -> None:
     assignment = load_assignment(name, REFERENCE)
     entry = next(assignment.folder.rglob(assignment.entry))
-    blocks = solution_blocks(entry.read_text(encoding="utf-8"), entry.name) if entry.suffix == ".py" else _notebook_blocks(entry)
-    steps = STEPS[name]
-    assert [b[: len(start)] for b, (start, _) in zip(blocks, steps)] == [start for start, _ in steps] and len(blocks) == len(steps), (
-        "the reference's solution blocks changed: update STEPS"
+    blocks = (
+        solution_blocks(entry.read_text(encoding="utf-8"), entry.name)
+        if entry.suffix == ".py"
+        else _notebook_blocks(entry)
     )
+    steps = STEPS[name]
+    assert [b[: len(start)] for b, (start, _) in zip(blocks, steps)] == [start for start, _ in steps] and len(
+        blocks
+    ) == len(steps), "the reference's solution blocks changed: update STEPS"
     graded = {c.name for c in assignment.public_checks if not c.advice}
     assert set().union(*(checks for _, checks in steps)) >= graded, "every graded public check belongs to a step"
 
@@ -68,13 +72,19 @@ def test_a_student_can_work_through_the_template_check_by_check(tmp_path: Path, 
         target.write_text(student_file(assignment, entry, keep=range(written)), encoding="utf-8")
         result, _ = self_check(folder)
         assert result.status == "graded" and not result.error, f"after '{what}': {result.error}"
-        assert all(c.status in ("passed", "failed", "error") for c in result.checks), f"after '{what}': a check timed out"
+        assert all(c.status in ("passed", "failed", "error") for c in result.checks), (
+            f"after '{what}': a check timed out"
+        )
         expected |= newly & graded
         passing = {c.name for c in result.checks if c.passed} & graded
         why = {c.name: c.message for c in result.checks if c.name in expected - passing}
-        assert passing == expected, f"after writing '{what}': passing {sorted(passing)}, expected {sorted(expected)}; {why}"
+        assert passing == expected, (
+            f"after writing '{what}': passing {sorted(passing)}, expected {sorted(expected)}; {why}"
+        )
     # the finished template passes `grader check` as a student runs it
-    done = subprocess.run([sys.executable, "-m", "grader", "check"], cwd=folder, capture_output=True, text=True, timeout=300, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "grader", "check"], cwd=folder, capture_output=True, text=True, timeout=300, check=False
+    )
     assert done.returncode == 0, done.stdout + done.stderr
 
 
@@ -82,4 +92,9 @@ def _notebook_blocks(path: Path) -> list[str]:
     import nbformat
 
     notebook = nbformat.read(path, as_version=4)  # type: ignore[no-untyped-call]
-    return [b for i, c in enumerate(notebook.cells) if c.cell_type == "code" for b in solution_blocks(c.source, f"{path.name} (cell {i + 1})")]
+    return [
+        b
+        for i, c in enumerate(notebook.cells)
+        if c.cell_type == "code"
+        for b in solution_blocks(c.source, f"{path.name} (cell {i + 1})")
+    ]

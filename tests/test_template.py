@@ -21,14 +21,25 @@ ASSIGNMENTS = sorted(p.parent.name for p in REFERENCE.glob("*/checks.py"))
 
 def _assert_same_tree(generated: Path, committed: Path) -> None:
     generated_files = sorted(p.relative_to(generated).as_posix() for p in generated.rglob("*") if p.is_file())
-    committed_files = sorted(p.relative_to(committed).as_posix() for p in committed.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+    committed_files = sorted(
+        p.relative_to(committed).as_posix()
+        for p in committed.rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts
+    )
     assert generated_files == committed_files, "run `grader template <name>` and commit student_template/"
     for rel in generated_files:
         if rel.endswith("checks.json"):
             # expected values are compared at the tolerance the grader applies to them
-            assert selfcheck_differences(json.loads((generated / rel).read_text()), json.loads((committed / rel).read_text())) == [], rel
+            assert (
+                selfcheck_differences(
+                    json.loads((generated / rel).read_text()), json.loads((committed / rel).read_text())
+                )
+                == []
+            ), rel
         else:
-            assert filecmp.cmp(generated / rel, committed / rel, shallow=False), f"{rel} is out of date: run `grader template`"
+            assert filecmp.cmp(generated / rel, committed / rel, shallow=False), (
+                f"{rel} is out of date: run `grader template`"
+            )
 
 
 @pytest.mark.parametrize("name", ASSIGNMENTS)
@@ -86,7 +97,14 @@ def test_templates_say_how_to_install_the_grader_and_check_work(name: str) -> No
 
 
 def test_grader_data_writes_the_mnist_file_the_notebook_loads(tmp_path: Path) -> None:
-    done = subprocess.run([sys.executable, "-m", "grader", "data", "fcc_sigmoid", "--reference", str(REFERENCE)], cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "grader", "data", "fcc_sigmoid", "--reference", str(REFERENCE)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     # the handout's own first cell
     trainx, trainy, testx, testy = np.load(tmp_path / "mnist.npy", allow_pickle=True)
@@ -94,25 +112,53 @@ def test_grader_data_writes_the_mnist_file_the_notebook_loads(tmp_path: Path) ->
     assert 0 <= trainx.min() and trainx.max() <= 1 and set(np.unique(trainy)) == set(range(10))
     # real MNIST where the student has it (Keras' mnist.npz): the same layout, from those images
     rng = np.random.default_rng(0)
-    np.savez(tmp_path / "mnist.npz", x_train=rng.integers(0, 256, (6, 28, 28), dtype=np.uint8), y_train=np.arange(6),
-             x_test=rng.integers(0, 256, (2, 28, 28), dtype=np.uint8), y_test=np.array([3, 4]))
-    done = subprocess.run([sys.executable, "-m", "grader", "data", "fcc_sigmoid", "--reference", str(REFERENCE)], cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False)
+    np.savez(
+        tmp_path / "mnist.npz",
+        x_train=rng.integers(0, 256, (6, 28, 28), dtype=np.uint8),
+        y_train=np.arange(6),
+        x_test=rng.integers(0, 256, (2, 28, 28), dtype=np.uint8),
+        y_test=np.array([3, 4]),
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "grader", "data", "fcc_sigmoid", "--reference", str(REFERENCE)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     trainx, trainy, testx, testy = np.load(tmp_path / "mnist.npy", allow_pickle=True)
     assert done.returncode == 0 and trainx.shape == (6, 784) and testx.shape == (2, 784) and list(testy) == [3, 4]
     assert np.array_equal(trainx[0], np.load(tmp_path / "mnist.npz")["x_train"][0].reshape(-1) / 255.0)
-    done = subprocess.run([sys.executable, "-m", "grader", "data", "two_layer_net", "--reference", str(REFERENCE)], cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "grader", "data", "two_layer_net", "--reference", str(REFERENCE)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 2 and "needs no data file" in done.stderr
 
 
 def test_starter_lines_replace_the_raise_and_instructor_blocks_vanish() -> None:
     source = (
-        "# BEGIN INSTRUCTOR\n# STARTER: \"\"\"For students.\"\"\"\n\"\"\"For the instructor.\"\"\"\n# END INSTRUCTOR\n"
+        '# BEGIN INSTRUCTOR\n# STARTER: """For students."""\n"""For the instructor."""\n# END INSTRUCTOR\n'
         "def f(x):\n    y = None\n    # BEGIN SOLUTION: double x\n    # STARTER: pass\n    y = 2 * x\n    # END SOLUTION\n    return y\n"
     )
-    assert strip_solutions(source, "f.py") == '"""For students."""\ndef f(x):\n    y = None\n    # TODO: double x\n    pass\n    return y\n'
+    assert (
+        strip_solutions(source, "f.py")
+        == '"""For students."""\ndef f(x):\n    y = None\n    # TODO: double x\n    pass\n    return y\n'
+    )
     # a block kept solved loses its markers and STARTER lines, nothing else
-    assert strip_solutions(source, "f.py", keep={0}) == '"""For students."""\ndef f(x):\n    y = None\n    y = 2 * x\n    return y\n'
-    assert strip_solutions("x = 1\n# BEGIN INSTRUCTOR\n# secret\n# END INSTRUCTOR\n\ny = 2\n", "g.py") == "x = 1\n\ny = 2\n"
+    assert (
+        strip_solutions(source, "f.py", keep={0})
+        == '"""For students."""\ndef f(x):\n    y = None\n    y = 2 * x\n    return y\n'
+    )
+    assert (
+        strip_solutions("x = 1\n# BEGIN INSTRUCTOR\n# secret\n# END INSTRUCTOR\n\ny = 2\n", "g.py")
+        == "x = 1\n\ny = 2\n"
+    )
 
 
 def test_template_never_ships_checks_or_hidden_probes() -> None:

@@ -47,7 +47,9 @@ DIGITS_THRESHOLD = 0.85
 def ref() -> Iterator[SimpleNamespace]:
     """The reference's cs231nHD modules, imported fresh from reference/two_layer_net."""
     with reference_package("neural_net", "gradient_check", "vis_utils") as modules:
-        yield SimpleNamespace(nn=modules["neural_net"], gradient_check=modules["gradient_check"], vis_utils=modules["vis_utils"])
+        yield SimpleNamespace(
+            nn=modules["neural_net"], gradient_check=modules["gradient_check"], vis_utils=modules["vis_utils"]
+        )
 
 
 def rel_error(x: np.ndarray, y: np.ndarray) -> float:
@@ -272,8 +274,10 @@ def test_template_made_from_the_markers_is_valid_python() -> None:
     names = {node.name for node in ast.walk(tree) if isinstance(node, (ast.FunctionDef, ast.ClassDef))}
     assert {"TwoLayerNet", "loss", "train", "predict", "__init__"} <= names
     raises = [
-        node for node in ast.walk(tree)
-        if isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call)
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Raise)
+        and isinstance(node.exc, ast.Call)
         and getattr(node.exc.func, "id", None) == "NotImplementedError"
     ]
     assert len(raises) == 6

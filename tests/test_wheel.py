@@ -20,10 +20,9 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+from conftest import BATCH_SEED, ROOT, make_venv_from_running_environment
 
 from grader.course import locate
-
-from conftest import BATCH_SEED, ROOT, make_venv_from_running_environment
 
 # What a wheel is built from: the files the sdist carries (MANIFEST.in, pyproject.toml).
 _SOURCES = ("pyproject.toml", "setup.py", "MANIFEST.in", "README.md", "grader", "reference")
@@ -57,11 +56,20 @@ def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return env_dir / "bin"
 
 
-def _grader(bin_dir: Path, *args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def _grader(
+    bin_dir: Path, *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     # PATH as a user's activated environment has it; no GRADER_* variable from outside
     clean = {k: v for k, v in os.environ.items() if not k.startswith("GRADER_")}
     clean["PATH"] = f"{bin_dir}{os.pathsep}{clean.get('PATH', '')}"
-    return subprocess.run([str(bin_dir / "grader"), *args], cwd=cwd, env={**clean, **(env or {})}, capture_output=True, text=True, timeout=900)
+    return subprocess.run(
+        [str(bin_dir / "grader"), *args],
+        cwd=cwd,
+        env={**clean, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
 
 
 def test_the_wheel_carries_the_handouts_and_py_typed_and_nothing_stray(wheel: Path) -> None:
@@ -73,7 +81,9 @@ def test_the_wheel_carries_the_handouts_and_py_typed_and_nothing_stray(wheel: Pa
     assert not [n for n in names if "__pycache__" in n or n.startswith(("tests/", "reference/", "student_template/"))]
 
 
-def test_grade_template_and_check_work_from_the_wheel_in_any_folder(installed: Path, tmp_path: Path, example_batch: ModuleType) -> None:
+def test_grade_template_and_check_work_from_the_wheel_in_any_folder(
+    installed: Path, tmp_path: Path, example_batch: ModuleType
+) -> None:
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     # a course folder started by `grader init`; its example assignment earns full marks
@@ -84,7 +94,23 @@ def test_grade_template_and_check_work_from_the_wheel_in_any_folder(installed: P
 
     # grade the example batch from another folder, against the course named by --course
     archive = example_batch.write_zip(elsewhere / "submissions.zip")
-    done = _grader(installed, "grade", "submissions.zip", "-a", "two_layer_net", "--course", str(course), "-o", "out", "-j", "2", "--seed", str(BATCH_SEED), "--json", cwd=elsewhere)
+    done = _grader(
+        installed,
+        "grade",
+        "submissions.zip",
+        "-a",
+        "two_layer_net",
+        "--course",
+        str(course),
+        "-o",
+        "out",
+        "-j",
+        "2",
+        "--seed",
+        str(BATCH_SEED),
+        "--json",
+        cwd=elsewhere,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     rows = {row["submission"].split("_")[0]: row for row in map(json.loads, done.stdout.splitlines())}
     assert rows["Ada Lovelace"]["score"] == rows["Ada Lovelace"]["max_score"] > 0  # the reference

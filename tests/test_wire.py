@@ -23,16 +23,26 @@ def _raw(header: dict[str, object] | str, payload: bytes = b"") -> bytes:
 
 
 def test_arrays_and_scalars_round_trip_exactly() -> None:
-    values = {"scores": np.arange(15.0).reshape(5, 3) / 7, "loss": np.float64(1.30378789133), "labels": np.array([0, 2, 1])}
+    values = {
+        "scores": np.arange(15.0).reshape(5, 3) / 7,
+        "loss": np.float64(1.30378789133),
+        "labels": np.array([0, 2, 1]),
+    }
     (frame,) = _reader().feed(encode_frame({"type": "result", "check": "c"}, values))
     assert isinstance(frame.arrays["loss"], np.ndarray) and frame.arrays["loss"].shape == ()
     for name, value in values.items():
         got = frame.arrays[name]
-        assert isinstance(got, np.ndarray) and np.array_equal(got, np.asarray(value)) and got.dtype == np.asarray(value).dtype
+        assert (
+            isinstance(got, np.ndarray)
+            and np.array_equal(got, np.asarray(value))
+            and got.dtype == np.asarray(value).dtype
+        )
 
 
 def test_non_arrays_arrive_as_descriptions_not_objects() -> None:
-    (frame,) = _reader().feed(encode_frame({"type": "result"}, {"a": [1, 2], "b": None, "c": np.array(["x"]), "d": np.array([object()])}))
+    (frame,) = _reader().feed(
+        encode_frame({"type": "result"}, {"a": [1, 2], "b": None, "c": np.array(["x"]), "d": np.array([object()])})
+    )
     assert frame.arrays["a"] == Invalid("list of 2 items")
     assert frame.arrays["b"] == Invalid("NoneType")
     assert isinstance(frame.arrays["c"], Invalid) and isinstance(frame.arrays["d"], Invalid)
@@ -54,11 +64,28 @@ def test_frames_split_across_reads_are_reassembled() -> None:
         (_raw("[1, 2]"), "not an object"),
         (_raw({"type": "r", "arrays": [{"name": "x", "dtype": "object", "shape": [1], "nbytes": 8}]}), "allowlist"),
         (_raw({"type": "r", "arrays": [{"name": "x", "dtype": ">f8", "shape": [1], "nbytes": 8}]}), "allowlist"),
-        (_raw({"type": "r", "arrays": [{"name": "x", "dtype": "float64", "shape": [2, 2], "nbytes": 8}]}), "does not match"),
-        (_raw({"type": "r", "arrays": [{"name": "x", "dtype": "float64", "shape": [-1], "nbytes": 8}]}), "invalid shape"),
-        (_raw({"type": "r", "arrays": [{"name": "x", "dtype": "float64", "shape": [1, 1, 1, 1, 1], "nbytes": 8}]}), "invalid shape"),
-        (_raw({"type": "r", "arrays": [{"name": "x", "dtype": "float64", "shape": [2**30, 2**10], "nbytes": 2**43}]}), "larger than"),
-        (_raw({"type": "r", "arrays": [{"name": "x", "dtype": "bool", "shape": [1], "nbytes": 1}] * 2}, b"\x01\x01"), "sent twice"),
+        (
+            _raw({"type": "r", "arrays": [{"name": "x", "dtype": "float64", "shape": [2, 2], "nbytes": 8}]}),
+            "does not match",
+        ),
+        (
+            _raw({"type": "r", "arrays": [{"name": "x", "dtype": "float64", "shape": [-1], "nbytes": 8}]}),
+            "invalid shape",
+        ),
+        (
+            _raw({"type": "r", "arrays": [{"name": "x", "dtype": "float64", "shape": [1, 1, 1, 1, 1], "nbytes": 8}]}),
+            "invalid shape",
+        ),
+        (
+            _raw(
+                {"type": "r", "arrays": [{"name": "x", "dtype": "float64", "shape": [2**30, 2**10], "nbytes": 2**43}]}
+            ),
+            "larger than",
+        ),
+        (
+            _raw({"type": "r", "arrays": [{"name": "x", "dtype": "bool", "shape": [1], "nbytes": 1}] * 2}, b"\x01\x01"),
+            "sent twice",
+        ),
         (struct.pack(">I", 2**31) + b"{}", "exceeds"),
     ],
 )

@@ -22,7 +22,9 @@ def find_reference_root(explicit: Path | None = None) -> Path:
     for candidate in reference_roots(reference=explicit):
         if candidate.is_dir():
             return candidate
-    raise AssignmentError("no reference/ folder found: run inside the course folder, pass --course DIR or set GRADER_COURSE")
+    raise AssignmentError(
+        "no reference/ folder found: run inside the course folder, pass --course DIR or set GRADER_COURSE"
+    )
 
 
 def list_assignments(root: Path) -> list[str]:

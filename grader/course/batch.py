@@ -91,7 +91,9 @@ class GradeOptions:
 
 
 @contextmanager
-def prepared_context(assignment: Assignment, options: GradeOptions, checks: tuple[Check, ...] | None = None, verify: bool = False) -> Iterator[BatchContext]:
+def prepared_context(
+    assignment: Assignment, options: GradeOptions, checks: tuple[Check, ...] | None = None, verify: bool = False
+) -> Iterator[BatchContext]:
     """A batch context with data prepared, isolation chosen and expected values known.
 
     With `verify`, first makes sure the reference earns full marks (`require_full_marks`).
@@ -104,13 +106,23 @@ def prepared_context(assignment: Assignment, options: GradeOptions, checks: tupl
 
 
 @contextmanager
-def _context(assignment: Assignment, options: GradeOptions, course: int, checks: tuple[Check, ...] | None) -> Iterator[BatchContext]:
+def _context(
+    assignment: Assignment, options: GradeOptions, course: int, checks: tuple[Check, ...] | None
+) -> Iterator[BatchContext]:
     # named after this process: if it is killed, the next run removes the folder
     with work_folder() as work_root:
         data_dir = work_root / "batch-data"
         data_dir.mkdir()
         hidden = dict(assignment.prepare_data(data_dir, derive_seed(course, "data"))) if assignment.prepare_data else {}
-        run = RunSettings(assignment, derive_seed(course, "probes"), data_dir, detect_isolation(options.isolation), options.limits, work_root, options.notebook_mode)
+        run = RunSettings(
+            assignment,
+            derive_seed(course, "probes"),
+            data_dir,
+            detect_isolation(options.isolation),
+            options.limits,
+            work_root,
+            options.notebook_mode,
+        )
         # The reference's values first, so that the context is built complete, once.
         selected = checks if checks is not None else assignment.checks
         expected, displays = reference_runs(run, selected, options.cache_dir)
@@ -140,7 +152,11 @@ def require_full_marks(assignment: Assignment, options: GradeOptions, course: in
     tolerance or threshold set too tight fails here, not in students' grades. A pass is
     remembered in the cache folder, keyed by the reference, the grader and the seed.
     """
-    marker = options.cache_dir / f"full-marks-{assignment.name}-{_guard_key(assignment, course)}" if options.cache_dir else None
+    marker = (
+        options.cache_dir / f"full-marks-{assignment.name}-{_guard_key(assignment, course)}"
+        if options.cache_dir
+        else None
+    )
     if marker is not None and marker.is_file():
         return
     reference = reference_submission(assignment)
@@ -159,7 +175,9 @@ def require_full_marks(assignment: Assignment, options: GradeOptions, course: in
             )
     if marker is not None:
         marker.parent.mkdir(parents=True, exist_ok=True)
-        marker.write_text(f"{assignment.name}: the reference earned full marks on {GUARD_SEEDS} seeds\n", encoding="utf-8")
+        marker.write_text(
+            f"{assignment.name}: the reference earned full marks on {GUARD_SEEDS} seeds\n", encoding="utf-8"
+        )
 
 
 def _guard_key(assignment: Assignment, course: int) -> str:
@@ -216,7 +234,13 @@ def _grade_into(
     try:
         with prepared_context(assignment, options, verify=True) as context:
             # before the loop (courseio): every hand-in of the export, with identity, time, late penalty, marks
-            found = find_hand_ins(path, assignment, context.work_root / "unpacked", options.round_trip(), _course_reference(options, assignment))
+            found = find_hand_ins(
+                path,
+                assignment,
+                context.work_root / "unpacked",
+                options.round_trip(),
+                _course_reference(options, assignment),
+            )
             submissions = list(found.submissions)
             plan = _plan(submissions, context, log, options)
             for line in (cleaned, *found.messages, plan.describe()):
@@ -224,7 +248,9 @@ def _grade_into(
                     on_note(line)
             rows = dict(plan.kept)
             if plan.todo:  # nothing to grade: no pool, no cluster started
-                with open_runner(options.jobs, options.dask, executor, options.isolation, options.reference_root) as runner:
+                with open_runner(
+                    options.jobs, options.dask, executor, options.isolation, options.reference_root
+                ) as runner:
                     rows = _run_all(plan, context, runner, out_dir, options, log, on_result, found)
             _set_aside(log, plan.dropped, out_dir)
             # after the loop (courseio): rows kept from an earlier run get today's marks and late
@@ -255,7 +281,9 @@ def _stamped(row: dict[str, Any], found: HandIns, fresh: bool = True) -> dict[st
     return {**row, **found.annotate(SubmissionResult.from_json(row), fresh).to_json()}
 
 
-def _restamp(rows: dict[str, dict[str, Any]], found: HandIns, out_dir: Path, reports: bool) -> dict[str, dict[str, Any]]:
+def _restamp(
+    rows: dict[str, dict[str, Any]], found: HandIns, out_dir: Path, reports: bool
+) -> dict[str, dict[str, Any]]:
     """Every row stamped again; a report whose stamp changed (new marks) is written again."""
     stamped = {sid: _stamped(row, found, fresh=False) for sid, row in rows.items()}
     for sid, row in stamped.items():
@@ -278,7 +306,9 @@ def _plan(submissions: list[Submission], context: BatchContext, log: ResultsLog,
         return plan_batch(submissions, log, run_key(context, isolation), options.force, options.only)
     except LookupError:
         known = ", ".join(sorted(s.id for s in submissions)[:20])
-        raise SubmissionError(f"--only {options.only!r}: no such submission in this batch; its submissions are: {known}") from None
+        raise SubmissionError(
+            f"--only {options.only!r}: no such submission in this batch; its submissions are: {known}"
+        ) from None
 
 
 def _run_all(
@@ -314,12 +344,16 @@ def _run_all(
             # an interrupted run's summary lists the latest row of each submission: the new
             # ones, and the previous run's where no new one has landed yet
             latest = [row for sid, row in log.rows.items() if sid in plan.keys or sid in plan.kept]
-            _write_summaries([SubmissionResult.from_json(r) for r in latest], out_dir, context.assignment, options, [], None)
+            _write_summaries(
+                [SubmissionResult.from_json(r) for r in latest], out_dir, context.assignment, options, [], None
+            )
             refreshed = time.monotonic()
     return rows
 
 
-def _row_or_error(future: Future[dict[str, Any]], submission: Submission, context: BatchContext) -> tuple[dict[str, Any], bool]:
+def _row_or_error(
+    future: Future[dict[str, Any]], submission: Submission, context: BatchContext
+) -> tuple[dict[str, Any], bool]:
     """The task's row, or an error row (and True) when the task itself raised."""
     try:
         return dict(future.result()), False
@@ -381,4 +415,6 @@ def _write_summaries(
 
     with publishing(out_dir) as staging:
         say = on_note or (lambda _: None)
-        write_course_outputs(results, assignment, staging, options.formats, similar, say, options.lms_assignment_id, reports_dir=out_dir)
+        write_course_outputs(
+            results, assignment, staging, options.formats, similar, say, options.lms_assignment_id, reports_dir=out_dir
+        )

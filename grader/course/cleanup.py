@@ -38,7 +38,9 @@ class Cleaned:
         if not (self.folders or self.processes or self.cgroups):
             return ""
         counts = ((self.folders, "temporary folder"), (self.processes, "process"), (self.cgroups, "cgroup"))
-        said = ", ".join(f"{n} {what}{'es' if what == 'process' and n != 1 else 's' if n != 1 else ''}" for n, what in counts if n)
+        said = ", ".join(
+            f"{n} {what}{'es' if what == 'process' and n != 1 else 's' if n != 1 else ''}" for n, what in counts if n
+        )
         return f"cleaned up after an interrupted run: {said}"
 
 

@@ -38,7 +38,9 @@ class Runner:
     def submit(self, submission: Submission, context: BatchContext) -> Future[dict[str, Any]]:
         """Start grading one submission; the future's result is `SubmissionResult.to_json()`."""
         if self.remote:
-            return self.executor.submit(grade_task, task_payload(submission, context, self.isolation, self.reference_root))
+            return self.executor.submit(
+                grade_task, task_payload(submission, context, self.isolation, self.reference_root)
+            )
         return self.executor.submit(_grade_here, submission, context)
 
 
@@ -47,7 +49,13 @@ def _grade_here(submission: Submission, context: BatchContext) -> dict[str, Any]
 
 
 @contextmanager
-def open_runner(jobs: int, dask: str | None = None, given: Executor | None = None, isolation: str = "auto", reference_root: Path | None = None) -> Iterator[Runner]:
+def open_runner(
+    jobs: int,
+    dask: str | None = None,
+    given: Executor | None = None,
+    isolation: str = "auto",
+    reference_root: Path | None = None,
+) -> Iterator[Runner]:
     """The runner of a batch: `given` (left open), a Dask cluster's executor when `dask` is
     an address or `local:N`, else a pool of `jobs` threads; closed on exit.
 
@@ -83,7 +91,9 @@ def _dask_executor(address: str) -> Iterator[Executor]:
     except (OSError, TimeoutError) as exc:
         if cluster is not None:
             cluster.close()
-        raise GraderError(f"cannot reach the Dask scheduler at {address}: {exc}; start one (dask scheduler) or use --dask local:N") from exc
+        raise GraderError(
+            f"cannot reach the Dask scheduler at {address}: {exc}; start one (dask scheduler) or use --dask local:N"
+        ) from exc
     try:
         # pure=False: two identical submissions are two tasks (Dask would otherwise merge them by hash)
         executor: Executor = client.get_executor(pure=False)

@@ -73,7 +73,9 @@ exec "$python" -m grader.course.gradescope_runner --root "$root"
 """
 
 
-def build_autograder(assignment_name: str, out: Path, reference_root: Path | None = None, seed: int | None = None) -> Path:
+def build_autograder(
+    assignment_name: str, out: Path, reference_root: Path | None = None, seed: int | None = None
+) -> Path:
     """Write Gradescope's autograder zip for the assignment to `out` and return `out`.
 
     `seed` draws the hidden checks' inputs for every submission (default: a fresh one,

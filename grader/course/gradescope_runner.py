@@ -22,15 +22,15 @@ import traceback
 from dataclasses import replace
 from pathlib import Path
 
-from grader.course.batch import GradeOptions, prepared_context
 from grader.assignment import HIDDEN_PROBES, PUBLIC_PROBES, Assignment
 from grader.course.assignments import load_assignment
+from grader.course.batch import GradeOptions, prepared_context
 from grader.course.context import BatchContext
-from grader.course.grading import grade_submission
 from grader.course.gradescope import CONFIG_FILE
+from grader.course.grading import grade_submission
+from grader.intake.discovery import discover
 from grader.outputs.gradescope_json import gradescope_results, write_results_json
 from grader.results import SubmissionResult
-from grader.intake.discovery import discover
 
 __all__ = ["main", "run_autograder"]
 
@@ -54,7 +54,9 @@ def run_autograder(root: Path = DEFAULT_ROOT, keep_reference: bool = False) -> P
             context = _without_reference(context, source / "reference")
         result = _grade(root / "submission", context)
     # stdout is shown to the instructor only (stdout_visibility "hidden")
-    print(f"{assignment.name}: {result.score:g} / {result.max_score:g}; isolation: {result.isolation or context.isolation.describe()}")
+    print(
+        f"{assignment.name}: {result.score:g} / {result.max_score:g}; isolation: {result.isolation or context.isolation.describe()}"
+    )
     payload = gradescope_results(result, assignment.checks)
     payload["execution_time"] = round(time.monotonic() - started)
     return write_results_json(payload, root / "results" / "results.json")
@@ -84,14 +86,18 @@ def _grade(folder: Path, context: BatchContext) -> SubmissionResult:
         if not found
         else f"found {len(found)} separate submissions in what you uploaded; upload only one {assignment.entry}"
     )
-    return SubmissionResult("submission", assignment.name, 0.0, context.max_score, "error", error=reason, seed=context.seed)
+    return SubmissionResult(
+        "submission", assignment.name, 0.0, context.max_score, "error", error=reason, seed=context.seed
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     """Command line of `run_autograder`; exit status 1 when the autograder itself failed."""
     parser = argparse.ArgumentParser(prog="run_autograder", description=__doc__.splitlines()[0])
     parser.add_argument("--root", type=Path, default=DEFAULT_ROOT, help="Gradescope's /autograder folder")
-    parser.add_argument("--keep-reference", action="store_true", help="do not delete the reference before grading (debugging)")
+    parser.add_argument(
+        "--keep-reference", action="store_true", help="do not delete the reference before grading (debugging)"
+    )
     args = parser.parse_args(argv)
     try:
         path = run_autograder(args.root, keep_reference=args.keep_reference)

@@ -77,7 +77,13 @@ def _valid_result(result: SubmissionResult) -> SubmissionResult:
 
 def _common(submission: Submission, context: BatchContext) -> dict[str, Any]:
     """The fields every result of this batch carries."""
-    return {"submission": submission.id, "assignment": context.assignment.name, "max_score": context.max_score, "seed": context.seed, "isolation": context.isolation.describe()}
+    return {
+        "submission": submission.id,
+        "assignment": context.assignment.name,
+        "max_score": context.max_score,
+        "seed": context.seed,
+        "isolation": context.isolation.describe(),
+    }
 
 
 def _validate(submission: Submission, context: BatchContext) -> SubmissionResult | None:
@@ -91,11 +97,15 @@ def _validate(submission: Submission, context: BatchContext) -> SubmissionResult
     problem = notebook_problem(path) if submission.kind == "notebook" and _parse_here(path) is None else None
     if problem is not None:
         results = tuple(unrun(c, "error", problem, hidden="not_loaded") for c in context.selected)
-        return SubmissionResult(score=0.0, status="graded", checks=results, error=problem, files=files, graded_as="notebook", **common)
+        return SubmissionResult(
+            score=0.0, status="graded", checks=results, error=problem, files=files, graded_as="notebook", **common
+        )
     return None
 
 
-def _assemble(submission: Submission, context: BatchContext, observation: Observation, results: tuple[CheckResult, ...]) -> SubmissionResult:
+def _assemble(
+    submission: Submission, context: BatchContext, observation: Observation, results: tuple[CheckResult, ...]
+) -> SubmissionResult:
     """The submission's result: score, per-check results, notes and what the report shows."""
     assert submission.root is not None and submission.entry is not None
     entry_path = submission.root / submission.entry
@@ -130,7 +140,15 @@ def _judge(check: Check, observation: Observation, context: BatchContext) -> Che
     """One check's result: a load failure or crash if there was one, else the verdict on its frame."""
     if observation.load_error is not None:
         failure = observation.load_error
-        return unrun(check, failure.status, failure.message, failure.details, failure.location, failure.stdout, hidden="not_loaded")
+        return unrun(
+            check,
+            failure.status,
+            failure.message,
+            failure.details,
+            failure.location,
+            failure.stdout,
+            hidden="not_loaded",
+        )
     if check.name in observation.failures:
         return observation.failures[check.name]
     frame = observation.frames.get(check.name)
@@ -149,7 +167,9 @@ def _ignored_note(submission: Submission) -> tuple[str, ...]:
     """Files handed in but not graded (compiled files, links, data): say so, once."""
     if not submission.ignored:
         return ()
-    shown = ", ".join(n[:PATH_CHARS] for n in submission.ignored[:8]) + (f" and {len(submission.ignored) - 8} more" if len(submission.ignored) > 8 else "")
+    shown = ", ".join(n[:PATH_CHARS] for n in submission.ignored[:8]) + (
+        f" and {len(submission.ignored) - 8} more" if len(submission.ignored) > 8 else ""
+    )
     return (f"not read (only .py and .ipynb files are graded): {shown}",)
 
 
@@ -163,7 +183,9 @@ def _files_note(submission: Submission) -> tuple[str, ...]:
     if len(submission.files) > LISTED_FILES:
         notes.append(f"{len(submission.files)} files were graded; the first {LISTED_FILES} are listed")
     if len(sources) > SHOWN_FILES:
-        notes.append(f"{len(sources)} source files; the report shows the first {SHOWN_FILES} (at most {SHOWN_SOURCE_CHARS:,} characters in all)")
+        notes.append(
+            f"{len(sources)} source files; the report shows the first {SHOWN_FILES} (at most {SHOWN_SOURCE_CHARS:,} characters in all)"
+        )
     return tuple(notes)
 
 

@@ -113,7 +113,9 @@ def zone(name: str) -> tzinfo:
         raise GraderError(f"unknown time zone {name!r}; give an IANA name such as Europe/Berlin or UTC") from None
 
 
-def find_hand_ins(path: Path, assignment: Assignment, workspace: Path, settings: RoundTrip, reference_root: Path) -> HandIns:
+def find_hand_ins(
+    path: Path, assignment: Assignment, workspace: Path, settings: RoundTrip, reference_root: Path
+) -> HandIns:
     """Every hand-in at `path` (plus roster students without one), ready to grade.
 
     Raises `SubmissionError` when the batch cannot be read or holds nothing, and
@@ -126,7 +128,9 @@ def find_hand_ins(path: Path, assignment: Assignment, workspace: Path, settings:
     hand_ins = _canvas_times(intake.layout, _named_as_today(path, intake.hand_ins))
     messages = [intake.summary(), *intake.notes]
     if not hand_ins:
-        raise SubmissionError(f"{path}: no submissions found (expected {assignment.entry} files, notebooks, student folders or zips)")
+        raise SubmissionError(
+            f"{path}: no submissions found (expected {assignment.entry} files, notebooks, student folders or zips)"
+        )
     if settings.times is not None:
         hand_ins = apply_times(hand_ins, read_time_list(settings.times, tz))
     if settings.roster is not None:
@@ -137,7 +141,9 @@ def find_hand_ins(path: Path, assignment: Assignment, workspace: Path, settings:
     max_points = sum(c.points for c in assignment.checks) + sum(p.max_points for p in assignment.manual if not p.bonus)
     stamps = {h.student.key: _stamp(h, policy, max_points) for h in hand_ins}
     if policy is not None:
-        messages.append(f"deadline {policy.deadline.isoformat()}: {sum(s.late is not None and s.late.points > 0 for s in stamps.values())} late")
+        messages.append(
+            f"deadline {policy.deadline.isoformat()}: {sum(s.late is not None and s.late.points > 0 for s in stamps.values())} late"
+        )
     for row in unmatched_marks(marks, [h.student for h in hand_ins]):
         messages.append(f"marks line {row.line}: no student {row.student!r} in this batch (mark ignored)")
     submissions = tuple(as_submission(h) for h in hand_ins)
@@ -159,7 +165,9 @@ def _canvas_times(layout: str, hand_ins: tuple[HandIn, ...]) -> tuple[HandIn, ..
     if layout != "canvas":
         return hand_ins
     return tuple(
-        replace(h, submitted_at=None, time_source="late-mark" if h.late_mark else "") if "approximate" in h.time_source else h
+        replace(h, submitted_at=None, time_source="late-mark" if h.late_mark else "")
+        if "approximate" in h.time_source
+        else h
         for h in hand_ins
     )
 

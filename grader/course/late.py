@@ -41,7 +41,9 @@ def read_time(text: str, zone: tzinfo) -> datetime:
     except ValueError:
         when = parse_time(text)
     if when is None:
-        raise GraderError(f"deadline {text!r} is not a date and time; write e.g. 2026-12-04T23:59 or 2026-12-04T23:59+01:00")
+        raise GraderError(
+            f"deadline {text!r} is not a date and time; write e.g. 2026-12-04T23:59 or 2026-12-04T23:59+01:00"
+        )
     return when if when.tzinfo is not None else when.replace(tzinfo=zone)
 
 
@@ -92,7 +94,9 @@ def _note(policy: LatePolicy, lateness: Lateness, hand_in: HandIn) -> str:
     if not lateness.late:
         if hand_in.submitted_at is None:
             return "submission time unknown (not marked late): no late penalty"
-        return f"on time{approximate}" + ("; marked late by the LMS, but handed in before the deadline" if hand_in.late_mark else "")
+        return f"on time{approximate}" + (
+            "; marked late by the LMS, but handed in before the deadline" if hand_in.late_mark else ""
+        )
     if hand_in.submitted_at is None:
         said = f"marked late by the LMS, time unknown (charged as {lateness.units} {policy.per})"
     else:
@@ -128,4 +132,3 @@ def _duration(delta: timedelta) -> str:
     if minutes and not days:
         parts.append(f"{minutes} min")
     return " ".join(parts) or "0 min"
-

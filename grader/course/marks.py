@@ -46,12 +46,16 @@ def read_marks(path: Path, parts: Sequence[ManualPart]) -> tuple[MarkRow, ...]:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
-        raise MarksError(f"{path}: cannot be read ({exc}); give a UTF-8 CSV with columns student, part, points, comment") from None
+        raise MarksError(
+            f"{path}: cannot be read ({exc}); give a UTF-8 CSV with columns student, part, points, comment"
+        ) from None
     reader = csv.DictReader(text.splitlines())
     columns = {(c or "").strip().casefold(): c for c in reader.fieldnames or ()}
     who = [columns[c] for c in _STUDENT_COLUMNS if c in columns]
     if not who or "part" not in columns or "points" not in columns:
-        raise MarksError(f"{path}: needs the columns student (or key, id, email), part and points; found {', '.join(columns) or 'none'}")
+        raise MarksError(
+            f"{path}: needs the columns student (or key, id, email), part and points; found {', '.join(columns) or 'none'}"
+        )
     declared = {p.name: p for p in parts}
     if not declared:
         raise MarksError(f"{path}: this assignment declares no manual parts, so there is nothing to mark")
@@ -62,7 +66,9 @@ def read_marks(path: Path, parts: Sequence[ManualPart]) -> tuple[MarkRow, ...]:
         if not student and not part:
             continue  # a blank line
         if part not in declared:
-            raise MarksError(f"{path}:{line}: {part!r} is not a manual part of this assignment (declared: {', '.join(declared)})")
+            raise MarksError(
+                f"{path}:{line}: {part!r} is not a manual part of this assignment (declared: {', '.join(declared)})"
+            )
         points = _points(path, line, row.get(columns["points"]) or "", declared[part])
         comment = (row.get(columns["comment"]) or "").strip() if "comment" in columns else ""
         rows.append(MarkRow(line, student, part, points, comment))
@@ -89,7 +95,10 @@ def marks_for(student: Student, rows: Sequence[MarkRow], parts: Sequence[ManualP
     """One mark per declared part for `student` (the last row for a part wins)."""
     names = _names(student)
     found = {r.part: r for r in rows if r.student.casefold() in names}
-    return tuple(ManualMark(p.name, found[p.name].points, found[p.name].comment) if p.name in found else ManualMark(p.name) for p in parts)
+    return tuple(
+        ManualMark(p.name, found[p.name].points, found[p.name].comment) if p.name in found else ManualMark(p.name)
+        for p in parts
+    )
 
 
 def unmatched_marks(rows: Sequence[MarkRow], students: Sequence[Student]) -> list[MarkRow]:

@@ -60,7 +60,9 @@ def observe(submission: Submission, run: RunSettings, checks: tuple[Check, ...])
     return full
 
 
-def _observe(submission: Submission, run: RunSettings, checks: tuple[Check, ...], mode: str, deadline: float) -> Observation:
+def _observe(
+    submission: Submission, run: RunSettings, checks: tuple[Check, ...], mode: str, deadline: float
+) -> Observation:
     """Run `checks` in as many fresh workers as crashes require, all before `deadline`."""
     assert submission.root is not None and submission.entry is not None
     observation = Observation()
@@ -83,12 +85,20 @@ def _observe(submission: Submission, run: RunSettings, checks: tuple[Check, ...]
                 # No check came back and none was running: a stream the student's code
                 # broke between checks. Another worker would do the same; do not loop.
                 for c in remaining:
-                    observation.failures[c.name] = unrun(c, "error", f"no result came back: the worker sent a malformed stream ({outcome.detail or outcome.end})")
+                    observation.failures[c.name] = unrun(
+                        c,
+                        "error",
+                        f"no result came back: the worker sent a malformed stream ({outcome.detail or outcome.end})",
+                    )
                 break
             remaining = [c for c in remaining if c.name not in done]
             if remaining and time.monotonic() >= deadline:
                 for c in remaining:
-                    observation.failures[c.name] = unrun(c, "timeout", f"not run: the submission used its whole time budget ({run.limits.submission_timeout:g} s)")
+                    observation.failures[c.name] = unrun(
+                        c,
+                        "timeout",
+                        f"not run: the submission used its whole time budget ({run.limits.submission_timeout:g} s)",
+                    )
                 break
     finally:
         if layout is not None:
@@ -126,12 +136,25 @@ def _record(outcome: WorkerOutcome, observation: Observation, by_name: dict[str,
     observation.cells = [c for c in cells[:CELL_RECORDS] if isinstance(c, dict)] if isinstance(cells, list) else []
     if loaded.header.get("status") != "ok":
         message, details, location = describe_error(loaded.header.get("error"))
-        observation.load_error = CheckResult("import", 0, 0, "error", f"the submission failed to load: {message}", True, details, 0.0, location, str(loaded.header.get("stdout", "")))
+        observation.load_error = CheckResult(
+            "import",
+            0,
+            0,
+            "error",
+            f"the submission failed to load: {message}",
+            True,
+            details,
+            0.0,
+            location,
+            str(loaded.header.get("stdout", "")),
+        )
         return True
     missing = loaded.header.get("missing")
     if isinstance(missing, list) and missing:
         names = ", ".join(str(m)[:80] for m in missing[:10])
-        observation.load_error = CheckResult("import", 0, 0, "error", f"the submission does not define {names} (in {run.assignment.entry})", True)
+        observation.load_error = CheckResult(
+            "import", 0, 0, "error", f"the submission does not define {names} (in {run.assignment.entry})", True
+        )
         return True
     for frame in outcome.frames:
         check_name = str(frame.header.get("check"))
@@ -147,7 +170,14 @@ def _record(outcome: WorkerOutcome, observation: Observation, by_name: dict[str,
 def _crash(check: Check, outcome: WorkerOutcome) -> CheckResult:
     output = head_and_tail(outcome.output, OUTPUT_EXCERPT)
     if outcome.end == "timeout":
-        return unrun(check, "timeout", f"took longer than {check.timeout:g} s (wall clock); an infinite loop or very slow code", (), None, output)
+        return unrun(
+            check,
+            "timeout",
+            f"took longer than {check.timeout:g} s (wall clock); an infinite loop or very slow code",
+            (),
+            None,
+            output,
+        )
     reasons = {
         "protocol": f"the worker sent a malformed result ({outcome.detail})",
         "memory": "killed: used more memory than the sandbox allows",
@@ -160,9 +190,15 @@ def _crash(check: Check, outcome: WorkerOutcome) -> CheckResult:
 
 def _load_failure(outcome: WorkerOutcome, run: RunSettings) -> CheckResult:
     if outcome.end == "timeout":
-        message = "loading the submission took too long (code at module level, or a notebook cell, that never finishes?)"
-        return CheckResult("import", 0, 0, "timeout", message, True, (), 0.0, None, head_and_tail(outcome.output, OUTPUT_EXCERPT))
+        message = (
+            "loading the submission took too long (code at module level, or a notebook cell, that never finishes?)"
+        )
+        return CheckResult(
+            "import", 0, 0, "timeout", message, True, (), 0.0, None, head_and_tail(outcome.output, OUTPUT_EXCERPT)
+        )
     last = outcome.output.strip().splitlines()[-1:] or [""]
     said = f" (last output: {last[0][:200]})" if last[0] else ""
     message = f"the worker died while loading the submission: {outcome.detail or outcome.end}{said}"
-    return CheckResult("import", 0, 0, "error", message, True, (), 0.0, None, head_and_tail(outcome.output, OUTPUT_EXCERPT))
+    return CheckResult(
+        "import", 0, 0, "error", message, True, (), 0.0, None, head_and_tail(outcome.output, OUTPUT_EXCERPT)
+    )

@@ -32,7 +32,9 @@ __all__ = ["known_mistakes", "reference_observations", "reference_runs"]
 _PAIR = "@"  # joins a mistake id and a check name in the cache's keys (neither holds it)
 
 
-def reference_observations(run: RunSettings, selected: tuple[Check, ...], cache_dir: Path | None) -> dict[str, Observed]:
+def reference_observations(
+    run: RunSettings, selected: tuple[Check, ...], cache_dir: Path | None
+) -> dict[str, Observed]:
     """Observations of every selected check that compares against the reference.
 
     Raises `AssignmentError` when the reference itself fails a probe: the assignment,
@@ -41,7 +43,9 @@ def reference_observations(run: RunSettings, selected: tuple[Check, ...], cache_
     return reference_runs(run, selected, cache_dir)[0]
 
 
-def reference_runs(run: RunSettings, selected: tuple[Check, ...], cache_dir: Path | None) -> tuple[dict[str, Observed], dict[str, Observed]]:
+def reference_runs(
+    run: RunSettings, selected: tuple[Check, ...], cache_dir: Path | None
+) -> tuple[dict[str, Observed], dict[str, Observed]]:
     """(expected values, display values) of the reference.
 
     Expected values: every selected check that compares against the reference, without
@@ -60,8 +64,12 @@ def reference_runs(run: RunSettings, selected: tuple[Check, ...], cache_dir: Pat
     else:
         observation = observe(reference_submission(assignment), run, checks)
         if observation.load_error is not None:
-            raise AssignmentError.in_file(assignment.folder, f"the reference failed to load: {observation.load_error.message}")
-        observed = {check.name: validated(check, observation.frames, observation.failures, assignment) for check in checks}
+            raise AssignmentError.in_file(
+                assignment.folder, f"the reference failed to load: {observation.load_error.message}"
+            )
+        observed = {
+            check.name: validated(check, observation.frames, observation.failures, assignment) for check in checks
+        }
         if cache is not None:
             save_cached(cache, observed)
     expected: dict[str, Observed] = {}
@@ -92,8 +100,13 @@ def known_mistakes(run: RunSettings, selected: tuple[Check, ...], cache_dir: Pat
     else:
         flat = {}
         # one worker per variant at a time, as many at once as the machine has cores
-        with ThreadPoolExecutor(max_workers=max(1, min(len(variants), os.cpu_count() or 1)), thread_name_prefix="mistake") as pool:
-            runs = [(mistake, pool.submit(_observe_variant, assignment, run, mistake, checks)) for mistake, checks in variants]
+        with ThreadPoolExecutor(
+            max_workers=max(1, min(len(variants), os.cpu_count() or 1)), thread_name_prefix="mistake"
+        ) as pool:
+            runs = [
+                (mistake, pool.submit(_observe_variant, assignment, run, mistake, checks))
+                for mistake, checks in variants
+            ]
             for mistake, future in runs:
                 for check, found in future.result().items():
                     flat[f"{mistake.id}{_PAIR}{check}"] = found
@@ -106,7 +119,9 @@ def known_mistakes(run: RunSettings, selected: tuple[Check, ...], cache_dir: Pat
     return KnownMistakes(mistakes, observations)
 
 
-def _observe_variant(assignment: Assignment, run: RunSettings, mistake: Mistake, checks: tuple[Check, ...]) -> dict[str, dict[str, np.ndarray]]:
+def _observe_variant(
+    assignment: Assignment, run: RunSettings, mistake: Mistake, checks: tuple[Check, ...]
+) -> dict[str, dict[str, np.ndarray]]:
     """What the reference with this mistake returns for `checks` (a check it crashes in is left out)."""
     reference = reference_submission(assignment)
     assert reference.root is not None and reference.entry is not None

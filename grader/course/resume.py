@@ -26,7 +26,16 @@ from grader.errors import GraderError
 from grader.intake.discovery import Submission
 from grader.judge.reference_values import values_key
 
-__all__ = ["KEY_FIELD", "Plan", "ResultsLog", "atomic_write_text", "exclusive", "plan_batch", "run_key", "submission_key"]
+__all__ = [
+    "KEY_FIELD",
+    "Plan",
+    "ResultsLog",
+    "atomic_write_text",
+    "exclusive",
+    "plan_batch",
+    "run_key",
+    "submission_key",
+]
 
 KEY_FIELD = "resume_key"
 LOCK_FILE = ".grader.lock"
@@ -46,7 +55,9 @@ def exclusive(out_dir: Path) -> Iterator[None]:
         except BlockingIOError:
             handle.seek(0)
             owner = handle.read().strip() or "another process"
-            raise GraderError(f"{out_dir}: another `grader grade` ({owner}) is writing to this folder; wait for it to finish or pass another -o") from None
+            raise GraderError(
+                f"{out_dir}: another `grader grade` ({owner}) is writing to this folder; wait for it to finish or pass another -o"
+            ) from None
         handle.seek(0)
         handle.truncate()
         handle.write(f"pid {os.getpid()}\n")
@@ -144,7 +155,11 @@ def submission_key(submission: Submission, run: str) -> str:
     """The resume key of one submission's row: its key, its files' names and bytes, and `run`."""
     # every field but paths (where the files lie today: a fresh temporary folder each run):
     # the key, the entry, why it cannot be graded, and whatever intake adds
-    described = {f.name: getattr(submission, f.name) for f in fields(submission) if not isinstance(getattr(submission, f.name), Path)}
+    described = {
+        f.name: getattr(submission, f.name)
+        for f in fields(submission)
+        if not isinstance(getattr(submission, f.name), Path)
+    }
     digest = hashlib.sha256(json.dumps([run, described], sort_keys=True, default=str).encode())
     if submission.root is not None:
         for rel in sorted(submission.files):
@@ -171,18 +186,24 @@ class Plan:
         return f"{self.found} submissions found; {resumed} already graded and unchanged; grading {len(self.todo)}"
 
 
-def plan_batch(submissions: list[Submission], log: ResultsLog, run: str, force: bool = False, only: str | None = None) -> Plan:
+def plan_batch(
+    submissions: list[Submission], log: ResultsLog, run: str, force: bool = False, only: str | None = None
+) -> Plan:
     """Which submissions to grade: those without an up-to-date row (all with `force`),
     or the one `only` names (raises `LookupError` naming close matches when none does)."""
     keys = {s.id: submission_key(s, run) for s in submissions}
     found = {s.id for s in submissions}
     if only is not None:
-        chosen = [s for s in submissions if s.id == only] or [s for s in submissions if s.id.casefold() == only.casefold()]
+        chosen = [s for s in submissions if s.id == only] or [
+            s for s in submissions if s.id.casefold() == only.casefold()
+        ]
         if not chosen:
             raise LookupError(only)
         kept = {sid: row for sid, row in log.rows.items() if sid != chosen[0].id}
         return Plan(tuple(chosen), keys, kept, (), len(submissions))
-    fresh = {sid: row for sid, row in log.rows.items() if sid in found and not force and row.get(KEY_FIELD) == keys[sid]}
+    fresh = {
+        sid: row for sid, row in log.rows.items() if sid in found and not force and row.get(KEY_FIELD) == keys[sid]
+    }
     todo = tuple(s for s in submissions if s.id not in fresh)
     dropped = tuple(sorted(sid for sid in log.rows if sid not in found))
     return Plan(todo, keys, fresh, dropped, len(submissions))

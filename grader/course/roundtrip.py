@@ -15,6 +15,7 @@ from datetime import datetime
 from pathlib import Path
 
 from grader.assignment import HARNESS_FILES, Assignment
+from grader.course.grading import NOTEBOOK_PARSE_BYTES, NOTEBOOK_PARSE_CELLS
 from grader.course.handins import HandIns
 from grader.course.template import strip_solutions
 from grader.intake.identity import Student
@@ -22,7 +23,6 @@ from grader.intake.roster import NO_SUBMISSION
 from grader.outputs.gradebook_rows import GradebookAssignment, GradebookRow, gradebook_rows
 from grader.outputs.lms_formats import unmatched, write_gradebooks
 from grader.outputs.report import report_file_name, write_submission_report
-from grader.course.grading import NOTEBOOK_PARSE_BYTES, NOTEBOOK_PARSE_CELLS
 from grader.outputs.similarity import SimilarPair, similar_pairs
 from grader.outputs.summary import write_index
 from grader.results import SubmissionResult
@@ -36,7 +36,15 @@ def course_rows(results: Sequence[SubmissionResult], out_dir: Path) -> list[Grad
     """One gradebook row per result; a roster student who handed nothing in has no result."""
     # rows are keyed by the result's key (reports, marks, resume); a result of an older run
     # without a student is named by its key
-    pairs = [(r.student if r.student is not None and r.student.key == r.submission else Student(r.submission, r.submission), None if _absent(r) else r) for r in results]
+    pairs = [
+        (
+            r.student
+            if r.student is not None and r.student.key == r.submission
+            else Student(r.submission, r.submission),
+            None if _absent(r) else r,
+        )
+        for r in results
+    ]
     late = {r.submission: r.late for r in results if r.late is not None}
     marks = {r.submission: r.manual for r in results if r.manual}
     times = {r.submission: datetime.fromisoformat(r.submitted_at) for r in results if r.submitted_at}
@@ -71,9 +79,13 @@ def write_course_outputs(
     for fmt in dict.fromkeys(formats):
         lost = unmatched(rows, fmt)
         if lost:
-            names = ", ".join(r.student.name or r.student.key for r in lost[:5]) + (f" and {len(lost) - 5} more" if len(lost) > 5 else "")
+            names = ", ".join(r.student.name or r.student.key for r in lost[:5]) + (
+                f" and {len(lost) - 5} more" if len(lost) > 5 else ""
+            )
             what = "a Moodle participant id" if fmt == "moodle" else "an id or a name"
-            say(f"warning: {len(lost)} row(s) of the {fmt} gradebook have no {what}, so the LMS will skip them: {names}")
+            say(
+                f"warning: {len(lost)} row(s) of the {fmt} gradebook have no {what}, so the LMS will skip them: {names}"
+            )
     return written
 
 
@@ -113,7 +125,9 @@ def _code(path: Path) -> str:
     sources = [c.get("source", "") for c in cells if isinstance(c, dict) and c.get("cell_type") == "code"]
     # IPython magics (%matplotlib, !pip) are not Python: leave them out of the comparison
     lines = ["".join(s) if isinstance(s, list) else str(s) for s in sources[:NOTEBOOK_PARSE_CELLS]]
-    code = "\n\n".join("\n".join(line for line in cell.splitlines() if not line.lstrip().startswith(("%", "!"))) for cell in lines)
+    code = "\n\n".join(
+        "\n".join(line for line in cell.splitlines() if not line.lstrip().startswith(("%", "!"))) for cell in lines
+    )
     return code if len(code) <= _MAX_CODE_BYTES else ""
 
 
@@ -122,7 +136,12 @@ def _boilerplate(assignment: Assignment) -> list[str]:
     given = []
     for path in sorted(assignment.folder.rglob("*")):
         relative = path.relative_to(assignment.folder).as_posix()
-        if not path.is_file() or relative in HARNESS_FILES or path.suffix not in (".py", ".ipynb") or "__pycache__" in relative:
+        if (
+            not path.is_file()
+            or relative in HARNESS_FILES
+            or path.suffix not in (".py", ".ipynb")
+            or "__pycache__" in relative
+        ):
             continue
         code = _code(path)
         try:

@@ -30,7 +30,10 @@ def course_seed(assignment: Assignment, cache_dir: Path | None) -> int:
     in the cache folder instead. Raises `AssignmentError` for a damaged seed file."""
     places = [assignment.folder / COURSE_SEED_FILE]
     if cache_dir is not None:
-        places.append(cache_dir / f"course-seed-{assignment.name}-{hashlib.sha256(str(assignment.folder).encode()).hexdigest()[:12]}")
+        places.append(
+            cache_dir
+            / f"course-seed-{assignment.name}-{hashlib.sha256(str(assignment.folder).encode()).hexdigest()[:12]}"
+        )
     for path in places:
         if path.is_file():
             return _read_seed(path)
@@ -41,7 +44,9 @@ def course_seed(assignment: Assignment, cache_dir: Path | None) -> int:
             return _read_seed(path)
         except OSError:
             continue
-    raise AssignmentError.in_file(places[0], "cannot be created (read-only course folder and no cache folder): pass --seed")
+    raise AssignmentError.in_file(
+        places[0], "cannot be created (read-only course folder and no cache folder): pass --seed"
+    )
 
 
 _SEED_NOTE = (

@@ -67,7 +67,9 @@ def self_check(
             # an instructor's reference folder, in a trusted place: its checks are trusted code
             assignment = load_assignment(folder.name, folder.parent)
             return _from_reference(folder, assignment, only, isolation, limits), _hidden(assignment)
-    raise SubmissionError(f"{start}: no assignment here; run `grader check` inside your assignment folder (the one holding {SELFCHECK_DIR}/)")
+    raise SubmissionError(
+        f"{start}: no assignment here; run `grader check` inside your assignment folder (the one holding {SELFCHECK_DIR}/)"
+    )
 
 
 def trusted_roots(reference_root: Path | None = None) -> list[Path]:
@@ -96,7 +98,9 @@ def _hidden(assignment: Assignment) -> tuple[int, float]:
     return len(hidden), sum(c.points for c in hidden)
 
 
-def _from_template(folder: Path, roots: list[Path]) -> tuple[Assignment, dict[str, dict[str, np.ndarray]], tuple[int, float]]:
+def _from_template(
+    folder: Path, roots: list[Path]
+) -> tuple[Assignment, dict[str, dict[str, np.ndarray]], tuple[int, float]]:
     """The assignment to check and its expected values (parsed from checks.json)."""
     spec_path = folder / SELFCHECK_FILE
     try:
@@ -104,24 +108,39 @@ def _from_template(folder: Path, roots: list[Path]) -> tuple[Assignment, dict[st
             raise ValueError(f"larger than {MAX_SPEC_BYTES >> 20} MiB")
         spec: dict[str, Any] = json.loads(spec_path.read_text(encoding="utf-8"))
         expected = {
-            str(c["name"]): {str(k): np.array(v["data"], dtype=_dtype(v["dtype"])).reshape(v["shape"]) for k, v in c["expected"].items()}
+            str(c["name"]): {
+                str(k): np.array(v["data"], dtype=_dtype(v["dtype"])).reshape(v["shape"])
+                for k, v in c["expected"].items()
+            }
             for c in spec["checks"]
         }
         installed = _installed(str(spec["assignment"]), roots)
         if installed is not None:
-            checks = tuple(c for c in installed.checks if c.public and (c.name in expected or not c.expect.needs_reference))
+            checks = tuple(
+                c for c in installed.checks if c.public and (c.name in expected or not c.expect.needs_reference)
+            )
             hidden = [c for c in installed.checks if not c.public]
             return replace(installed, checks=checks), expected, (len(hidden), sum(c.points for c in hidden))
         checks = tuple(
             Check(
-                c["name"], float(c["points"]), expectation_from_json(c["expect"]), public=True, advice=bool(c.get("advice", False)),
-                timeout=float(c["timeout"]), description=c.get("description", ""), probe=c.get("probe", ""),
+                c["name"],
+                float(c["points"]),
+                expectation_from_json(c["expect"]),
+                public=True,
+                advice=bool(c.get("advice", False)),
+                timeout=float(c["timeout"]),
+                description=c.get("description", ""),
+                probe=c.get("probe", ""),
             )
             for c in spec["checks"]
         )
-        assignment = Assignment(spec["assignment"], spec.get("title", ""), spec["entry"], tuple(spec["names"]), checks, folder=folder)
+        assignment = Assignment(
+            spec["assignment"], spec.get("title", ""), spec["entry"], tuple(spec["names"]), checks, folder=folder
+        )
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise AssignmentError.in_file(spec_path, f"is damaged ({type(exc).__name__}: {exc}); download the assignment again") from None
+        raise AssignmentError.in_file(
+            spec_path, f"is damaged ({type(exc).__name__}: {exc}); download the assignment again"
+        ) from None
     hidden_spec = spec.get("hidden", {})
     return assignment, expected, (int(hidden_spec.get("count", 0)), float(hidden_spec.get("points", 0)))
 
@@ -144,11 +163,22 @@ def _selected(assignment: Assignment, only: str | None) -> tuple[Check, ...]:
     return chosen
 
 
-def _run(folder: Path, assignment: Assignment, expected: dict[str, dict[str, np.ndarray]], only: str | None, isolation: str, limits: Limits) -> SubmissionResult:
+def _run(
+    folder: Path,
+    assignment: Assignment,
+    expected: dict[str, dict[str, np.ndarray]],
+    only: str | None,
+    isolation: str,
+    limits: Limits,
+) -> SubmissionResult:
     with work_folder() as work:
         (work / "data").mkdir()
         # trusted code only: an installed assignment's own data (a template-only one has none)
-        secrets = dict(assignment.prepare_data(work / "data", 0)) if assignment.prepare_data and assignment.folder.name != SELFCHECK_DIR else {}
+        secrets = (
+            dict(assignment.prepare_data(work / "data", 0))
+            if assignment.prepare_data and assignment.folder.name != SELFCHECK_DIR
+            else {}
+        )
         context = BatchContext(
             assignment=assignment,
             seed=0,
@@ -163,7 +193,9 @@ def _run(folder: Path, assignment: Assignment, expected: dict[str, dict[str, np.
         return grade_submission(_one_submission(folder, assignment), context)
 
 
-def _from_reference(folder: Path, assignment: Assignment, only: str | None, isolation: str, limits: Limits) -> SubmissionResult:
+def _from_reference(
+    folder: Path, assignment: Assignment, only: str | None, isolation: str, limits: Limits
+) -> SubmissionResult:
     from grader.course.batch import GradeOptions, prepared_context
 
     options = GradeOptions(seed=0, isolation=isolation, limits=limits, reports=False)
@@ -174,7 +206,9 @@ def _from_reference(folder: Path, assignment: Assignment, only: str | None, isol
 def _one_submission(folder: Path, assignment: Assignment) -> Submission:
     found = discover(folder, assignment.entry, folder)
     if len(found) != 1:
-        raise SubmissionError(f"{folder}: expected one assignment folder holding {assignment.entry}, found {len(found)} submissions")
+        raise SubmissionError(
+            f"{folder}: expected one assignment folder holding {assignment.entry}, found {len(found)} submissions"
+        )
     return found[0]
 
 
@@ -196,7 +230,9 @@ class SelfCheckReport:
 
         from grader.outputs.text import clean_text
 
-        env = Environment(loader=PackageLoader("grader.outputs", "templates"), autoescape=select_autoescape(["html", "j2"]))
+        env = Environment(
+            loader=PackageLoader("grader.outputs", "templates"), autoescape=select_autoescape(["html", "j2"])
+        )
         env.filters["clean"] = clean_text
         return env.get_template("selfcheck.html.j2").render(report=self, result=self.result)
 
@@ -205,10 +241,14 @@ class SelfCheckReport:
         if self.result.status == "error":
             lines.append(f"cannot check: {self.result.error}")
         for c in self.result.checks:
-            lines.append(f"  {'PASS' if c.passed else ('ADVICE' if c.advice else c.status.upper()):8s} {c.name} {c.points:g}/{c.max_points:g}: {c.message}")
+            lines.append(
+                f"  {'PASS' if c.passed else ('ADVICE' if c.advice else c.status.upper()):8s} {c.name} {c.points:g}/{c.max_points:g}: {c.message}"
+            )
             lines += [f"           {d}" for d in c.details[:3]]
         if self.hidden_count:
-            lines.append(f"{self.hidden_count} hidden checks worth {self.hidden_points:g} more points run when your instructor grades.")
+            lines.append(
+                f"{self.hidden_count} hidden checks worth {self.hidden_points:g} more points run when your instructor grades."
+            )
         return "\n".join(lines)
 
 

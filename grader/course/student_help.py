@@ -38,12 +38,16 @@ def student_header(assignment: Assignment) -> list[str]:
     first = assignment.public_checks[0].name if assignment.public_checks else "NAME"
     hidden = _hidden(assignment)
     lines = [
-        (f"**{assignment.title}: student template.** Write your code in place of each `# TODO` block and keep "
-         "every name and signature: the grader calls them by name."),
+        (
+            f"**{assignment.title}: student template.** Write your code in place of each `# TODO` block and keep "
+            "every name and signature: the grader calls them by name."
+        ),
         "",
-        ("**Check your work as you go.** Install the grader once with `pip install nn-grader`, then run "
-         "`grader check` in this assignment's folder (the one holding `grader_selfcheck/`), or this in a cell "
-         "(save the notebook first: the saved file is checked):"),
+        (
+            "**Check your work as you go.** Install the grader once with `pip install nn-grader`, then run "
+            "`grader check` in this assignment's folder (the one holding `grader_selfcheck/`), or this in a cell "
+            "(save the notebook first: the saved file is checked):"
+        ),
         "",
         "```python",
         "import grader",
@@ -54,8 +58,13 @@ def student_header(assignment: Assignment) -> list[str]:
         + (f" Only public checks run here; {hidden} run when your work is graded." if hidden else ""),
     ]
     if data_hook(assignment) is not None:
-        lines += ["", (f"**Data.** This notebook loads its data from a file: run `grader data {assignment.name}` in "
-                       "this folder once to write it (handwritten digits that come with the grader, in the handout's layout).")]
+        lines += [
+            "",
+            (
+                f"**Data.** This notebook loads its data from a file: run `grader data {assignment.name}` in "
+                "this folder once to write it (handwritten digits that come with the grader, in the handout's layout)."
+            ),
+        ]
     return lines
 
 
@@ -67,12 +76,16 @@ def comment_header(assignment: Assignment) -> list[str]:
         f"{assignment.title}: student template.",
         'Write your code in place of each "# TODO" block; keep every name and signature (the grader calls them).',
         "",
-        "Check your work as you go" + (f" (public checks only; {hidden} run when your work is graded):" if hidden else ":"),
-        *(f"    {command.ljust(max(33, len(first) + 24))}  # {why}" for command, why in (
-            ("pip install nn-grader", "once"),
-            ("grader check", "in this assignment's folder (the one holding grader_selfcheck/)"),
-            (f"grader check --check {first}", "one check"),
-        )),
+        "Check your work as you go"
+        + (f" (public checks only; {hidden} run when your work is graded):" if hidden else ":"),
+        *(
+            f"    {command.ljust(max(33, len(first) + 24))}  # {why}"
+            for command, why in (
+                ("pip install nn-grader", "once"),
+                ("grader check", "in this assignment's folder (the one holding grader_selfcheck/)"),
+                (f"grader check --check {first}", "one check"),
+            )
+        ),
         "In a notebook cell: import grader; grader.check()   (save the notebook first: the saved file is checked)",
         "",
         f"The checks, in the order of the handout: {_check_names(assignment)}.",

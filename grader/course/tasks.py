@@ -35,16 +35,24 @@ __all__ = ["grade_task", "task_payload"]
 _PACKED = frozenset({"id", "root", "files", "entry", "error", "ignored"})
 
 
-def task_payload(submission: Submission, context: BatchContext, isolation: str, reference_root: Path | None) -> dict[str, Any]:
+def task_payload(
+    submission: Submission, context: BatchContext, isolation: str, reference_root: Path | None
+) -> dict[str, Any]:
     """Everything `grade_task` needs to grade `submission` where `context`'s paths do not exist."""
     files = {}
     if submission.root is not None:
-        files = {rel: base64.b64encode((submission.root / rel).read_bytes()).decode("ascii") for rel in submission.files}
+        files = {
+            rel: base64.b64encode((submission.root / rel).read_bytes()).decode("ascii") for rel in submission.files
+        }
     return {
         "assignment": context.assignment.name,
         "reference_root": str(reference_root or context.assignment.folder.parent),
         "submission": {
-            "id": submission.id, "entry": submission.entry, "error": submission.error, "ignored": list(submission.ignored), "files": files,
+            "id": submission.id,
+            "entry": submission.entry,
+            "error": submission.error,
+            "ignored": list(submission.ignored),
+            "files": files,
             # what intake adds beyond these (who handed it in, when) travels as it is
             "more": {f.name: getattr(submission, f.name) for f in fields(submission) if f.name not in _PACKED},
         },
@@ -92,7 +100,9 @@ def grade_task(payload: Mapping[str, Any]) -> dict[str, Any]:
             expected=_decode_checks(payload["expected"]),
             checks=checks,
             displays=_decode_checks(payload["displays"]),
-            mistakes=KnownMistakes(load_mistakes(assignment.folder), {m: _decode_checks(c) for m, c in payload["mistakes"].items()}),
+            mistakes=KnownMistakes(
+                load_mistakes(assignment.folder), {m: _decode_checks(c) for m, c in payload["mistakes"].items()}
+            ),
             data_seed=int(payload["data_seed"]),
         )
         submission = _unpack(payload["submission"], work_root / "submission")
@@ -112,7 +122,14 @@ def _unpack(data: Mapping[str, Any], root: Path) -> Submission:
         target.write_bytes(base64.b64decode(encoded))
         files.append(rel)
     has_files = data["error"] is None and data["entry"] is not None
-    submission = Submission(id=str(data["id"]), root=root if has_files else None, files=tuple(files), entry=data["entry"], error=data["error"], ignored=tuple(data["ignored"]))
+    submission = Submission(
+        id=str(data["id"]),
+        root=root if has_files else None,
+        files=tuple(files),
+        entry=data["entry"],
+        error=data["error"],
+        ignored=tuple(data["ignored"]),
+    )
     return replace(submission, **data.get("more", {}))
 
 
@@ -128,4 +145,7 @@ def _encode(value: Any) -> str:
 
 
 def _decode_checks(data: Mapping[str, Mapping[str, str]]) -> dict[str, Observed]:
-    return {check: {key: np.load(io.BytesIO(base64.b64decode(text)), allow_pickle=False) for key, text in arrays.items()} for check, arrays in data.items()}
+    return {
+        check: {key: np.load(io.BytesIO(base64.b64decode(text)), allow_pickle=False) for key, text in arrays.items()}
+        for check, arrays in data.items()
+    }

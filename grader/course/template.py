@@ -56,7 +56,14 @@ from grader.course.student_help import comment_header, student_header
 from grader.errors import TemplateError
 from grader.worker.notebook import python_only
 
-__all__ = ["SELFCHECK_DIR", "read_by_judge", "selfcheck_differences", "strip_solutions", "student_file", "write_template"]
+__all__ = [
+    "SELFCHECK_DIR",
+    "read_by_judge",
+    "selfcheck_differences",
+    "strip_solutions",
+    "student_file",
+    "write_template",
+]
 
 SELFCHECK_DIR = "grader_selfcheck"
 SELFCHECK_FILE = "checks.json"
@@ -66,7 +73,13 @@ _STARTER = re.compile(r"^#\s*STARTER:\s?(?P<what>.*)$")
 _BEGIN_INSTRUCTOR = re.compile(r"^#\s*BEGIN INSTRUCTOR\b")
 _END_INSTRUCTOR = re.compile(r"^#\s*END INSTRUCTOR\b")
 _SKIPPED_PARTS = frozenset({"__pycache__", ".ipynb_checkpoints", "mistakes"})  # mistakes/: the grader's known mistakes
-_MARKERS = (("begin", _BEGIN), ("end", _END), ("starter", _STARTER), ("begin instructor", _BEGIN_INSTRUCTOR), ("end instructor", _END_INSTRUCTOR))
+_MARKERS = (
+    ("begin", _BEGIN),
+    ("end", _END),
+    ("starter", _STARTER),
+    ("begin instructor", _BEGIN_INSTRUCTOR),
+    ("end instructor", _END_INSTRUCTOR),
+)
 
 
 def _marker_comments(source: str, path: str) -> list[tuple[int, str, str]]:
@@ -79,7 +92,9 @@ def _marker_comments(source: str, path: str) -> list[tuple[int, str, str]]:
             for kind, pattern in _MARKERS:
                 if match := pattern.match(token.string):
                     text = match.groupdict().get("what") or ""
-                    found.append((token.start[0], kind, text.strip() or "implement this part" if kind == "begin" else text))
+                    found.append(
+                        (token.start[0], kind, text.strip() or "implement this part" if kind == "begin" else text)
+                    )
                     break
     except (tokenize.TokenError, SyntaxError) as exc:
         raise TemplateError(f"{path}: cannot be tokenized ({exc}); fix the reference source") from None
@@ -111,8 +126,12 @@ def strip_solutions(source: str, path: str, keep: Collection[int] = (), first: i
         if kind in ("begin", "begin instructor"):
             if block is not None:
                 if kind == "begin" and block.kind == "solution":
-                    raise TemplateError.at(path, line_no, f"BEGIN SOLUTION inside the block opened at line {block.line}")
-                raise TemplateError(f"{path}:{line_no}: a block inside the block opened at line {block.line}; blocks never nest")
+                    raise TemplateError.at(
+                        path, line_no, f"BEGIN SOLUTION inside the block opened at line {block.line}"
+                    )
+                raise TemplateError(
+                    f"{path}:{line_no}: a block inside the block opened at line {block.line}; blocks never nest"
+                )
             block = _Block(line_no, "solution" if kind == "begin" else "instructor", text)
         elif kind == "starter":
             if block is None:
@@ -132,7 +151,12 @@ def strip_solutions(source: str, path: str, keep: Collection[int] = (), first: i
                 output += _replacement(block, lines[block.line - 1])
             number += block.kind == "solution"
             cursor = line_no + 1
-            if block.kind == "instructor" and not block.starter and _blank(lines, cursor) and (not output or not output[-1].strip()):
+            if (
+                block.kind == "instructor"
+                and not block.starter
+                and _blank(lines, cursor)
+                and (not output or not output[-1].strip())
+            ):
                 cursor += 1  # no blank line left behind where the instructor's text was
             block = None
     if block is not None:
@@ -259,13 +283,19 @@ def _tolerance(expect: dict[str, Any]) -> tuple[float, float]:
 def selfcheck_differences(new: dict[str, Any], old: dict[str, Any]) -> list[str]:
     """Where two self-check specs differ: expected values beyond the tolerance the grader
     applies to them (BLAS builds differ in the last bits), anything else at all."""
-    problems = [f"{key} differs" for key in sorted(set(new) | set(old)) if key != "checks" and new.get(key) != old.get(key)]
+    problems = [
+        f"{key} differs" for key in sorted(set(new) | set(old)) if key != "checks" and new.get(key) != old.get(key)
+    ]
     new_checks, old_checks = new.get("checks", []), old.get("checks", [])
     if [c.get("name") for c in new_checks] != [c.get("name") for c in old_checks]:
         return [*problems, "the public checks differ"]
     for a, b in zip(new_checks, old_checks):
         name = a.get("name")
-        problems += [f"{name}: {key} differs" for key in sorted(set(a) | set(b)) if key != "expected" and a.get(key) != b.get(key)]
+        problems += [
+            f"{name}: {key} differs"
+            for key in sorted(set(a) | set(b))
+            if key != "expected" and a.get(key) != b.get(key)
+        ]
         if sorted(a.get("expected", {})) != sorted(b.get("expected", {})):
             problems.append(f"{name}: the expected values' names differ")
             continue
@@ -274,7 +304,9 @@ def selfcheck_differences(new: dict[str, Any], old: dict[str, Any]) -> list[str]
             other = b["expected"][key]
             if (value["dtype"], value["shape"]) != (other["dtype"], other["shape"]):
                 problems.append(f"{name}: {key}: dtype or shape differs")
-            elif not np.allclose(np.asarray(value["data"]), np.asarray(other["data"]), rtol=rel, atol=abs_, equal_nan=True):
+            elif not np.allclose(
+                np.asarray(value["data"]), np.asarray(other["data"]), rtol=rel, atol=abs_, equal_nan=True
+            ):
                 problems.append(f"{name}: {key} differs beyond the grader's tolerance (rel {rel:g}, abs {abs_:g})")
     return problems
 

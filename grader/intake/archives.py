@@ -30,7 +30,6 @@ class ArchiveLimits:
     max_depth: int = 3
 
 
-
 class ArchiveError(ValueError):
     """An archive refused as a whole (not a zip, a bomb, too deep)."""
 
@@ -75,7 +74,9 @@ def safe_extract(archive: Path, target: Path, limits: ArchiveLimits = ArchiveLim
             except _UNREADABLE as exc:
                 # one member that cannot be written here (a name too long, a file where a
                 # folder is, a bad CRC, encryption) costs its owner, not the batch
-                problems.setdefault(student_id(owner) if owner else "", []).append(f"{info.filename!r}: cannot be unpacked ({_reason(exc)})")
+                problems.setdefault(student_id(owner) if owner else "", []).append(
+                    f"{info.filename!r}: cannot be unpacked ({_reason(exc)})"
+                )
     return problems
 
 
@@ -108,13 +109,17 @@ def _check_sizes(members: list[zipfile.ZipInfo], limits: ArchiveLimits) -> None:
     # members refused as bombs are never inflated: they do not count
     total = sum(m.file_size for m in members if _bomb(m, limits) is None)
     if total > limits.max_total_bytes:
-        raise ArchiveError(f"would unpack to {total >> 20} MiB (limit {limits.max_total_bytes >> 20} MiB): a zip bomb or not submissions")
+        raise ArchiveError(
+            f"would unpack to {total >> 20} MiB (limit {limits.max_total_bytes >> 20} MiB): a zip bomb or not submissions"
+        )
 
 
 def _bomb(m: zipfile.ZipInfo, limits: ArchiveLimits) -> str | None:
     """Why one member is not inflated (its size or ratio, from the zip's directory;
     zipfile never inflates a member past the size the directory states)."""
-    if m.file_size > limits.max_member_bytes or (m.compress_size and m.file_size / m.compress_size > limits.max_ratio and m.file_size > 1 << 20):
+    if m.file_size > limits.max_member_bytes or (
+        m.compress_size and m.file_size / m.compress_size > limits.max_ratio and m.file_size > 1 << 20
+    ):
         return f"unpacks to {m.file_size >> 20} MiB from {m.compress_size >> 10} KiB: a zip bomb (not extracted)"
     return None
 

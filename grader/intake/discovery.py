@@ -71,7 +71,14 @@ def _from_zip(archive: Path, entry: str, target: Path, limits: ArchiveLimits, de
     if _is_one_submission(root, entry):
         # one student's archive: every refused member is that student's problem
         every = [problem for found_in in problems.values() for problem in found_in]
-        return [_single(root, student_id(archive.stem), entry=entry, problems=[f"{archive.name}: " + "; ".join(every)] if every else [])]
+        return [
+            _single(
+                root,
+                student_id(archive.stem),
+                entry=entry,
+                problems=[f"{archive.name}: " + "; ".join(every)] if every else [],
+            )
+        ]
     found = _from_batch_folder(root, entry, target.parent / f"{target.name}-nested", limits, depth)
     with_problems = []
     for sub in found:
@@ -94,13 +101,17 @@ def _one_student(archive: Path, found: list[Submission]) -> Submission:
     if not found:
         return Submission.broken(student, f"{archive.name}: holds no submission")
     reasons = "; ".join(f"{s.id}: {s.error}" if s.error else f"{s.id}: gradable" for s in found[:4])
-    return Submission.broken(student, f"{archive.name} is not one submission ({reasons}); resubmit a zip of your own files")
+    return Submission.broken(
+        student, f"{archive.name} is not one submission ({reasons}); resubmit a zip of your own files"
+    )
 
 
 _OTHER_ARCHIVES = (".tar.gz", ".tar.bz2", ".tar.xz", ".tgz", ".tar", ".gz", ".bz2", ".xz", ".7z", ".rar")
 
 
-def _from_batch_folder(folder: Path, entry: str, workspace: Path, limits: ArchiveLimits, depth: int) -> list[Submission]:
+def _from_batch_folder(
+    folder: Path, entry: str, workspace: Path, limits: ArchiveLimits, depth: int
+) -> list[Submission]:
     found: list[Submission] = []
     for child in sorted(folder.iterdir()):
         if child.name in IGNORED_NAMES or child.name.startswith(".") or child.is_symlink():
@@ -111,16 +122,28 @@ def _from_batch_folder(folder: Path, entry: str, workspace: Path, limits: Archiv
             found.append(_single(folder, student_id(child.name), only=child, entry=entry))
         elif child.suffix == ".zip":
             if depth + 1 > limits.max_depth:
-                found.append(Submission.broken(student_id(child.stem), f"{child.name}: archives nested more than {limits.max_depth} deep"))
+                found.append(
+                    Submission.broken(
+                        student_id(child.stem), f"{child.name}: archives nested more than {limits.max_depth} deep"
+                    )
+                )
             else:
-                found.append(_one_student(child, _from_zip(child, entry, workspace / _safe_name(child.stem), limits, depth + 1)))
+                found.append(
+                    _one_student(child, _from_zip(child, entry, workspace / _safe_name(child.stem), limits, depth + 1))
+                )
         elif child.name.lower().endswith(_OTHER_ARCHIVES):
             stem = next(child.name[: -len(s)] for s in _OTHER_ARCHIVES if child.name.lower().endswith(s))
-            found.append(Submission.broken(student_id(stem), f"{child.name}: only .zip archives are unpacked; resubmit as a .zip"))
+            found.append(
+                Submission.broken(
+                    student_id(stem), f"{child.name}: only .zip archives are unpacked; resubmit as a .zip"
+                )
+            )
     return _unique_ids(found)
 
 
-def _single(root: Path, student: str, entry: str, only: Path | None = None, problems: list[str] | None = None) -> Submission:
+def _single(
+    root: Path, student: str, entry: str, only: Path | None = None, problems: list[str] | None = None
+) -> Submission:
     if problems:
         return Submission.broken(student, "; ".join(problems))
     files, ignored = _source_files(root, only)
@@ -128,7 +151,14 @@ def _single(root: Path, student: str, entry: str, only: Path | None = None, prob
     if chosen is None:
         wanted = f"a file named {entry}"
         seen = ", ".join(files[:6]) or "no .py or .ipynb files"
-        return Submission(student, root, tuple(files), None, f"no {entry} found (looked for {wanted}; found {seen}): resubmit with {entry}", tuple(ignored))
+        return Submission(
+            student,
+            root,
+            tuple(files),
+            None,
+            f"no {entry} found (looked for {wanted}; found {seen}): resubmit with {entry}",
+            tuple(ignored),
+        )
     return Submission(student, root, tuple(files), chosen, None, tuple(ignored))
 
 
@@ -178,7 +208,9 @@ def _is_one_submission(folder: Path, entry: str) -> bool:
     if (folder / entry).is_file():
         return True
     # the handout's package layout: <folder>/cs231nHD/neural_net.py beside the notebook
-    return any((child / entry).is_file() and (child / "__init__.py").is_file() for child in folder.iterdir() if child.is_dir())
+    return any(
+        (child / entry).is_file() and (child / "__init__.py").is_file() for child in folder.iterdir() if child.is_dir()
+    )
 
 
 def _unwrap(root: Path) -> Path:

@@ -53,7 +53,9 @@ def choose_entry(files: list[str], entry: str, refused: dict[str, str] | None = 
         if len(named) == 1:
             return EntryChoice(named[0], note=f"graded {named[0]} (no file named {entry} was handed in)")
         listed = ", ".join(candidates[:8]) + (f" and {len(candidates) - 8} more" if len(candidates) > 8 else "")
-        return EntryChoice(None, error=f"no {entry}, and several files could be it ({listed}): resubmit with one named {entry}")
+        return EntryChoice(
+            None, error=f"no {entry}, and several files could be it ({listed}): resubmit with one named {entry}"
+        )
     if refused:
         return EntryChoice(None, error="; ".join(refused.values()))
     seen = ", ".join(files[:6]) or "no files"

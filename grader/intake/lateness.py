@@ -55,7 +55,9 @@ class LatePolicy:
         "grace_minutes": 15, "per": "day", "penalty": 0.1, "cap": 0.5, "accept_late": true}``."""
         deadline = _read_time(str(data.get("deadline", "")))
         if deadline is None:
-            raise GraderError(f"late policy: unreadable deadline {data.get('deadline')!r}; write e.g. 2026-12-04T23:59:00+01:00")
+            raise GraderError(
+                f"late policy: unreadable deadline {data.get('deadline')!r}; write e.g. 2026-12-04T23:59:00+01:00"
+            )
         cap = data.get("cap")
         return cls(
             deadline=deadline,
@@ -95,7 +97,9 @@ def late_penalty(
     overdue = submitted_at - policy.deadline
     if overdue <= policy.grace:
         if late_mark and overdue <= timedelta(0):
-            return Lateness(False, approximate=approximate, note="marked late by the LMS, but handed in before the deadline")
+            return Lateness(
+                False, approximate=approximate, note="marked late by the LMS, but handed in before the deadline"
+            )
         return Lateness(False, approximate=approximate)
     units = math.ceil(overdue / _UNITS[policy.per])
     said = f"{_duration(overdue)} late" + (" (approximate: from file times)" if approximate else "")
@@ -110,8 +114,15 @@ def _charge(policy: LatePolicy, units: int, max_points: float, approximate: bool
     points = min(units * per_unit, cap, max_points)
     fraction = points / max_points if max_points else 0.0
     plural = "s" if units != 1 else ""
-    return Lateness(True, points, fraction, units, approximate, False,
-                    f"{said}: {units} {policy.per}{plural} late, {points:g} point(s) off")
+    return Lateness(
+        True,
+        points,
+        fraction,
+        units,
+        approximate,
+        False,
+        f"{said}: {units} {policy.per}{plural} late, {points:g} point(s) off",
+    )
 
 
 def _read_time(text: str) -> datetime | None:

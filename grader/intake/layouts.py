@@ -22,8 +22,8 @@ from typing import Any
 
 import yaml
 
-from grader.intake.unpack import archive_stem, is_archive
 from grader.intake.discovery import IGNORED_NAMES
+from grader.intake.unpack import archive_stem, is_archive
 
 __all__ = ["LAYOUTS", "Group", "group_by_student", "parse_time", "recognise"]
 
@@ -128,7 +128,9 @@ def _moodle(root: Path, batch_notes: list[str]) -> list[Group]:
             continue
         group = by_id.get(match["id"])
         if group is None:
-            group = by_id[match["id"]] = Group(label=f"{match['name']}_{match['id']}", name=match["name"], lms_id=match["id"])
+            group = by_id[match["id"]] = Group(
+                label=f"{match['name']}_{match['id']}", name=match["name"], lms_id=match["id"]
+            )
             groups.append(group)
         plugin, rest = match["plugin"], match["rest"] or ""
         if plugin == "onlinetext":
@@ -160,7 +162,9 @@ def _canvas(root: Path, batch_notes: list[str]) -> list[Group]:
             continue
         group = by_id.get(match["uid"])
         if group is None:
-            group = by_id[match["uid"]] = Group(label=f"{match['login']}_{match['uid']}", name=match["login"], lms_id=match["uid"])
+            group = by_id[match["uid"]] = Group(
+                label=f"{match['login']}_{match['uid']}", name=match["login"], lms_id=match["uid"]
+            )
             groups.append(group)
         group.late_mark = group.late_mark or bool(match["late"])
         group.sources.append((child, match["file"]))
@@ -241,7 +245,9 @@ def _gradescope_group(key: str, record: dict[str, Any]) -> Group:
     if created is not None:
         group.submitted_at, group.time_source = created, "export"
     if len(submitters) > 1:
-        group.notes.append(f"group submission by {len(submitters)} students: " + ", ".join(n or "(unnamed)" for n in names))
+        group.notes.append(
+            f"group submission by {len(submitters)} students: " + ", ".join(n or "(unnamed)" for n in names)
+        )
     return group
 
 

@@ -19,17 +19,29 @@ from datetime import datetime, timezone, tzinfo
 from pathlib import Path
 
 from grader.errors import SubmissionError
+from grader.intake.discovery import IGNORED_NAMES, SOURCE_SUFFIXES, Submission
 from grader.intake.entry import choose_entry
 from grader.intake.identity import Student
 from grader.intake.layouts import LAYOUTS, Group, entries, group_by_student, recognise
 from grader.intake.unpack import BudgetExceeded, StudentBudget, Unpacker, is_archive, mib
-from grader.intake.discovery import IGNORED_NAMES, SOURCE_SUFFIXES, Submission
 
-__all__ = ["BATCH_BUDGET", "DEFAULT_BUDGET", "BatchError", "HandIn", "Intake", "as_submission", "assign_keys", "clean_text", "read_export"]
+__all__ = [
+    "BATCH_BUDGET",
+    "DEFAULT_BUDGET",
+    "BatchError",
+    "HandIn",
+    "Intake",
+    "as_submission",
+    "assign_keys",
+    "clean_text",
+    "read_export",
+]
 
 DEFAULT_BUDGET = StudentBudget()
 # The batch archive as a whole (all students together) before each student's own budget applies.
-BATCH_BUDGET = StudentBudget(max_bytes=8 << 30, max_files=400_000, max_folders=100_000, max_nesting=1, max_path_depth=40)
+BATCH_BUDGET = StudentBudget(
+    max_bytes=8 << 30, max_files=400_000, max_folders=100_000, max_nesting=1, max_path_depth=40
+)
 _GENERATED = re.compile(r"-[0-9a-f]{8}$")
 _WINDOWS_RESERVED = re.compile(r"^(con|prn|aux|nul|com\d|lpt\d)$", re.IGNORECASE)
 _MAX_KEY_BYTES = 96
@@ -185,27 +197,53 @@ def _is_one_submission(folder: Path, entry: str) -> bool:
 
 
 def _guarded(
-    group: Group, key: str, folder: Path, entry: str | None, budget: StudentBudget, naive_tz: tzinfo, batch_refused: dict[str, str]
+    group: Group,
+    key: str,
+    folder: Path,
+    entry: str | None,
+    budget: StudentBudget,
+    naive_tz: tzinfo,
+    batch_refused: dict[str, str],
 ) -> HandIn:
     """One hand-in; whatever goes wrong reading it becomes its error, never the batch's."""
     try:
         return _hand_in(group, key, folder, entry, budget, naive_tz, batch_refused)
     except Exception as exc:  # noqa: BLE001 - the last guard: the batch must go on
-        student = Student(key, clean_text(group.name), clean_text(group.lms_id), clean_text(group.sid), clean_text(group.email))
+        student = Student(
+            key, clean_text(group.name), clean_text(group.lms_id), clean_text(group.sid), clean_text(group.email)
+        )
         reason = clean_text(f"{type(exc).__name__}: {exc}", 300)
         return HandIn(student, None, error=f"the grader could not read this hand-in ({reason})")
 
 
 def _hand_in(
-    group: Group, key: str, folder: Path, entry: str | None, budget: StudentBudget, naive_tz: tzinfo, batch_refused: dict[str, str]
+    group: Group,
+    key: str,
+    folder: Path,
+    entry: str | None,
+    budget: StudentBudget,
+    naive_tz: tzinfo,
+    batch_refused: dict[str, str],
 ) -> HandIn:
-    student = Student(key, clean_text(group.name), clean_text(group.lms_id), clean_text(group.sid),
-                      clean_text(group.email), tuple(clean_text(m) for m in group.members))
+    student = Student(
+        key,
+        clean_text(group.name),
+        clean_text(group.lms_id),
+        clean_text(group.sid),
+        clean_text(group.email),
+        tuple(clean_text(m) for m in group.members),
+    )
     notes, error = [*group.notes, *batch_refused.values()], group.error
     if not group.sources:
         error = error or ("; ".join(batch_refused.values()) if batch_refused else "handed in no files")
-        return HandIn(student, None, time_source=group.time_source, late_mark=group.late_mark,
-                      notes=tuple(clean_text(n) for n in notes), error=clean_text(error))
+        return HandIn(
+            student,
+            None,
+            time_source=group.time_source,
+            late_mark=group.late_mark,
+            notes=tuple(clean_text(n) for n in notes),
+            error=clean_text(error),
+        )
     folder.mkdir(parents=True)
     unpacker = Unpacker(folder, budget)
     try:
@@ -228,7 +266,9 @@ def _hand_in(
     if when is not None and when.tzinfo is None:
         when = when.replace(tzinfo=naive_tz)
     cleaned = tuple(clean_text(n) for n in notes)
-    return HandIn(student, folder, tuple(files), chosen, when, origin, group.late_mark, cleaned, error and clean_text(error))
+    return HandIn(
+        student, folder, tuple(files), chosen, when, origin, group.late_mark, cleaned, error and clean_text(error)
+    )
 
 
 def _graded_files(folder: Path, budget: StudentBudget) -> tuple[list[Path], dict[str, str]]:

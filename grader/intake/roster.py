@@ -26,10 +26,26 @@ from grader.intake.identity import Student
 from grader.intake.layouts import parse_time
 from grader.intake.lms import HandIn, assign_keys
 
-__all__ = ["NO_SUBMISSION", "Roster", "RosterEntry", "RosterError", "apply_times", "match_roster", "read_roster", "read_time_list"]
+__all__ = [
+    "NO_SUBMISSION",
+    "Roster",
+    "RosterEntry",
+    "RosterError",
+    "apply_times",
+    "match_roster",
+    "read_roster",
+    "read_time_list",
+]
 
 NO_SUBMISSION = "no submission"
-_TIME_COLUMNS = ("submitted at", "submitted_at", "submitted", "submission time", "created_at", "last modified (submission)")
+_TIME_COLUMNS = (
+    "submitted at",
+    "submitted_at",
+    "submitted",
+    "submission time",
+    "created_at",
+    "last modified (submission)",
+)
 _MOODLE_TIME_FORMATS = ("%d %B %Y, %I:%M %p", "%d %B %Y, %H:%M", "%d %B %Y %H:%M", "%Y-%m-%d %H:%M")
 
 
@@ -88,8 +104,13 @@ def _get(row: dict[str, str | None], column: str) -> str:
 def _moodle(row: dict[str, str | None], naive_tz: tzinfo) -> RosterEntry:
     name = _get(row, "full name") or f"{_get(row, 'first name')} {_get(row, 'last name')}".strip()
     ident = re.sub(r"\D", "", _get(row, "identifier"))
-    return RosterEntry(name, ident, _get(row, "id number"), _get(row, "email address"),
-                       submitted_at=_moodle_time(_get(row, "last modified (submission)"), naive_tz))
+    return RosterEntry(
+        name,
+        ident,
+        _get(row, "id number"),
+        _get(row, "email address"),
+        submitted_at=_moodle_time(_get(row, "last modified (submission)"), naive_tz),
+    )
 
 
 def _moodle_time(text: str, naive_tz: tzinfo) -> datetime | None:
@@ -163,8 +184,13 @@ def match_roster(hand_ins: tuple[HandIn, ...], roster: Roster) -> tuple[HandIn, 
 
 def _enrich(hand_in: HandIn, entry: RosterEntry) -> HandIn:
     s = hand_in.student
-    student = replace(s, name=s.name if s.members or not entry.name else entry.name, lms_id=s.lms_id or entry.lms_id,
-                      sid=s.sid or entry.sid, email=s.email or entry.email)
+    student = replace(
+        s,
+        name=s.name if s.members or not entry.name else entry.name,
+        lms_id=s.lms_id or entry.lms_id,
+        sid=s.sid or entry.sid,
+        email=s.email or entry.email,
+    )
     better_time = hand_in.time_source in ("", "late-mark") or "approximate" in hand_in.time_source
     if entry.submitted_at is not None and better_time:
         return replace(hand_in, student=student, submitted_at=entry.submitted_at, time_source="submission-list")
@@ -173,7 +199,7 @@ def _enrich(hand_in: HandIn, entry: RosterEntry) -> HandIn:
 
 def _new_keys(taken: list[str], labels: list[str]) -> list[str]:
     """Keys for roster-only students that collide with no hand-in's key."""
-    keys = assign_keys(taken + labels)[len(taken):]
+    keys = assign_keys(taken + labels)[len(taken) :]
     existing = {k.casefold() for k in taken}
     return [k if k.casefold() not in existing else assign_keys([k, k])[1] for k in keys]
 
@@ -190,13 +216,19 @@ def read_time_list(path: Path, naive_tz: tzinfo = timezone.utc) -> Roster:
     header = {h.strip().casefold() for h in (rows[0].keys() if rows else []) if h}
     column = next((c for c in _TIME_COLUMNS if c in header), None)
     if column is None:
-        raise RosterError(f"{path}: no submission-time column (name one 'Submitted at'); columns: {', '.join(sorted(header))[:200]}")
+        raise RosterError(
+            f"{path}: no submission-time column (name one 'Submitted at'); columns: {', '.join(sorted(header))[:200]}"
+        )
     entries = []
     for row in rows:
         when = _any_time(_get(row, column), naive_tz)
         name = _get(row, "name") or _get(row, "full name") or _get(row, "student")
         ident = re.sub(r"\D", "", _get(row, "identifier")) or _get(row, "id")
-        entries.append(RosterEntry(name, ident, _get(row, "sid"), _get(row, "email") or _get(row, "email address"), submitted_at=when))
+        entries.append(
+            RosterEntry(
+                name, ident, _get(row, "sid"), _get(row, "email") or _get(row, "email address"), submitted_at=when
+            )
+        )
     return Roster("time-list", tuple(entries))
 
 

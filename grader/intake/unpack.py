@@ -137,7 +137,9 @@ class Unpacker:
         is too deep to read."""
         depth = len(path.relative_to(self.root).parts)
         if depth > self.budget.max_path_depth:
-            self._note(f"{self._rel(path)[:120]}...: folders nested more than {self.budget.max_path_depth} deep (skipped)")
+            self._note(
+                f"{self._rel(path)[:120]}...: folders nested more than {self.budget.max_path_depth} deep (skipped)"
+            )
             return None
         missing = [p for p in [path, *path.parents][:depth] if not p.is_dir()]
         for folder in reversed(missing):
@@ -223,7 +225,14 @@ class Unpacker:
                     self._note(f"{shown}: {info.filename[:200]!r}: cannot be unpacked ({_reason(exc)})")
 
     def _zip_member(
-        self, zf: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path, shown: str, level: int, seen: set[str], limits: ArchiveLimits
+        self,
+        zf: zipfile.ZipFile,
+        info: zipfile.ZipInfo,
+        target: Path,
+        shown: str,
+        level: int,
+        seen: set[str],
+        limits: ArchiveLimits,
     ) -> None:
         problem, parts = _member_problem(info, seen)
         problem = problem or _bomb(info, limits)
@@ -273,7 +282,9 @@ class Unpacker:
     def _write_member(self, stream: IO[bytes], destination: Path, when: datetime | None, level: int) -> None:
         """Write one archive member; a member that is itself an archive is unpacked one level down."""
         if len(destination.relative_to(self.root).parts) > self.budget.max_path_depth:
-            self._note(f"{self._rel(destination)[:120]}...: more than {self.budget.max_path_depth} folders deep (skipped)")
+            self._note(
+                f"{self._rel(destination)[:120]}...: more than {self.budget.max_path_depth} folders deep (skipped)"
+            )
             return
         self._write(stream, destination, when)
         if self.unpack_nested and is_archive(destination.name) and destination.is_file():
@@ -285,7 +296,16 @@ class Unpacker:
 
 
 # What reading one archive or member can raise: damaged data, encryption, unknown compression.
-_UNREADABLE = (OSError, EOFError, zipfile.BadZipFile, tarfile.TarError, zlib.error, RuntimeError, NotImplementedError, ValueError)
+_UNREADABLE = (
+    OSError,
+    EOFError,
+    zipfile.BadZipFile,
+    tarfile.TarError,
+    zlib.error,
+    RuntimeError,
+    NotImplementedError,
+    ValueError,
+)
 
 
 def _reason(exc: BaseException) -> str:

@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from grader.judge.measures import array_named, finite, fmt, Observed, shaped_like, Unjudgeable, Verdict, verdict_of
+from grader.judge.measures import Observed, Unjudgeable, Verdict, array_named, finite, fmt, shaped_like, verdict_of
 
 __all__ = ["AccuracyAtLeast", "AtLeast", "AtMost"]
 
@@ -25,8 +25,12 @@ class _Bound:
     what: str = "value"
     key: str = "value"
 
-    def judge(self, observed: Observed, reference: Observed | None, secrets: Mapping[str, np.ndarray], public: bool) -> Verdict:
-        return verdict_of(lambda: _bound(_scalar(observed, self.key, self.what), self.bound, self.what, upper=self.upper))
+    def judge(
+        self, observed: Observed, reference: Observed | None, secrets: Mapping[str, np.ndarray], public: bool
+    ) -> Verdict:
+        return verdict_of(
+            lambda: _bound(_scalar(observed, self.key, self.what), self.bound, self.what, upper=self.upper)
+        )
 
     def to_json(self) -> dict[str, Any]:
         return {"kind": self.kind, "bound": self.bound, "what": self.what, "key": self.key}
@@ -76,7 +80,9 @@ class AccuracyAtLeast:
     labels: str
     key: str = "predictions"
 
-    def judge(self, observed: Observed, reference: Observed | None, secrets: Mapping[str, np.ndarray], public: bool) -> Verdict:
+    def judge(
+        self, observed: Observed, reference: Observed | None, secrets: Mapping[str, np.ndarray], public: bool
+    ) -> Verdict:
         return verdict_of(lambda: self._judge(observed, secrets))
 
     def _judge(self, observed: Observed, secrets: Mapping[str, np.ndarray]) -> Verdict:
@@ -84,7 +90,9 @@ class AccuracyAtLeast:
         got = shaped_like(array_named(observed, self.key, "predictions"), truth, "predictions")
         # Integer-valued floats are labels too: np.zeros(N) filled in a loop is float.
         if got.dtype.kind == "f" and not np.all(np.isfinite(got) & (got == np.round(got))):
-            raise Unjudgeable(f"predictions: expected class labels (whole numbers), got dtype {got.dtype} with fractions")
+            raise Unjudgeable(
+                f"predictions: expected class labels (whole numbers), got dtype {got.dtype} with fractions"
+            )
         accuracy = float(np.mean(got == truth))
         ok = accuracy >= self.threshold
         line = f"accuracy {accuracy:.1%} on {truth.size} held-out examples"

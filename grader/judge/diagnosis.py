@@ -90,17 +90,30 @@ def _mistake(path: Path) -> Mistake:
             try:
                 values[node.targets[0].id] = ast.literal_eval(node.value)
             except ValueError:
-                raise AssignmentError.in_file(path, f"{node.targets[0].id} must be a plain value (strings and tuples)") from None
+                raise AssignmentError.in_file(
+                    path, f"{node.targets[0].id} must be a plain value (strings and tuples)"
+                ) from None
     missing = [name for name in _TEXT_FIELDS if not isinstance(values.get(name), str) or not values[name].strip()]
     if missing:
         raise AssignmentError.in_file(path, f"a mistake needs {', '.join(missing)} (a sentence each)")
     patches = tuple((str(old), str(new)) for old, new in values.get("PATCHES", ()))
     wrong = frozenset(str(p) for p in values.get("WRONG", ()))
     if bool(patches) == bool(wrong):
-        raise AssignmentError.in_file(path, "a mistake has either PATCHES (a variant of the reference) or WRONG (a gradient pattern)")
+        raise AssignmentError.in_file(
+            path, "a mistake has either PATCHES (a variant of the reference) or WRONG (a gradient pattern)"
+        )
     checks = tuple(str(c) for c in values.get("CHECKS", ()))
     name = (ast.get_docstring(tree) or path.stem.replace("_", " ")).split("\n")[0].rstrip(".")
-    return Mistake(path.stem, name, values["TITLE"].strip(), values["HANDOUT"].strip(), values["HOW_TO_CHECK"].strip(), checks, patches, wrong)
+    return Mistake(
+        path.stem,
+        name,
+        values["TITLE"].strip(),
+        values["HANDOUT"].strip(),
+        values["HOW_TO_CHECK"].strip(),
+        checks,
+        patches,
+        wrong,
+    )
 
 
 def patched_entry(mistake: Mistake, entry: Path) -> str:
@@ -124,7 +137,10 @@ def patched_entry(mistake: Mistake, entry: Path) -> str:
 def _patched(mistake: Mistake, entry: Path, text: str) -> str:
     for old, new in mistake.patches:
         if text.count(old) != 1:
-            raise AssignmentError.in_file(entry, f"mistake {mistake.id!r}: {old!r} occurs {text.count(old)} times in the reference (needs exactly once)")
+            raise AssignmentError.in_file(
+                entry,
+                f"mistake {mistake.id!r}: {old!r} occurs {text.count(old)} times in the reference (needs exactly once)",
+            )
         text = text.replace(old, new)
     return text
 
@@ -133,10 +149,18 @@ def variant_checks(mistake: Mistake, checks: tuple[Check, ...]) -> tuple[Check, 
     """The checks a variant is observed on: those it names (default: every check that
     compares with the reference), and only kinds whose observations can be matched."""
     wanted = set(mistake.checks) if mistake.checks else {c.name for c in checks if c.expect.needs_reference}
-    return tuple(c for c in checks if c.name in wanted and isinstance(c.expect, (MatchesReference, GradientsAgree, Computed)))
+    return tuple(
+        c for c in checks if c.name in wanted and isinstance(c.expect, (MatchesReference, GradientsAgree, Computed))
+    )
 
 
-def diagnose(check: Check, observed: Observed, reference: Observed | None, known: KnownMistakes, secrets: Mapping[str, np.ndarray]) -> Diagnosis | None:
+def diagnose(
+    check: Check,
+    observed: Observed,
+    reference: Observed | None,
+    known: KnownMistakes,
+    secrets: Mapping[str, np.ndarray],
+) -> Diagnosis | None:
     """The likely mistake behind a failed `check`, or None when nothing can be said.
 
     A variant that fails the check too and whose observation agrees with the student's
@@ -160,7 +184,9 @@ def diagnose(check: Check, observed: Observed, reference: Observed | None, known
     return Diagnosis(right=right, wrong=wrong) if wrong and right else None
 
 
-def _parameters(check: Check, observed: Observed, reference: Observed | None, secrets: Mapping[str, np.ndarray]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+def _parameters(
+    check: Check, observed: Observed, reference: Observed | None, secrets: Mapping[str, np.ndarray]
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """(right, wrong): each parameter of a gradient check, or key of a per-key match, judged alone."""
     expect = check.expect
     if reference is None:

@@ -37,11 +37,21 @@ def split_display(observed: Observed) -> tuple[dict[str, np.ndarray | Invalid], 
     return judged, shown
 
 
-def display_of(own: Mapping[str, np.ndarray | Invalid], reference: Mapping[str, np.ndarray | Invalid] | None) -> Display | None:
+def display_of(
+    own: Mapping[str, np.ndarray | Invalid], reference: Mapping[str, np.ndarray | Invalid] | None
+) -> Display | None:
     """The `Display` of one check: the student's histories and weights, and the reference's
     histories (when given) under `reference.<name>`; None when there is nothing to draw."""
-    series = [(name, values) for name, value in sorted(own.items()) if name != WEIGHTS and (values := _history(value)) is not None][:MAX_SERIES]
-    theirs = [(REFERENCE + name, values) for name, value in sorted((reference or {}).items()) if name != WEIGHTS and (values := _history(value)) is not None]
+    series = [
+        (name, values)
+        for name, value in sorted(own.items())
+        if name != WEIGHTS and (values := _history(value)) is not None
+    ][:MAX_SERIES]
+    theirs = [
+        (REFERENCE + name, values)
+        for name, value in sorted((reference or {}).items())
+        if name != WEIGHTS and (values := _history(value)) is not None
+    ]
     series += theirs[:MAX_SERIES]
     weights = _weights(own.get(WEIGHTS))
     if not series and weights is None:
@@ -61,7 +71,13 @@ def _history(value: np.ndarray | Invalid) -> tuple[float, ...] | None:
 
 def _weights(value: np.ndarray | Invalid | None) -> tuple[int, int, str] | None:
     """A 2-D weight matrix as one byte per value, each column scaled to its own range."""
-    if value is None or isinstance(value, Invalid) or value.dtype.kind not in "fiub" or value.ndim != 2 or not 0 < value.size <= MAX_WEIGHTS:
+    if (
+        value is None
+        or isinstance(value, Invalid)
+        or value.dtype.kind not in "fiub"
+        or value.ndim != 2
+        or not 0 < value.size <= MAX_WEIGHTS
+    ):
         return None
     w = np.nan_to_num(value.astype(np.float64), nan=0.0, posinf=0.0, neginf=0.0)
     low, high = w.min(axis=0, keepdims=True), w.max(axis=0, keepdims=True)

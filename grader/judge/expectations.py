@@ -22,18 +22,18 @@ import numpy as np
 
 from grader.judge.bounds import AccuracyAtLeast, AtLeast, AtMost
 from grader.judge.measures import (
-    array_named,
+    REL_FLOOR,
     Expectation,
+    Observed,
+    Unjudgeable,
+    Verdict,
+    array_named,
     finite,
     fmt,
     fmt_small,
-    Observed,
     prefix,
     rel_error,
-    REL_FLOOR,
     shaped_like,
-    Unjudgeable,
-    Verdict,
     verdict_of,
     worst_rows,
 )
@@ -59,6 +59,7 @@ __all__ = [
     "rel_error",
 ]
 
+
 @dataclass(frozen=True, slots=True)
 class MatchesReference:
     """The observation matches the reference's observation from the same probe.
@@ -83,10 +84,14 @@ class MatchesReference:
         if len(chosen) != 1:
             raise ValueError("matches_reference takes exactly one of sum_abs=, max_abs=, rel=, exact=True")
 
-    def judge(self, observed: Observed, reference: Observed | None, secrets: Mapping[str, np.ndarray], public: bool) -> Verdict:
+    def judge(
+        self, observed: Observed, reference: Observed | None, secrets: Mapping[str, np.ndarray], public: bool
+    ) -> Verdict:
         assert reference is not None
         keys = sorted(reference)
-        verdicts = [verdict_of(lambda k=k: self._judge_key(k, observed, reference, public, len(keys) > 1)) for k in keys]
+        verdicts = [
+            verdict_of(lambda k=k: self._judge_key(k, observed, reference, public, len(keys) > 1)) for k in keys
+        ]
         return _combine(verdicts, self.partial)
 
     def _judge_key(self, key: str, observed: Observed, reference: Observed, public: bool, named: bool) -> Verdict:
@@ -99,7 +104,9 @@ class MatchesReference:
             if same.all():
                 return Verdict(1.0, f"{prefix(label)}all {got.size} values equal the reference")
             rows = worst_rows(got.astype(float), expected.astype(float), (~same).astype(float), 0.0) if public else ()
-            return Verdict(0.0, f"{prefix(label)}{int((~same).sum())} of {got.size} values differ from the reference", rows)
+            return Verdict(
+                0.0, f"{prefix(label)}{int((~same).sum())} of {got.size} values differ from the reference", rows
+            )
         values, wanted = finite(got, label), expected.astype(np.float64)
         if self.sum_abs is not None:
             measure, limit, errors = "sum of |got - expected|", self.sum_abs, np.abs(values - wanted)
@@ -114,7 +121,11 @@ class MatchesReference:
         if value <= limit:
             return Verdict(1.0, f"{prefix(label)}{measure} {fmt_small(value)} (at most {limit:g})", (), value, limit)
         line = f"{prefix(label)}{measure} {fmt_small(value)}, needs at most {limit:g}"
-        details = worst_rows(values, wanted, errors, limit) if public else (f"{int((~(errors <= limit)).sum())} of {errors.size} elements differ",)
+        details = (
+            worst_rows(values, wanted, errors, limit)
+            if public
+            else (f"{int((~(errors <= limit)).sum())} of {errors.size} elements differ",)
+        )
         if public and values.ndim == 0:
             details = (f"got {fmt(float(values))}, expected {fmt(float(wanted))}",)
         return Verdict(0.0, line, details, value, limit)
@@ -137,28 +148,60 @@ class GradientsAgree:
     against_reference: bool = True
     floor: float = REL_FLOOR  # see `rel_error`
 
-    def judge(self, observed: Observed, reference: Observed | None, secrets: Mapping[str, np.ndarray], public: bool) -> Verdict:
+    def judge(
+        self, observed: Observed, reference: Observed | None, secrets: Mapping[str, np.ndarray], public: bool
+    ) -> Verdict:
         assert reference is not None
         params = sorted(k.removeprefix("analytic.") for k in reference if k.startswith("analytic."))
-        return _combine([verdict_of(lambda p=p: self._judge_param(p, observed, reference)) for p in params], partial=True)
+        return _combine(
+            [verdict_of(lambda p=p: self._judge_param(p, observed, reference)) for p in params], partial=True
+        )
 
     def _judge_param(self, param: str, observed: Observed, reference: Observed) -> Verdict:
         expected = reference[f"analytic.{param}"]
         assert isinstance(expected, np.ndarray)
-        analytic = finite(shaped_like(array_named(observed, f"analytic.{param}", f"d{param}"), expected, f"d{param}"), f"d{param}")
-        numeric = finite(shaped_like(array_named(observed, f"numeric.{param}", f"numerical d{param}"), expected, f"numerical d{param}"), f"numerical d{param}")
+        analytic = finite(
+            shaped_like(array_named(observed, f"analytic.{param}", f"d{param}"), expected, f"d{param}"), f"d{param}"
+        )
+        numeric = finite(
+            shaped_like(
+                array_named(observed, f"numeric.{param}", f"numerical d{param}"), expected, f"numerical d{param}"
+            ),
+            f"numerical d{param}",
+        )
         limit = self.rel_error
         vs_numeric = float(rel_error(analytic, numeric, self.floor).max(initial=0.0))
         if not vs_numeric <= limit:
-            return Verdict(0.0, f"d{param}: relative error against the numerical gradient {fmt_small(vs_numeric)}, needs at most {limit:g}", (), vs_numeric, limit)
-        vs_reference = float(rel_error(analytic, expected.astype(np.float64), self.floor).max(initial=0.0)) if self.against_reference else 0.0
+            return Verdict(
+                0.0,
+                f"d{param}: relative error against the numerical gradient {fmt_small(vs_numeric)}, needs at most {limit:g}",
+                (),
+                vs_numeric,
+                limit,
+            )
+        vs_reference = (
+            float(rel_error(analytic, expected.astype(np.float64), self.floor).max(initial=0.0))
+            if self.against_reference
+            else 0.0
+        )
         if not vs_reference <= limit:
-            return Verdict(0.0, f"d{param}: relative error against the reference gradient {fmt_small(vs_reference)}, needs at most {limit:g}", (), vs_reference, limit)
+            return Verdict(
+                0.0,
+                f"d{param}: relative error against the reference gradient {fmt_small(vs_reference)}, needs at most {limit:g}",
+                (),
+                vs_reference,
+                limit,
+            )
         worst = max(vs_numeric, vs_reference)
         return Verdict(1.0, f"d{param}: relative error {fmt_small(worst)} (at most {limit:g})", (), worst, limit)
 
     def to_json(self) -> dict[str, Any]:
-        return {"kind": self.kind, "rel_error": self.rel_error, "against_reference": self.against_reference, "floor": self.floor}
+        return {
+            "kind": self.kind,
+            "rel_error": self.rel_error,
+            "against_reference": self.against_reference,
+            "floor": self.floor,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,7 +212,9 @@ class IsFinite:
     needs_reference: ClassVar[bool] = False
     key: str = "value"
 
-    def judge(self, observed: Observed, reference: Observed | None, secrets: Mapping[str, np.ndarray], public: bool) -> Verdict:
+    def judge(
+        self, observed: Observed, reference: Observed | None, secrets: Mapping[str, np.ndarray], public: bool
+    ) -> Verdict:
         def run() -> Verdict:
             label = "" if self.key == "value" else self.key
             got = finite(array_named(observed, self.key, label), label)
@@ -191,7 +236,9 @@ class RowsSumTo:
     tol: float = 1e-10
     key: str = "value"
 
-    def judge(self, observed: Observed, reference: Observed | None, secrets: Mapping[str, np.ndarray], public: bool) -> Verdict:
+    def judge(
+        self, observed: Observed, reference: Observed | None, secrets: Mapping[str, np.ndarray], public: bool
+    ) -> Verdict:
         def run() -> Verdict:
             label = "" if self.key == "value" else self.key
             got = finite(array_named(observed, self.key, label), label)
@@ -202,7 +249,10 @@ class RowsSumTo:
             if worst <= self.tol:
                 return Verdict(1.0, f"{prefix(label)}every row sums to {self.total:g}")
             row = int(np.argmax(miss))
-            return Verdict(0.0, f"{prefix(label)}row {row} sums to {fmt(float(got[row].sum()))}, expected {self.total:g} (off {fmt_small(worst)})")
+            return Verdict(
+                0.0,
+                f"{prefix(label)}row {row} sums to {fmt(float(got[row].sum()))}, expected {self.total:g} (off {fmt_small(worst)})",
+            )
 
         return verdict_of(run)
 
@@ -219,7 +269,9 @@ class Decreases:
     key: str = "losses"
     what: str = "loss"
 
-    def judge(self, observed: Observed, reference: Observed | None, secrets: Mapping[str, np.ndarray], public: bool) -> Verdict:
+    def judge(
+        self, observed: Observed, reference: Observed | None, secrets: Mapping[str, np.ndarray], public: bool
+    ) -> Verdict:
         def run() -> Verdict:
             got = finite(array_named(observed, self.key, self.what), self.what).reshape(-1)
             if got.size < 2:
@@ -275,7 +327,9 @@ class Computed:
     def needs_reference(self) -> bool:
         return self.then.needs_reference
 
-    def judge(self, observed: Observed, reference: Observed | None, secrets: Mapping[str, np.ndarray], public: bool) -> Verdict:
+    def judge(
+        self, observed: Observed, reference: Observed | None, secrets: Mapping[str, np.ndarray], public: bool
+    ) -> Verdict:
         try:
             with np.errstate(all="ignore"):
                 values = {k: np.asarray(v, dtype=np.float64) for k, v in self.compute(observed, secrets).items()}
@@ -302,7 +356,9 @@ class AllOf:
     def needs_reference(self) -> bool:
         return any(p.needs_reference for p in self.parts)
 
-    def judge(self, observed: Observed, reference: Observed | None, secrets: Mapping[str, np.ndarray], public: bool) -> Verdict:
+    def judge(
+        self, observed: Observed, reference: Observed | None, secrets: Mapping[str, np.ndarray], public: bool
+    ) -> Verdict:
         verdicts = [p.judge(observed, reference, secrets, public) for p in self.parts]
         failed = [v for v in verdicts if not v.passed]
         if failed:

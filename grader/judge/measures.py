@@ -14,9 +14,23 @@ import numpy as np
 from grader.sandbox.wire import Invalid
 
 __all__ = [
-    "HANDOUT_FLOOR", "MAX_ROWS", "REL_FLOOR", "Expectation", "Observed", "Unjudgeable", "Verdict",
-    "array_named", "finite", "fmt", "fmt_small", "index_text", "prefix", "rel_error", "shaped_like",
-    "verdict_of", "worst_rows",
+    "HANDOUT_FLOOR",
+    "MAX_ROWS",
+    "REL_FLOOR",
+    "Expectation",
+    "Observed",
+    "Unjudgeable",
+    "Verdict",
+    "array_named",
+    "finite",
+    "fmt",
+    "fmt_small",
+    "index_text",
+    "prefix",
+    "rel_error",
+    "shaped_like",
+    "verdict_of",
+    "worst_rows",
 ]
 
 Observed = Mapping[str, "np.ndarray | Invalid"]
@@ -49,7 +63,9 @@ class Expectation(Protocol):
     def needs_reference(self) -> bool:
         """Whether `judge` needs the reference's observation of the same probe."""
 
-    def judge(self, observed: Observed, reference: Observed | None, secrets: Mapping[str, np.ndarray], public: bool) -> Verdict: ...
+    def judge(
+        self, observed: Observed, reference: Observed | None, secrets: Mapping[str, np.ndarray], public: bool
+    ) -> Verdict: ...
 
     def to_json(self) -> dict[str, Any]: ...
 
@@ -125,7 +141,9 @@ def worst_rows(got: np.ndarray, expected: np.ndarray, errors: np.ndarray, limit:
     for rank, i in enumerate(order[:MAX_ROWS]):
         label = "worst" if rank == 0 else "next"
         diff = abs(float(got_flat[i]) - float(exp_flat[i]))
-        rows.append(f"{label} {index_text(int(i), got.shape)}: got {fmt(float(got_flat[i]))}, expected {fmt(float(exp_flat[i]))} (off {fmt_small(diff)})")
+        rows.append(
+            f"{label} {index_text(int(i), got.shape)}: got {fmt(float(got_flat[i]))}, expected {fmt(float(exp_flat[i]))} (off {fmt_small(diff)})"
+        )
     if order.size > MAX_ROWS:
         rows.append(f"and {order.size - MAX_ROWS} more")
     return tuple(rows)
@@ -163,5 +181,3 @@ def verdict_of(run: Any) -> Verdict:
 
 
 # -- kinds ---------------------------------------------------------------------------
-
-

@@ -101,16 +101,22 @@ def reference_submission(assignment: Assignment) -> Submission:
     found = discover(assignment.folder, assignment.entry, assignment.folder)
     submission = found[0]
     if len(found) != 1 or submission.error is not None:
-        raise AssignmentError.in_file(assignment.folder, f"the reference holds no gradable {assignment.entry}: {submission.error}")
+        raise AssignmentError.in_file(
+            assignment.folder, f"the reference holds no gradable {assignment.entry}: {submission.error}"
+        )
     # the known mistakes (mistakes/*.py) are the grader's, not part of the reference's code
     files = tuple(f for f in submission.files if f not in HARNESS_FILES and not f.startswith(f"{MISTAKES_DIR}/"))
     return replace(submission, id="reference", files=files)
 
 
-def validated(check: Check, frames: Mapping[str, Frame], failures: Mapping[str, CheckResult], assignment: Assignment) -> dict[str, np.ndarray]:
+def validated(
+    check: Check, frames: Mapping[str, Frame], failures: Mapping[str, CheckResult], assignment: Assignment
+) -> dict[str, np.ndarray]:
     """The reference's arrays for `check`; raises `AssignmentError` when the reference failed it."""
     if check.name in failures:
-        raise AssignmentError.in_file(assignment.folder, f"the reference fails check {check.name!r}: {failures[check.name].message}")
+        raise AssignmentError.in_file(
+            assignment.folder, f"the reference fails check {check.name!r}: {failures[check.name].message}"
+        )
     frame = frames[check.name]
     if frame.header.get("status") != "ok":
         error = frame.header.get("error") or {}
@@ -118,7 +124,10 @@ def validated(check: Check, frames: Mapping[str, Frame], failures: Mapping[str, 
     arrays = {}
     for key, value in frame.arrays.items():
         if isinstance(value, Invalid):
-            raise AssignmentError.in_file(assignment.folder, f"probe {check.probe_name!r} returned {value.describe()} for {key!r} on the reference: probes must return numbers or arrays")
+            raise AssignmentError.in_file(
+                assignment.folder,
+                f"probe {check.probe_name!r} returned {value.describe()} for {key!r} on the reference: probes must return numbers or arrays",
+            )
         arrays[key] = value
     return arrays
 
@@ -165,8 +174,14 @@ def load_cached(path: Path, key_file: Path | None = None) -> dict[str, Observed]
         if path.stat().st_size > MAX_CACHE_BYTES:
             return None
         data = path.read_bytes()
-        head, mac, payload = data[: len(_MAGIC)], data[len(_MAGIC) : len(_MAGIC) + _MAC_BYTES], data[len(_MAGIC) + _MAC_BYTES :]
-        if head != _MAGIC or not hmac.compare_digest(mac, _mac(_cache_key_secret(key_file or default_key_file()), path, payload)):
+        head, mac, payload = (
+            data[: len(_MAGIC)],
+            data[len(_MAGIC) : len(_MAGIC) + _MAC_BYTES],
+            data[len(_MAGIC) + _MAC_BYTES :],
+        )
+        if head != _MAGIC or not hmac.compare_digest(
+            mac, _mac(_cache_key_secret(key_file or default_key_file()), path, payload)
+        ):
             return None
         expected: dict[str, dict[str, np.ndarray]] = {}
         with np.load(io.BytesIO(payload), allow_pickle=False) as arrays:

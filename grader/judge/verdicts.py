@@ -26,7 +26,16 @@ from grader.results import CheckResult, CheckStatus
 from grader.sandbox.wire import Frame
 from grader.text import capped
 
-__all__ = ["DETAIL_LIMIT", "HIDDEN_WORDING", "LOCATION_LIMIT", "MESSAGE_LIMIT", "STDOUT_LIMIT", "describe_error", "judge_frame", "unrun"]
+__all__ = [
+    "DETAIL_LIMIT",
+    "HIDDEN_WORDING",
+    "LOCATION_LIMIT",
+    "MESSAGE_LIMIT",
+    "STDOUT_LIMIT",
+    "describe_error",
+    "judge_frame",
+    "unrun",
+]
 
 # OpenBLAS reports a failed allocation in several ways when RLIMIT_AS bites (README, "Security model")
 _MEMORY_SIGNS = ("Memory allocation still failed", "MemoryError", "Unable to allocate")
@@ -48,7 +57,13 @@ HIDDEN_WORDING = {
 }
 
 
-def judge_frame(check: Check, frame: Frame, reference: Observed | None, secrets: Mapping[str, np.ndarray], reference_display: Observed | None = None) -> CheckResult:
+def judge_frame(
+    check: Check,
+    frame: Frame,
+    reference: Observed | None,
+    secrets: Mapping[str, np.ndarray],
+    reference_display: Observed | None = None,
+) -> CheckResult:
     """The verdict on one check from its `result` frame.
 
     What the probe sent under `display.` is never judged: it becomes the result's
@@ -66,7 +81,20 @@ def judge_frame(check: Check, frame: Frame, reference: Observed | None, secrets:
     if not check.public:
         # fixed words; no measured error or display values: the submission chose those numbers
         return _bounded(
-            CheckResult(check.name, points, check.points, status, HIDDEN_WORDING[status], False, (), seconds, None, "", check.advice, tolerance=verdict.tolerance)
+            CheckResult(
+                check.name,
+                points,
+                check.points,
+                status,
+                HIDDEN_WORDING[status],
+                False,
+                (),
+                seconds,
+                None,
+                "",
+                check.advice,
+                tolerance=verdict.tolerance,
+            )
         )
     display = display_of(shown, reference_display)
     details = _advice_reason(check) + verdict.details
@@ -93,9 +121,13 @@ def unrun(
     """
     if not check.public:
         wording = HIDDEN_WORDING["timeout" if status == "timeout" else hidden]
-        return _bounded(CheckResult(check.name, 0.0, check.points, status, wording, False, (), 0.0, None, "", check.advice))
+        return _bounded(
+            CheckResult(check.name, 0.0, check.points, status, wording, False, (), 0.0, None, "", check.advice)
+        )
     details = _advice_reason(check) + details
-    return _bounded(CheckResult(check.name, 0.0, check.points, status, message, True, details, 0.0, location, stdout, check.advice))
+    return _bounded(
+        CheckResult(check.name, 0.0, check.points, status, message, True, details, 0.0, location, stdout, check.advice)
+    )
 
 
 def _advice_reason(check: Check) -> tuple[str, ...]:
@@ -155,11 +187,29 @@ def _from_exception(check: Check, error: Any, seconds: float, stdout: str) -> Ch
     if not check.public:
         kind = error.get("type") if isinstance(error, dict) else None
         # a missing name or method is as good as not implemented; any other exception is one
-        wording = HIDDEN_WORDING["not_implemented" if kind in ("NotImplementedError", "MissingDefinition") else "exception"]
-        return _bounded(CheckResult(check.name, 0.0, check.points, "error", wording, False, (), seconds, None, "", check.advice))
+        wording = HIDDEN_WORDING[
+            "not_implemented" if kind in ("NotImplementedError", "MissingDefinition") else "exception"
+        ]
+        return _bounded(
+            CheckResult(check.name, 0.0, check.points, "error", wording, False, (), seconds, None, "", check.advice)
+        )
     message, details, location = describe_error(error, check.public)
     details = _advice_reason(check) + details
-    return _bounded(CheckResult(check.name, 0.0, check.points, "error", message, check.public, details, seconds, location, stdout, check.advice))
+    return _bounded(
+        CheckResult(
+            check.name,
+            0.0,
+            check.points,
+            "error",
+            message,
+            check.public,
+            details,
+            seconds,
+            location,
+            stdout,
+            check.advice,
+        )
+    )
 
 
 def _float(value: Any) -> float:

@@ -93,7 +93,9 @@ class Frame:
             px = self.x(v)
             parts.append(el("line", x1=px, y1=self.bottom, x2=px, y2=self.bottom + 5, stroke=_MUTED))
             parts.append(el("text", label, x=px, y=self.bottom + 20, text_anchor="middle", font_size=12, fill=_MUTED))
-        y_ticks = list(log_ticks(self.y_lo, self.y_hi) if self.log_y else nice_ticks(self.y_lo, self.y_hi, integer=integer_y))
+        y_ticks = list(
+            log_ticks(self.y_lo, self.y_hi) if self.log_y else nice_ticks(self.y_lo, self.y_hi, integer=integer_y)
+        )
         for v, label in zip(y_ticks, tick_labels(y_ticks)):
             py = self.y(v)
             parts.append(el("line", x1=self.left, y1=py, x2=self.right, y2=py, stroke=_GRID))
@@ -132,7 +134,7 @@ def nice_ticks(lo: float, hi: float, *, integer: bool = False, count: int = 6) -
     if integer:
         step = max(1.0, round(step))
     first = math.ceil(lo / step) * step
-    return [first + i * step for i in range(int((hi - first) / step) + 1)][:count * 2 + 1]
+    return [first + i * step for i in range(int((hi - first) / step) + 1)][: count * 2 + 1]
 
 
 def log_ticks(lo: float, hi: float) -> list[float]:

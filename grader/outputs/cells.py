@@ -26,7 +26,9 @@ _CUT = " [...]"
 # Characters nobody sees: BOM, zero-width space/non-joiner/joiner, word joiner, the
 # invisible operators, bidi embeddings/overrides/isolates and direction marks, the
 # Mongolian vowel separator and the soft hyphen.
-_INVISIBLE = "\ufeff\u200b\u200c\u200d\u2060\u2061\u2062\u2063\u2064\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c\u180e\u00ad"
+_INVISIBLE = (
+    "\ufeff\u200b\u200c\u200d\u2060\u2061\u2062\u2063\u2064\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c\u180e\u00ad"
+)
 _LEADING_INVISIBLE = re.compile(f"^[{_INVISIBLE}\\s]+")
 _LEADING_INVISIBLE_ONLY = re.compile(f"^[{_INVISIBLE}]+")
 # Inside a cell the joiners stay: Persian and Indic names and emoji sequences need them.

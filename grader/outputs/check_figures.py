@@ -33,7 +33,11 @@ def check_figures(check: CheckResult) -> tuple[Markup, ...]:
     if "train_acc" in series and "val_acc" in series:
         ref_train = series.get(REFERENCE + "train_acc") if check.public else None
         ref_val = series.get(REFERENCE + "val_acc") if check.public else None
-        figures.append(accuracy_plot(series["train_acc"], series["val_acc"], ref_train, ref_val, title=f"{name}: classification accuracy"))
+        figures.append(
+            accuracy_plot(
+                series["train_acc"], series["val_acc"], ref_train, ref_val, title=f"{name}: classification accuracy"
+            )
+        )
     if display.weights is not None:
         try:
             figures.append(weight_grid(weights_array(display.weights), title=f"{name}: first-layer weights (W1)"))
@@ -54,5 +58,7 @@ def class_figures(results: Sequence[SubmissionResult]) -> tuple[Markup, ...]:
                 errors.setdefault(clean_text(check.name), []).append(check.error)
                 tolerances[clean_text(check.name)] = check.tolerance
     if errors:
-        figures.append(check_error_plot(errors, tolerances, title="Error of each check across the class (the line: its tolerance)"))
+        figures.append(
+            check_error_plot(errors, tolerances, title="Error of each check across the class (the line: its tolerance)")
+        )
     return tuple(figures)

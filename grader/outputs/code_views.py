@@ -20,8 +20,18 @@ from grader.outputs.text import clean_text, head_and_tail
 from grader.results import NotebookCell
 
 __all__ = [
-    "ANCHOR_PART", "SOURCE_LINE_LIMIT", "CellView", "LineView", "Pin", "SourceView", "cell_spot", "cell_views", "excerpt",
-    "line_anchor", "source_views", "split_location",
+    "ANCHOR_PART",
+    "SOURCE_LINE_LIMIT",
+    "CellView",
+    "LineView",
+    "Pin",
+    "SourceView",
+    "cell_spot",
+    "cell_views",
+    "excerpt",
+    "line_anchor",
+    "source_views",
+    "split_location",
 ]
 
 ANCHOR_PART = re.compile(r"[^A-Za-z0-9_.-]+")
@@ -88,7 +98,6 @@ class SourceView:
     omitted: int
 
 
-
 def excerpt(text: str, limit: int = STDOUT_LIMIT) -> str:
     """Captured text, cleaned and capped, keeping both ends."""
     text = clean_text(text).strip("\n")
@@ -127,7 +136,6 @@ def cell_spot(location: str | None, code: dict[int, NotebookCell]) -> tuple[int,
         return None
     shown = min(len(text_lines(code[cell].source)), SOURCE_LINE_LIMIT)
     return cell, (line if 1 <= line <= shown else None)
-
 
 
 def text_lines(text: str) -> list[str]:
@@ -184,20 +192,26 @@ def output_views(cell: NotebookCell) -> tuple[tuple[str, str], ...]:
     views = []
     for kind, data in cell.outputs:
         if kind == "png":
-            views.append(("png", data) if is_png(data) else ("dropped", "an image output was left out: it is not a valid PNG"))
+            views.append(
+                ("png", data) if is_png(data) else ("dropped", "an image output was left out: it is not a valid PNG")
+            )
         elif text := excerpt(data):
             views.append(("text", text))
     return tuple(views)
 
 
-def cell_views(cells: Sequence[NotebookCell], code: dict[int, NotebookCell], pins: Sequence[Pin]) -> tuple[CellView, ...]:
+def cell_views(
+    cells: Sequence[NotebookCell], code: dict[int, NotebookCell], pins: Sequence[Pin]
+) -> tuple[CellView, ...]:
     """Every notebook cell as Jupyter shows it, flagged by the pins that point into it."""
     marks: dict[tuple[int, int | None], list[tuple[str, str]]] = {}
     for location, target, name, anchor in pins:
         spot = cell_spot(location, code) if target == "cell" else None
         if spot:
             marks.setdefault(spot, []).append((name, anchor))
-    labels = cell_labels([{"cell_type": c.cell_type, "source": c.source, "execution_count": c.execution_count} for c in cells])
+    labels = cell_labels(
+        [{"cell_type": c.cell_type, "source": c.source, "execution_count": c.execution_count} for c in cells]
+    )
     views = []
     for cell, jupyter in zip(cells, labels):
         kind = cell.cell_type if cell.cell_type in ("code", "markdown") else "raw"
@@ -220,7 +234,9 @@ def cell_views(cells: Sequence[NotebookCell], code: dict[int, NotebookCell], pin
                 lines=tuple(
                     LineView(n, text, f"{anchor}-L{n}", tuple(marks.get((cell.index, n), ())))
                     for n, text in enumerate(shown, start=1)
-                ) if kind == "code" else (),
+                )
+                if kind == "code"
+                else (),
                 html=render_markdown(cell.source) if kind == "markdown" else Markup(""),
                 text="\n".join(shown) if kind == "raw" else "",
                 outputs=output_views(cell) if kind == "code" else (),

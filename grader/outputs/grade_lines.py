@@ -34,7 +34,10 @@ def grade_lines(result: SubmissionResult) -> tuple[str, ...]:
         lines.append(f"Late: {clean_text(result.late.note)}")
     for mark in result.manual:
         points = "not marked yet" if mark.points is None else f"{format_number(mark.points)} points"
-        lines.append(f"{clean_text(mark.part)} (marked by hand): {points}" + (f": {clean_text(mark.comment)}" if mark.comment else ""))
+        lines.append(
+            f"{clean_text(mark.part)} (marked by hand): {points}"
+            + (f": {clean_text(mark.comment)}" if mark.comment else "")
+        )
     if result.manual or (result.late is not None and result.late.points):
         lines.append(f"Grade: {format_number(result.total)} / {format_number(result.total_max)}")
     return tuple(lines)

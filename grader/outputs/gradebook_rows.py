@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import IO
 
 from grader.intake.identity import Student
+
 # the manual parts, marks and late penalty are results' own types, re-exported here
 from grader.results import LatePenalty, ManualMark, ManualPart, SubmissionResult
 
@@ -72,7 +73,7 @@ class GradebookRow:
 
     @property
     def status(self) -> str:
-        """"graded", "error" (handed in, could not be graded) or "no submission"."""
+        """ "graded", "error" (handed in, could not be graded) or "no submission"."""
         return self.result.status if self.result is not None else "no submission"
 
     @property

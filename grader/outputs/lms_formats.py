@@ -67,7 +67,9 @@ _MESSAGE_LIMIT = 300
 _BOM = "utf-8-sig"
 
 
-def write_moodle_worksheet(rows: Sequence[GradebookRow], assignment: GradebookAssignment, path: Path, graded_at: datetime | None = None) -> Path:
+def write_moodle_worksheet(
+    rows: Sequence[GradebookRow], assignment: GradebookAssignment, path: Path, graded_at: datetime | None = None
+) -> Path:
     """Write Moodle's offline grading worksheet to `path` and return `path`.
 
     A row without a Moodle participant id (`Student.lms_id`) is written with an empty
@@ -97,7 +99,9 @@ def write_moodle_worksheet(rows: Sequence[GradebookRow], assignment: GradebookAs
     return path
 
 
-def write_canvas_gradebook(rows: Sequence[GradebookRow], assignment: GradebookAssignment, path: Path, points_possible: bool = True) -> Path:
+def write_canvas_gradebook(
+    rows: Sequence[GradebookRow], assignment: GradebookAssignment, path: Path, points_possible: bool = True
+) -> Path:
     """Write a Canvas gradebook import (one assignment column) to `path` and return `path`.
 
     The column is `Name (id)` when the assignment's Canvas id is known, else the name alone
@@ -129,7 +133,14 @@ def write_plain_gradebook(rows: Sequence[GradebookRow], assignment: GradebookAss
     """
     checks = _check_names(rows)
     parts = [p.name for p in assignment.manual_parts]
-    header = [*PLAIN_COLUMNS, *(f"manual: {p}" for p in parts), "manual comments", *(f"check: {c}" for c in checks), "status", "problem"]
+    header = [
+        *PLAIN_COLUMNS,
+        *(f"manual: {p}" for p in parts),
+        "manual comments",
+        *(f"check: {c}" for c in checks),
+        "status",
+        "problem",
+    ]
     with atomic_file(path, encoding=_BOM) as handle:
         writer = csv.writer(handle)
         writer.writerow([spreadsheet_cell(h) for h in header])
@@ -138,7 +149,9 @@ def write_plain_gradebook(rows: Sequence[GradebookRow], assignment: GradebookAss
     return path
 
 
-def write_gradebooks(rows: Sequence[GradebookRow], assignment: GradebookAssignment, folder: Path, formats: Iterable[str] = ("plain",)) -> dict[str, Path]:
+def write_gradebooks(
+    rows: Sequence[GradebookRow], assignment: GradebookAssignment, folder: Path, formats: Iterable[str] = ("plain",)
+) -> dict[str, Path]:
     """Write each format of `formats` into `folder`; return {format: path written}.
 
     plain: gradebook.csv; moodle: moodle-grading-worksheet.csv and, when reports exist,
@@ -187,9 +200,13 @@ def feedback_text(row: GradebookRow, assignment: GradebookAssignment) -> str:
         shown = number(mark.points) if mark.points is not None else "not marked yet"
         declared = next((p for p in assignment.manual_parts if p.name == mark.part), None)
         out_of = f"/{number(declared.max_points)}" if declared is not None and mark.points is not None else ""
-        parts.append(f"{_short(mark.part)}: {shown}{out_of}" + (f" ({_short(mark.comment)})" if mark.comment else "") + ".")
+        parts.append(
+            f"{_short(mark.part)}: {shown}{out_of}" + (f" ({_short(mark.comment)})" if mark.comment else "") + "."
+        )
     if row.late is not None and row.late.points:
-        parts.append(f"Late penalty: {number(row.late.points)}" + (f" ({_short(row.late.note)})" if row.late.note else "") + ".")
+        parts.append(
+            f"Late penalty: {number(row.late.points)}" + (f" ({_short(row.late.note)})" if row.late.note else "") + "."
+        )
     parts.append(f"Total: {number(row.total)}/{number(assignment.maximum)}.")
     failed = [c for c in result.checks if not c.passed] if result is not None else []
     if failed:

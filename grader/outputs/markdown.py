@@ -223,7 +223,7 @@ def _render_image(self: RendererHTML, tokens: Sequence[Token], idx: int, options
     alt = self.renderInlineAsText(token.children or [], options, env)
     src = str(token.attrGet("src") or "")
     if src.startswith("attachment:"):
-        src = _attachment_uri(env.get("attachments", {}), src[len("attachment:"):])
+        src = _attachment_uri(env.get("attachments", {}), src[len("attachment:") :])
     # An image we will not show still becomes an <img> without src: _image_or_note words the note.
     src_attr = f' src="{html.escape(src)}"' if _image_data_uri(src) else ""
     return f'<img{src_attr} alt="{html.escape(alt)}">'

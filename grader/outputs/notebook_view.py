@@ -65,7 +65,17 @@ def report_cells(path: Path, records: Sequence[Mapping[str, Any]]) -> tuple[Note
         record = by_cell.get(index, {})
         count = cell.get("execution_count") if cell.cell_type == "code" else None
         count = count if isinstance(count, int) and not isinstance(count, bool) and count > 0 else None
-        cells.append(NotebookCell(index, cell.cell_type, str(cell.source)[:MAX_CELL_CHARS], tuple(outputs), str(record.get("status", "")), str(record.get("error", ""))[:300], count))
+        cells.append(
+            NotebookCell(
+                index,
+                cell.cell_type,
+                str(cell.source)[:MAX_CELL_CHARS],
+                tuple(outputs),
+                str(record.get("status", "")),
+                str(record.get("error", ""))[:300],
+                count,
+            )
+        )
     return tuple(cells)
 
 
@@ -89,11 +99,18 @@ def _place(match: re.Match[str], labels: Sequence[CellLabel]) -> str:
     return f"{match['notebook']}, {line}{label.describe()}"
 
 
-def in_jupyter_terms(path: Path, checks: Sequence[CheckResult], error: str | None) -> tuple[tuple[CheckResult, ...], str | None]:
+def in_jupyter_terms(
+    path: Path, checks: Sequence[CheckResult], error: str | None
+) -> tuple[tuple[CheckResult, ...], str | None]:
     """`checks` and the load `error` with every notebook place worded as Jupyter shows it."""
     word = jupyter_wording(path)
     worded = tuple(
-        replace(c, message=word(c.message), details=tuple(word(d) for d in c.details), location=word(c.location) if c.location else c.location)
+        replace(
+            c,
+            message=word(c.message),
+            details=tuple(word(d) for d in c.details),
+            location=word(c.location) if c.location else c.location,
+        )
         for c in checks
     )
     return worded, word(error) if error else error
@@ -150,5 +167,7 @@ def notebook_notes(path: Path, records: Sequence[Mapping[str, Any]], names: Sequ
     for record in records:
         if isinstance(record, Mapping) and record.get("status") in ("error", "timeout"):
             what = "timed out" if record.get("status") == "timeout" else "raised"
-            notes.append(f"{place(record.get('cell'))} {what}: {str(record.get('error', ''))[:200]} (execution went on)")
+            notes.append(
+                f"{place(record.get('cell'))} {what}: {str(record.get('error', ''))[:200]} (execution went on)"
+            )
     return tuple(notes)

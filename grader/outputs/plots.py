@@ -330,4 +330,3 @@ def _dash(line: _Line) -> dict[str, float | str]:
 
 def _tolerance(value: object) -> float | None:
     return float(value) if isinstance(value, (int, float)) and math.isfinite(value) and value > 0 else None
-

@@ -37,9 +37,9 @@ from grader.outputs.code_views import (
     source_views,
     split_location,
 )
+from grader.outputs.grade_lines import format_number, grade_lines, student_line
 from grader.outputs.markdown import MARKDOWN_CSS
 from grader.outputs.plots import PLOT_CSS
-from grader.outputs.grade_lines import format_number, grade_lines, student_line
 from grader.outputs.text import clean_text
 from grader.results import CheckResult, Diagnosis, NotebookCell, SubmissionResult
 
@@ -51,7 +51,11 @@ _RESERVED = {"index", "con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)
 _NAME_LIMIT = 80
 _STATUS_ICON = {"passed": "\u2713", "failed": "\u2717", "error": "!", "timeout": "\u25f7"}
 # What the badge beside the score says; a load failure is not "graded" to a student's eye.
-_SUBMISSION_STATUS = {"graded": ("graded", "\u2713"), "could not run": ("error", "\u2717"), "not graded": ("error", "\u2717")}
+_SUBMISSION_STATUS = {
+    "graded": ("graded", "\u2713"),
+    "could not run": ("error", "\u2717"),
+    "not graded": ("error", "\u2717"),
+}
 _NOTES_LIMIT = 12
 _PLOT_CSS = Markup(PLOT_CSS)  # the figures' styles, once per page
 
@@ -251,7 +255,11 @@ def _pins(checks: Sequence[_CheckView], raw: Sequence[CheckResult], failure: _Fa
         # One flag for the one failure, on the line it names (every check carries the same)
         location = next((c.location for c in raw if c.location and c.public), None)
         return [(location, failure.location_target, "could not run", failure.anchor)] if location else []
-    return [(check.location, view.location_target, view.name, view.anchor) for view, check in zip(checks, raw) if view.location_target]
+    return [
+        (check.location, view.location_target, view.name, view.anchor)
+        for view, check in zip(checks, raw)
+        if view.location_target
+    ]
 
 
 def _submission_page(result: SubmissionResult) -> _SubmissionPage:
@@ -298,4 +306,3 @@ def _submission_page(result: SubmissionResult) -> _SubmissionPage:
         pictured=() if failure else tuple(c for c in checks if c.figures),
         grade_lines=grade_lines(result),
     )
-

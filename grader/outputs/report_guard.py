@@ -44,5 +44,5 @@ def _write_minimal_report(result: SubmissionResult, out_dir: Path) -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
     name = html.escape(clean_text(valid_text(result.submission)))
     error = html.escape(clean_text(valid_text(result.error or "")))
-    page = f"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{name}</title></head><body><h1>{name}</h1><p>{error}</p></body></html>\n"
+    page = f'<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>{name}</title></head><body><h1>{name}</h1><p>{error}</p></body></html>\n'
     (out_dir / report_file_name(result.submission)).write_text(page, encoding="utf-8")

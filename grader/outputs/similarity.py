@@ -52,10 +52,14 @@ class SimilarPair:
 
 def fingerprint(name: str, code: str, boilerplate: Sequence[int] = ()) -> CodeFingerprint:
     """copydetect's fingerprint of `code` read as Python (`name` only labels it)."""
-    return CodeFingerprint(name, NOISE, GUARANTEE - NOISE + 1, boilerplate=list(boilerplate), language="python", fp=io.StringIO(code))
+    return CodeFingerprint(
+        name, NOISE, GUARANTEE - NOISE + 1, boilerplate=list(boilerplate), language="python", fp=io.StringIO(code)
+    )
 
 
-def similar_pairs(codes: Mapping[str, tuple[str, str]], boilerplate: Sequence[str] = (), threshold: float = THRESHOLD) -> list[SimilarPair]:
+def similar_pairs(
+    codes: Mapping[str, tuple[str, str]], boilerplate: Sequence[str] = (), threshold: float = THRESHOLD
+) -> list[SimilarPair]:
     """Pairs of `codes` ({key: (file name, source)}) sharing at least `threshold` of their
     code both ways once `boilerplate` (the template's sources) is left out; most similar first."""
     given = sorted({int(h) for source in boilerplate for h in fingerprint("template.py", source).hashes})
@@ -71,7 +75,16 @@ def similar_pairs(codes: Mapping[str, tuple[str, str]], boilerplate: Sequence[st
         _, (share_a, share_b), (slices_a, slices_b) = compare_files(fa, fb)
         if min(share_a, share_b) >= threshold:
             pairs.append(
-                SimilarPair(a, b, float(share_a), float(share_b), codes[a][0], codes[b][0], _segments(fa.raw_code, slices_a), _segments(fb.raw_code, slices_b))
+                SimilarPair(
+                    a,
+                    b,
+                    float(share_a),
+                    float(share_b),
+                    codes[a][0],
+                    codes[b][0],
+                    _segments(fa.raw_code, slices_a),
+                    _segments(fb.raw_code, slices_b),
+                )
             )
     return sorted(pairs, key=lambda p: (-min(p.first_share, p.second_share), p.first, p.second))
 

@@ -24,7 +24,9 @@ __all__ = ["write_index"]
 _PROBLEM_LIMIT = 160  # characters of the problem column: the report has the rest
 
 
-def write_index(results: Sequence[SubmissionResult], out_dir: Path, assignment: str, similar: Sequence[SimilarPair] = ()) -> Path:
+def write_index(
+    results: Sequence[SubmissionResult], out_dir: Path, assignment: str, similar: Sequence[SimilarPair] = ()
+) -> Path:
     """Write the class summary `out_dir/index.html`, linking every submission's report.
 
     `similar` are pairs of near-identical submissions, listed with their shared code side by
@@ -72,8 +74,6 @@ def _similar_views(pairs: Sequence[SimilarPair], names: dict[str, str]) -> list[
     ]  # fmt: skip
 
 
-
-
 @dataclass(frozen=True, slots=True)
 class _CheckRate:
     name: str
@@ -119,13 +119,22 @@ def _mistake_counts(results: Sequence[SubmissionResult]) -> list[_MistakeCount]:
             d = check.diagnosis
             if d is None or not d.mistake:
                 continue
-            entry = found.setdefault(d.mistake, {"name": d.name or d.mistake, "title": d.title, "handout": d.handout, "checks": {}, "students": {}})
+            entry = found.setdefault(
+                d.mistake,
+                {"name": d.name or d.mistake, "title": d.title, "handout": d.handout, "checks": {}, "students": {}},
+            )
             entry["checks"][clean_text(check.name)] = None  # type: ignore[index]
             entry["students"][result.submission] = report_file_name(result.submission)  # type: ignore[index]
     counts = [
         _MistakeCount(
-            clean_text(str(e["name"])), clean_text(str(e["title"])), clean_text(str(e["handout"])), ", ".join(e["checks"]),  # type: ignore[arg-type]
-            tuple((clean_text(name), href) for name, href in sorted(e["students"].items(), key=lambda kv: kv[0].casefold())),  # type: ignore[attr-defined]
+            clean_text(str(e["name"])),
+            clean_text(str(e["title"])),
+            clean_text(str(e["handout"])),
+            ", ".join(e["checks"]),  # type: ignore[arg-type]
+            tuple(
+                (clean_text(name), href)
+                for name, href in sorted(e["students"].items(), key=lambda kv: kv[0].casefold())  # type: ignore[attr-defined]
+            ),
         )
         for e in found.values()
     ]
@@ -158,7 +167,16 @@ def _check_rates(results: Sequence[SubmissionResult]) -> list[_CheckRate]:
     rates = []
     for name, runs in seen.items():
         counts = {s: sum(c.status == s for c in runs) for s in ("passed", "failed", "error", "timeout")}
-        rates.append(_CheckRate(clean_text(name), format_number(runs[0].max_points), runs[0].public, counts, len(runs), 100.0 * counts["passed"] / len(runs)))
+        rates.append(
+            _CheckRate(
+                clean_text(name),
+                format_number(runs[0].max_points),
+                runs[0].public,
+                counts,
+                len(runs),
+                100.0 * counts["passed"] / len(runs),
+            )
+        )
     return rates
 
 
@@ -178,10 +196,14 @@ def _index_page(results: Sequence[SubmissionResult], assignment: str) -> dict[st
             status=r.status,
             status_label=_status_label(r),
             # advice is shown apart in the report and is no part of "checks passed"
-            passed=f"{sum(c.passed for c in r.checks if not c.advice)} / {sum(not c.advice for c in r.checks)}" if r.checks else "\u2013",
+            passed=f"{sum(c.passed for c in r.checks if not c.advice)} / {sum(not c.advice for c in r.checks)}"
+            if r.checks
+            else "\u2013",
             seconds=f"{r.seconds:.1f}",
             problem=_problem(r),
-            grade=f"{format_number(r.total)} / {format_number(r.total_max)}" if r.manual or (r.late is not None and r.late.points) else "",
+            grade=f"{format_number(r.total)} / {format_number(r.total_max)}"
+            if r.manual or (r.late is not None and r.late.points)
+            else "",
         )
         for r in ordered
     ]
@@ -190,7 +212,11 @@ def _index_page(results: Sequence[SubmissionResult], assignment: str) -> dict[st
         if not values:
             return "\u2013"
         value = statistics.fmean(values) if how == "mean" else statistics.median(values)
-        points = f"{format_number(round(value * common_max / 100, 2))} / {format_number(common_max)} \u00b7 " if common_max else ""
+        points = (
+            f"{format_number(round(value * common_max / 100, 2))} / {format_number(common_max)} \u00b7 "
+            if common_max
+            else ""
+        )
         return f"{points}{value:.1f}%"
 
     return {

@@ -26,10 +26,8 @@ _ANSI = re.compile(
 )
 # Bidi embeddings/overrides/isolates (Trojan Source) and the invisible direction marks,
 # plus C0/C1 controls other than tab and newline: none of them belongs in a report.
-_INVISIBLE = re.compile(
-    "[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c"
-    "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]"
-)
+_INVISIBLE = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
 
 def clean_text(s: str) -> str:
     """Return `s` without terminal escape sequences, bidi controls or stray control characters.

@@ -34,7 +34,9 @@ def diagnose() -> list[str]:
             " by RLIMIT_NPROC (which does nothing for root), and memory in /dev/shm or memfd only by file-size limits"
         )
     if isolation.backend != "bwrap":
-        lines.append("  install bubblewrap (apt-get install bubblewrap) for namespaces: no network, private files and PIDs")
+        lines.append(
+            "  install bubblewrap (apt-get install bubblewrap) for namespaces: no network, private files and PIDs"
+        )
     limits = Limits()
     lines.append(
         f"default limits: {limits.memory_mb} MiB address space, {limits.cpu_seconds} s CPU, {limits.file_size_mb} MiB per file,"

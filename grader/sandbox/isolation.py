@@ -56,7 +56,6 @@ class Isolation:
         return base + "; no cgroups (process count and RAM-backed files unbounded)"
 
 
-
 @functools.lru_cache(maxsize=4)
 def detect_isolation(prefer: str = "auto") -> Isolation:
     """Pick the backend: bwrap when it is installed and works here, else limits-only."""
@@ -98,7 +97,6 @@ def _system_links() -> list[str]:
         elif path.is_dir():
             args += ["--ro-bind", str(path), str(path)]
     return args
-
 
 
 def _python_prefixes() -> list[str]:
@@ -210,8 +208,6 @@ def _owner(path: Path) -> int:
         return path.stat().st_uid
     except OSError:
         return -1
-
-
 
 
 def worker_command(layout: JobLayout, limits: Limits, isolation: Isolation) -> tuple[list[str], dict[str, str]]:

@@ -76,7 +76,9 @@ def run_worker(
     # written once the cgroups hold its pid, then execs the real command (same pid).
     program, argv = argv[0], ["/bin/sh", "-c", _LAUNCHER, "grader-launcher", *argv]
     result_read, result_write = os.pipe()
-    request = replace(request, paths=request_paths(layout, isolation), limits=self_limits(limits), result_fd=result_write)
+    request = replace(
+        request, paths=request_paths(layout, isolation), limits=self_limits(limits), result_fd=result_write
+    )
     cgroup = Cgroup.create(limits) if isolation.cgroups else None
     try:
         proc = subprocess.Popen(
@@ -198,7 +200,9 @@ def _valid_frame(frame: Frame) -> Frame:
     records) and of its non-numeric descriptors made valid text: the one place where the
     worker's text enters the trusted side."""
     arrays = {
-        valid_text(name): Invalid(valid_text(value.type_name), valid_text(value.note)) if isinstance(value, Invalid) else value
+        valid_text(name): Invalid(valid_text(value.type_name), valid_text(value.note))
+        if isinstance(value, Invalid)
+        else value
         for name, value in frame.arrays.items()
     }
     return Frame(header=valid_strings(frame.header), arrays=arrays)

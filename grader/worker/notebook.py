@@ -51,12 +51,18 @@ def read_notebook(path: Path) -> Any:
     try:
         notebook = nbformat.read(path, as_version=4)  # type: ignore[no-untyped-call]
     except Exception as exc:  # nbformat raises a zoo of types for junk
-        raise ValueError(f"{path.name} is not a readable notebook ({type(exc).__name__}: {str(exc)[:200]}); re-save it from Jupyter") from None
+        raise ValueError(
+            f"{path.name} is not a readable notebook ({type(exc).__name__}: {str(exc)[:200]}); re-save it from Jupyter"
+        ) from None
     return notebook
 
 
 def code_cells(notebook: Any) -> list[tuple[int, str]]:
-    return [(i + 1, str(c.get("source", ""))) for i, c in enumerate(notebook.get("cells", [])) if c.get("cell_type") == "code"]
+    return [
+        (i + 1, str(c.get("source", "")))
+        for i, c in enumerate(notebook.get("cells", []))
+        if c.get("cell_type") == "code"
+    ]
 
 
 def python_only(source: str) -> str:
@@ -132,7 +138,9 @@ def definitions_only(path: Path, work: Path) -> tuple[dict[str, Any], list[CellR
             tree.body = kept
             exec(compile(tree, filename(cell), "exec"), namespace)
         except Exception as exc:  # the student's cell failed: record it and go on, as Jupyter would
-            records.append(CellRecord(cell, "error", f"{type(exc).__name__}: {exc}"[:300], time.perf_counter() - started))
+            records.append(
+                CellRecord(cell, "error", f"{type(exc).__name__}: {exc}"[:300], time.perf_counter() - started)
+            )
             continue
         records.append(CellRecord(cell, "ok", "", time.perf_counter() - started))
     return namespace, records
@@ -170,17 +178,31 @@ def full_run(path: Path, work: Path, request: WorkerRequest) -> str | None:
                 # "nb.ipynb cell N": the trusted side words it as Jupyter shows the cell
                 return f"the kernel died while running {path.name} cell {index + 1} (os._exit, a crash, or the memory limit)"
             except CellExecutionError as exc:  # raised only for timeouts with allow_errors
-                records.append(CellRecord(index + 1, "timeout", str(exc).splitlines()[0][:300], time.perf_counter() - started))
+                records.append(
+                    CellRecord(index + 1, "timeout", str(exc).splitlines()[0][:300], time.perf_counter() - started)
+                )
                 continue
             records.append(_record(index + 1, cell, time.perf_counter() - started, client.timeout))
-        counts = {int(c.execution_count): i + 1 for i, c in enumerate(notebook.cells) if c.cell_type == "code" and c.get("execution_count")}
-        kernel_request = {"request": request.to_json(), "cells": [asdict(r) for r in records[:MAX_RECORDS]], "counts": counts, "notebook": path.name, "mode": "notebook (full run)"}
+        counts = {
+            int(c.execution_count): i + 1
+            for i, c in enumerate(notebook.cells)
+            if c.cell_type == "code" and c.get("execution_count")
+        }
+        kernel_request = {
+            "request": request.to_json(),
+            "cells": [asdict(r) for r in records[:MAX_RECORDS]],
+            "counts": counts,
+            "notebook": path.name,
+            "mode": "notebook (full run)",
+        }
         # One file per job, beside the work copy (the sandbox's private /tmp, or the job's own
         # folder under the fallback): concurrent workers never share it, and it goes with the job.
         handle, handoff = tempfile.mkstemp(prefix="grader-kernel-request-", suffix=".json", dir=work.parent)
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
             json.dump(kernel_request, stream)
-        serve = nbformat.v4.new_code_cell(f"from grader.worker.runner import serve_in_kernel\nserve_in_kernel({handoff!r}, {os.getpid()})")  # type: ignore[no-untyped-call]
+        serve = nbformat.v4.new_code_cell(
+            f"from grader.worker.runner import serve_in_kernel\nserve_in_kernel({handoff!r}, {os.getpid()})"
+        )  # type: ignore[no-untyped-call]
         notebook.cells.append(serve)
         try:
             client.timeout = None  # the grader times each check from here

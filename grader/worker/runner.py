@@ -279,7 +279,9 @@ def load_submission(request: WorkerRequest, work: Path) -> tuple[dict[str, Any],
     return vars(_import_file(entry, entry.stem)), []
 
 
-def run_checks(namespace: dict[str, Any], request: WorkerRequest, emit: Emitter, code: StudentCode, loaded: dict[str, Any]) -> None:
+def run_checks(
+    namespace: dict[str, Any], request: WorkerRequest, emit: Emitter, code: StudentCode, loaded: dict[str, Any]
+) -> None:
     """Send `loaded`, then run every requested probe against `namespace`."""
     probes = {
         name: _import_file(Path(request.paths.probes_dir) / name, f"_grader_probes_{Path(name).stem}")
@@ -305,7 +307,10 @@ def _send_result(emit: Emitter, name: str, record: dict[str, Any], returned: Any
         frame_values = _as_values(returned) if record["status"] == "ok" else None
         emit.send(header, frame_values)
     except Exception as exc:  # a returned object whose conversion itself raised
-        error = {"type": "UnsendableResult", "message": f"the probe's result could not be read as numbers: {type(exc).__name__}"}
+        error = {
+            "type": "UnsendableResult",
+            "message": f"the probe's result could not be read as numbers: {type(exc).__name__}",
+        }
         emit.send({**header, "status": "error", "error": error})
 
 
@@ -317,7 +322,11 @@ def serve_in_kernel(request_path: str, worker_pid: int) -> None:
     fd = os.open(f"/proc/{worker_pid}/fd/{request.result_fd}", os.O_WRONLY)
     shell = sys.modules["IPython"].get_ipython()
     counts = {int(k): v for k, v in handoff["counts"].items()}
-    cells = {name: f"{handoff['notebook']} cell {counts[n]}" for name, n in shell.compile._filename_map.items() if n in counts}
+    cells = {
+        name: f"{handoff['notebook']} cell {counts[n]}"
+        for name, n in shell.compile._filename_map.items()
+        if n in counts
+    }
     code = StudentCode(Path(request.paths.work_dir), cells)
     loaded = {"status": "ok", "seconds": 0.0, "stdout": "", "cells": handoff["cells"], "mode": handoff["mode"]}
     run_checks(shell.user_ns, request, Emitter(fd), code, loaded)
@@ -332,16 +341,27 @@ def main() -> None:
         from grader.worker.notebook import full_run
 
         try:
-            problem = full_run(work / request.entry, work, replace(request, paths=replace(request.paths, work_dir=str(work))))
+            problem = full_run(
+                work / request.entry, work, replace(request, paths=replace(request.paths, work_dir=str(work)))
+            )
         except Exception as exc:  # an unreadable notebook, or a kernel that would not start
             problem = f"the notebook could not be run: {type(exc).__name__}: {exc}"
         if problem:
-            emit.send({"type": "loaded", "status": "error", "mode": "notebook (full run)", "error": {"type": "NotebookError", "message": problem}})
+            emit.send(
+                {
+                    "type": "loaded",
+                    "status": "error",
+                    "mode": "notebook (full run)",
+                    "error": {"type": "NotebookError", "message": problem},
+                }
+            )
         os._exit(0)
     code = StudentCode(work)
     record, loaded = run_recorded(lambda: load_submission(request, work), code)
     namespace, cells = loaded if record["status"] == "ok" else ({}, [])
-    mode = {"notebook": "notebook (definitions only)", "script": "script (definitions only)"}.get(request.kind, "module")
+    mode = {"notebook": "notebook (definitions only)", "script": "script (definitions only)"}.get(
+        request.kind, "module"
+    )
     run_checks(namespace, request, emit, code, {**record, "cells": cells, "mode": mode})
     # Skip the student's atexit handlers and buffered writers: nothing more is ours.
     os._exit(0)

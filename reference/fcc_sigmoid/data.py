@@ -64,7 +64,9 @@ def write_student_data(folder: Path) -> list[Path]:
     real = Path(folder) / "mnist.npz"
     if real.is_file():
         with np.load(real) as mnist:
-            rows = [np.asarray(mnist[k], dtype=np.float64).reshape(len(mnist[k]), -1) / 255.0 for k in ("x_train", "x_test")]
+            rows = [
+                np.asarray(mnist[k], dtype=np.float64).reshape(len(mnist[k]), -1) / 255.0 for k in ("x_train", "x_test")
+            ]
             write_arrays(path, (rows[0], mnist["y_train"].astype(np.int64), rows[1], mnist["y_test"].astype(np.int64)))
     else:
         write_mnist_npy(path)

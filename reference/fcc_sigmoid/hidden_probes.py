@@ -76,7 +76,11 @@ def _training_net(nn: Any, rng: np.random.Generator) -> Net:
 def _steps(net: Net) -> tuple[Any, Any, Any]:
     """The three methods a training step calls, looked up before any training runs."""
     needed = "the handout's training loops call forward_propagation, backprop and gradient_step"
-    return method(net.model, "forward_propagation", needed), method(net.model, "backprop", needed), method(net.model, "gradient_step", needed)
+    return (
+        method(net.model, "forward_propagation", needed),
+        method(net.model, "backprop", needed),
+        method(net.model, "gradient_step", needed),
+    )
 
 
 def _data(ctx: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -29,7 +29,6 @@ def _case(nn: Any, ctx: Any, salt: int) -> tuple[Any, np.ndarray, np.ndarray, fl
     return net, X, y, float(rng.uniform(0.01, 1.0))
 
 
-
 def hidden_scores(nn: Any, ctx: Any) -> Any:
     net, X, _, _ = _case(nn, ctx, salt=1)
     return snapshot(net.loss(X))

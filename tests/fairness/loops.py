@@ -51,9 +51,19 @@ class TwoLayerNet:
         grads["W2"] += reg * W2
         return loss, grads
 
-    def train(self, X: np.ndarray, y: np.ndarray, X_val: np.ndarray, y_val: np.ndarray, learning_rate: float = 1e-3,
-              learning_rate_decay: float = 0.95, reg: float = 1e-5, num_iters: int = 100, batch_size: int = 200,
-              verbose: bool = False) -> dict[str, list[float]]:
+    def train(
+        self,
+        X: np.ndarray,
+        y: np.ndarray,
+        X_val: np.ndarray,
+        y_val: np.ndarray,
+        learning_rate: float = 1e-3,
+        learning_rate_decay: float = 0.95,
+        reg: float = 1e-5,
+        num_iters: int = 100,
+        batch_size: int = 200,
+        verbose: bool = False,
+    ) -> dict[str, list[float]]:
         num_train = X.shape[0]
         iterations_per_epoch = max(num_train / batch_size, 1)
         loss_history, train_acc_history, val_acc_history = [], [], []
@@ -68,7 +78,11 @@ class TwoLayerNet:
                 train_acc_history.append((self.predict(X_batch) == y_batch).mean())
                 val_acc_history.append((self.predict(X_val) == y_val).mean())
                 learning_rate *= learning_rate_decay
-        return {"loss_history": loss_history, "train_acc_history": train_acc_history, "val_acc_history": val_acc_history}
+        return {
+            "loss_history": loss_history,
+            "train_acc_history": train_acc_history,
+            "val_acc_history": val_acc_history,
+        }
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         y_pred = np.zeros(X.shape[0])

