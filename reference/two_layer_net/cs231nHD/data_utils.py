@@ -71,7 +71,8 @@ def _read_idx(path: Path, magic: int) -> np.ndarray:
     header_size = 4 * (1 + ndim)
     if len(raw) < header_size:
         raise MNISTFormatError(
-            f"{path}: only {len(raw)} bytes, too short for an IDX header; the file is truncated or not an MNIST file"
+            f"{path}: only {len(raw)} bytes, too short for an IDX header; "
+            "the file is truncated or not an MNIST file"
         )
     found = int.from_bytes(raw[:4], "big")
     if found != magic:
@@ -80,7 +81,9 @@ def _read_idx(path: Path, magic: int) -> np.ndarray:
             f"({'images' if magic == IMAGES_MAGIC else 'labels'} file); "
             "is this the right file, and is it an MNIST file at all?"
         )
-    shape = tuple(int.from_bytes(raw[4 * (i + 1) : 4 * (i + 2)], "big") for i in range(ndim))
+    shape = tuple(
+        int.from_bytes(raw[4 * (i + 1) : 4 * (i + 2)], "big") for i in range(ndim)
+    )
     expected = int(np.prod(shape))
     if len(raw) - header_size != expected:
         raise MNISTFormatError(
@@ -108,7 +111,9 @@ def has_mnist(folder: str | os.PathLike[str]) -> bool:
     return (folder / NPZ_FILE).is_file() or _has_idx(folder)
 
 
-def download_mnist(folder: str | os.PathLike[str], base_url: str = MNIST_URL, timeout: float = 60.0) -> None:
+def download_mnist(
+    folder: str | os.PathLike[str], base_url: str = MNIST_URL, timeout: float = 60.0
+) -> None:
     """Download the IDX files that are missing from `folder` from `base_url`."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -165,12 +170,18 @@ def _check_pair(images: np.ndarray, labels: np.ndarray, what: str, where: Path) 
             "0..255 (the layout of Keras' mnist.npz)"
         )
     if images.ndim != 3 or images.shape[1:] != (28, 28):
-        raise MNISTFormatError(f"{where}: {what} images have shape {images.shape}, expected (N, 28, 28)")
+        raise MNISTFormatError(
+            f"{where}: {what} images have shape {images.shape}, expected (N, 28, 28)"
+        )
     if labels.ndim != 1 or labels.shape[0] != images.shape[0]:
-        raise MNISTFormatError(f"{where}: {images.shape[0]} {what} images but labels of shape {labels.shape}")
+        raise MNISTFormatError(
+            f"{where}: {images.shape[0]} {what} images but labels of shape {labels.shape}"
+        )
 
 
-def _read_pair(folder: Path, images_name: str, labels_name: str, what: str) -> tuple[np.ndarray, np.ndarray]:
+def _read_pair(
+    folder: Path, images_name: str, labels_name: str, what: str
+) -> tuple[np.ndarray, np.ndarray]:
     """Read and cross-check one images file and its labels file from folder."""
     images_path = _find_idx(folder, images_name)
     labels_path = _find_idx(folder, labels_name)
@@ -225,7 +236,8 @@ def load_mnist(
     num_train = x_train.shape[0] - num_validation
     if num_validation < 0 or num_train <= 0:
         raise ValueError(
-            f"num_validation={num_validation} must be >= 0 and leave training images (there are {x_train.shape[0]})"
+            f"num_validation={num_validation} must be >= 0 and leave training images "
+            f"(there are {x_train.shape[0]})"
         )
     # The validation set is the last num_validation training images, as in the handout.
     X_train, X_val = _as_rows(x_train[:num_train]), _as_rows(x_train[num_train:])
@@ -240,7 +252,9 @@ def load_mnist(
     )
 
 
-def load_embedded_digits(num_validation: int = 297, num_test: int = 300, seed: int = 0) -> Data:
+def load_embedded_digits(
+    num_validation: int = 297, num_test: int = 300, seed: int = 0
+) -> Data:
     """The six arrays from scikit-learn's 1797 handwritten digits, in MNIST's shape.
 
     The digits are shuffled with `seed` and split into num_test test images,

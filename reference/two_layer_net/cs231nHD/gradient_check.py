@@ -30,7 +30,7 @@ def eval_numerical_gradient(
     fx = f(x)  # noqa: F841
     grad = np.zeros_like(x)
     # iterate over all indexes in x
-    it = np.nditer(x, flags=["multi_index"], op_flags=["readwrite"])
+    it = np.nditer(x, flags=['multi_index'], op_flags=['readwrite'])
     while not it.finished:
         # evaluate function at x+h
         ix = it.multi_index

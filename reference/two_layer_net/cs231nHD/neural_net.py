@@ -30,12 +30,12 @@ gets the one-line docstring of the STARTER comment above instead.
 
 from __future__ import annotations
 
+import numpy as np
 # BEGIN INSTRUCTOR
 # Unused here, but the course's code imports it: kept so the reference loads under
 # exactly the conditions a real submission does (e.g. a headless matplotlib).
 # END INSTRUCTOR
 import matplotlib.pyplot as plt  # noqa: F401
-import numpy as np
 from past.builtins import xrange  # the `future` package's Python-2 shim
 
 
@@ -54,7 +54,9 @@ class TwoLayerNet(object):
     The outputs of the second fully-connected layer are the scores for each class.
     """
 
-    def __init__(self, input_size: int, hidden_size: int, output_size: int, std: float = 1e-4) -> None:
+    def __init__(
+        self, input_size: int, hidden_size: int, output_size: int, std: float = 1e-4
+    ) -> None:
         """
         Initialize the model. Weights are initialized to small random values and
         biases are initialized to zero. Weights and biases are stored in the
@@ -74,10 +76,10 @@ class TwoLayerNet(object):
         # toy model (np.random.seed(0)) only reproduces its published scores if W1 is
         # drawn before W2.
         self.params: dict[str, np.ndarray] = {}
-        self.params["W1"] = std * np.random.randn(input_size, hidden_size)
-        self.params["b1"] = np.zeros(hidden_size)
-        self.params["W2"] = std * np.random.randn(hidden_size, output_size)
-        self.params["b2"] = np.zeros(output_size)
+        self.params['W1'] = std * np.random.randn(input_size, hidden_size)
+        self.params['b1'] = np.zeros(hidden_size)
+        self.params['W2'] = std * np.random.randn(hidden_size, output_size)
+        self.params['b2'] = np.zeros(output_size)
 
     def loss(
         self, X: np.ndarray, y: np.ndarray | None = None, reg: float = 0.0
@@ -105,16 +107,16 @@ class TwoLayerNet(object):
           with respect to the loss function; has the same keys as self.params.
         """
         # Unpack variables from the params dictionary
-        W1, b1 = self.params["W1"], self.params["b1"]
-        W2, b2 = self.params["W2"], self.params["b2"]
+        W1, b1 = self.params['W1'], self.params['b1']
+        W2, b2 = self.params['W2'], self.params['b2']
         N, D = X.shape
 
         # Compute the forward pass
         scores = None
         # BEGIN SOLUTION: Compute the class scores for X: affine layer, ReLU, affine output layer; store them in scores, shape (N, C)
-        hidden_pre = X.dot(W1) + b1  # (N, H)
-        hidden = np.maximum(0.0, hidden_pre)  # ReLU
-        scores = hidden.dot(W2) + b2  # (N, C)
+        hidden_pre = X.dot(W1) + b1            # (N, H)
+        hidden = np.maximum(0.0, hidden_pre)   # ReLU
+        scores = hidden.dot(W2) + b2           # (N, C)
         # END SOLUTION
 
         # If the targets are not given then jump out, we're done
@@ -142,14 +144,14 @@ class TwoLayerNet(object):
         dscores[np.arange(N), y] -= 1.0
         dscores /= N
 
-        grads["W2"] = hidden.T.dot(dscores) + reg * W2
-        grads["b2"] = dscores.sum(axis=0)
+        grads['W2'] = hidden.T.dot(dscores) + reg * W2
+        grads['b2'] = dscores.sum(axis=0)
 
         dhidden = dscores.dot(W2.T)
-        dhidden[hidden_pre <= 0] = 0.0  # ReLU passes gradient only where active
+        dhidden[hidden_pre <= 0] = 0.0        # ReLU passes gradient only where active
 
-        grads["W1"] = X.T.dot(dhidden) + reg * W1
-        grads["b1"] = dhidden.sum(axis=0)
+        grads['W1'] = X.T.dot(dhidden) + reg * W1
+        grads['b1'] = dhidden.sum(axis=0)
         # END SOLUTION
 
         return loss, grads
@@ -220,11 +222,11 @@ class TwoLayerNet(object):
             # BEGIN SOLUTION: Update every parameter in self.params by SGD with momentum: velocity[name] = momentum * velocity[name] - learning_rate * grads[name], then add velocity[name] to the parameter
             for name, param in self.params.items():
                 velocity[name] = momentum * velocity[name] - learning_rate * grads[name]
-                param += velocity[name]  # in place: self.params keeps the same arrays
+                param += velocity[name]   # in place: self.params keeps the same arrays
             # END SOLUTION
 
             if verbose and it % 100 == 0:
-                print("iteration %d / %d: loss %f" % (it, num_iters, loss))
+                print('iteration %d / %d: loss %f' % (it, num_iters, loss))
 
             # Every epoch, check train and val accuracy and decay learning rate.
             if it % iterations_per_epoch == 0:
@@ -238,9 +240,9 @@ class TwoLayerNet(object):
                 learning_rate *= learning_rate_decay
 
         return {
-            "loss_history": loss_history,
-            "train_acc_history": train_acc_history,
-            "val_acc_history": val_acc_history,
+            'loss_history': loss_history,
+            'train_acc_history': train_acc_history,
+            'val_acc_history': val_acc_history,
         }
 
     def predict(self, X: np.ndarray) -> np.ndarray:

@@ -51,7 +51,9 @@ def loss_gradient(net: Net, X: np.ndarray, y: np.ndarray, name: str, h: float = 
     student's own parameter (accurate to ~1e-10 here, where the two-point formula is not
     safely below the 1e-7 limit)."""
     forward = method(net.model, "forward_propagation")
-    return numerical_gradient(lambda _: mean_cross_entropy(forward(X), y), getattr(net.model, name), h=h, five_point=True)
+    return numerical_gradient(
+        lambda _: mean_cross_entropy(forward(X), y), getattr(net.model, name), h=h, five_point=True
+    )
 
 
 def deltas(nn: Any, ctx: Any) -> dict[str, Any]:
@@ -60,7 +62,10 @@ def deltas(nn: Any, ctx: Any) -> dict[str, Any]:
     h = np.exp(logits - logits.max(axis=1, keepdims=True))
     h /= h.sum(axis=1, keepdims=True)
     y = rng.integers(0, 10, size=6)
-    return {"delta_last_layer": snapshot(nn.delta_last_layer(h.copy(), y)), "delta_last_layer_easy_approach": snapshot(nn.delta_last_layer_easy_approach(h.copy(), y))}
+    return {
+        "delta_last_layer": snapshot(nn.delta_last_layer(h.copy(), y)),
+        "delta_last_layer_easy_approach": snapshot(nn.delta_last_layer_easy_approach(h.copy(), y)),
+    }
 
 
 def del_sigmoid(nn: Any, ctx: Any) -> Any:

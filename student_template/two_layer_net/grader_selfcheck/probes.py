@@ -28,8 +28,6 @@ def toy_data() -> tuple[np.ndarray, np.ndarray]:
     return X, y
 
 
-
-
 def forward_scores(nn: Any, ctx: Any) -> Any:
     net = toy_model(nn)
     X, _ = toy_data()
