@@ -25,139 +25,22 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from grader.cli_options import (
+    apply,
+    course_options,
+    limit_options,
+    limits_from,
+    reference,
+    round_trip,
+    round_trip_options,
+)
 from grader.errors import GraderError
 from grader.results import CheckResult, SubmissionResult
-from grader.sandbox.limits import Limits, limit_help
 
 __all__ = ["main"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 _STATUS_STYLE = {"passed": "green", "failed": "red", "error": "red", "timeout": "yellow", "graded": "green"}
-
-
-def _limit_options(func: F) -> F:
-    """--isolation, --reference and one flag per field of `Limits` (its help beside its default)."""
-    options = [
-        click.option(
-            "--isolation",
-            type=click.Choice(["auto", "bwrap", "limits-only"]),
-            default="auto",
-            show_default=True,
-            help="bwrap: require bubblewrap; limits-only: resource limits without namespaces.",
-        ),
-        *(
-            click.option(f"--{name.replace('_', '-')}", name, type=kind, default=default, show_default=True, help=text)
-            for name, kind, default, text in limit_help()
-        ),
-        *_course_options(),
-    ]
-    return _apply(options)(func)
-
-
-def _apply(options: list[Callable[[F], F]]) -> Callable[[F], F]:
-    def decorate(func: F) -> F:
-        for option in reversed(options):
-            func = option(func)
-        return func
-
-    return decorate
-
-
-def _course_options() -> list[Callable[[F], F]]:
-    return [
-        click.option(
-            "--course",
-            type=click.Path(path_type=Path, file_okay=False),
-            default=None,
-            help="Course folder holding reference/<assignment>/ [default: $GRADER_COURSE, or found above the current folder]; the handouts shipped with grader are always available.",
-        ),
-        click.option(
-            "--reference",
-            "reference_root",
-            type=click.Path(path_type=Path, file_okay=False),
-            default=None,
-            help="The reference/ folder itself (older spelling of --course DIR/..; also $GRADER_REFERENCE).",
-        ),
-    ]
-
-
-def _reference(course: Path | None, reference_root: Path | None) -> Path | None:
-    """The reference folder named by --reference or --course (None: found as locate.py says)."""
-    from grader.course.locate import course_reference
-
-    return course_reference(course, reference_root) if course or reference_root else None
-
-
-def _limits(values: dict[str, Any]) -> Limits:
-    """The `Limits` the command line asked for (the limit flags are taken out of `values`)."""
-    return Limits(**{name: values.pop(name) for name, *_ in limit_help()})
-
-
-# -- LMS round trip (courseio): the export's layout, class list, times, late work, marks, gradebooks
-def _round_trip_options(func: F) -> F:
-    """--layout, --roster, --times, --timezone, --deadline, --no-late, --marks, --format, --lms-assignment-id."""
-    path = click.Path(path_type=Path, dir_okay=False)
-    options = [
-        click.option(
-            "--layout",
-            type=click.Choice(["moodle", "canvas", "gradescope", "folders"]),
-            default=None,
-            help="How the export is laid out [default: recognised].",
-        ),
-        click.option(
-            "--roster",
-            type=path,
-            default=None,
-            help="Class list as the LMS exports it (CSV); students with no submission get a row.",
-        ),
-        click.option(
-            "--times",
-            type=path,
-            default=None,
-            help="Submission times the export lacks (CSV with 'Submitted at', or Moodle's grading worksheet).",
-        ),
-        click.option(
-            "--timezone",
-            default="UTC",
-            show_default=True,
-            help="Zone of times written without one (export times, --deadline), e.g. Europe/Berlin.",
-        ),
-        click.option(
-            "--deadline",
-            default=None,
-            help="Deadline, e.g. 2026-12-04T23:59 [default: the assignment's or course.toml's].",
-        ),
-        click.option("--no-late", "no_late", is_flag=True, help="No late penalties."),
-        click.option(
-            "--marks",
-            type=path,
-            default=None,
-            help="Instructor's marks for the manual parts: CSV with student, part, points, comment.",
-        ),
-        click.option(
-            "--format",
-            "formats",
-            type=click.Choice(["plain", "moodle", "canvas", "gradescope"]),
-            multiple=True,
-            help="Gradebook to write (repeatable) [default: plain].",
-        ),
-        click.option(
-            "--lms-assignment-id",
-            default="",
-            help="The LMS's id of the assignment (Canvas's gradebook column 'Name (id)').",
-        ),
-    ]
-    for option in reversed(options):
-        func = option(func)
-    return func
-
-
-def _round_trip(values: dict[str, Any]) -> dict[str, Any]:
-    """GradeOptions fields from the round-trip flags (taken out of `values`)."""
-    formats = tuple(values.pop("formats")) or ("plain",)
-    late = not values.pop("no_late")
-    names = ("layout", "roster", "times", "timezone", "deadline", "marks", "lms_assignment_id")
-    return {"formats": formats, "late": late, **{n: values.pop(n) for n in names}}
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -209,8 +92,8 @@ def main() -> None:
     metavar="ADDRESS",
     help="Send the submissions to a Dask cluster (tcp://host:8786), or start one here with local:N worker processes.",
 )
-@_round_trip_options
-@_limit_options
+@round_trip_options
+@limit_options
 def grade(
     path: Path,
     assignment: str,
@@ -235,18 +118,18 @@ def grade(
     from grader.course.batch import GradeOptions
     from grader.course.batch import grade as grade_batch
 
-    limits = _limits(values)
+    limits = limits_from(values)
     options = GradeOptions(
         output=output,
         seed=seed,
         isolation=isolation,
-        reference_root=_reference(course, reference_root),
+        reference_root=reference(course, reference_root),
         limits=limits,
         notebook_mode=notebook_mode,
         force=force,
         only=only,
         dask=dask,
-        **_round_trip(values),
+        **round_trip(values),
     )
     if jobs:
         options = replace(options, jobs=jobs)
@@ -288,7 +171,7 @@ def grade(
 @main.command()
 @click.argument("path", type=click.Path(path_type=Path), default=".")
 @click.option("--check", "only", default=None, help="Run one public check only.")
-@_limit_options
+@limit_options
 def check(
     path: Path, only: str | None, isolation: str, course: Path | None, reference_root: Path | None, **limit_values: Any
 ) -> None:
@@ -300,8 +183,8 @@ def check(
             path,
             only=only,
             isolation=isolation,
-            limits=_limits(limit_values),
-            reference_root=_reference(course, reference_root),
+            limits=limits_from(limit_values),
+            reference_root=reference(course, reference_root),
         )
     console = Console()
     _print_checks(result, console)
@@ -320,7 +203,7 @@ def check(
     default=None,
     help="Where to write <assignment>/ [default: student_template/ in the course folder found, else in the current folder].",
 )
-@_apply(_course_options())
+@apply(course_options())
 def template(assignment: str, out: Path | None, course: Path | None, reference_root: Path | None) -> None:
     """Regenerate the student template of ASSIGNMENT from its reference."""
     from grader.course.locate import find_course
@@ -330,7 +213,7 @@ def template(assignment: str, out: Path | None, course: Path | None, reference_r
         found = find_course(course) if reference_root is None else reference_root.resolve().parent
         out = (found or Path.cwd()) / "student_template"
     with _guard():
-        written = write_template(assignment, out, _reference(course, reference_root))
+        written = write_template(assignment, out, reference(course, reference_root))
     click.echo(f"wrote {written}")
 
 
@@ -380,13 +263,13 @@ def gradescope_build(assignment: str, out: Path | None, seed: int | None, refere
     show_default=True,
     help="Folder to write the data file(s) into: your assignment folder.",
 )
-@_apply(_course_options())
+@apply(course_options())
 def data(assignment: str, out: Path, course: Path | None, reference_root: Path | None) -> None:
     """Write the data file(s) ASSIGNMENT's notebook loads (fcc_sigmoid: mnist.npy, from Keras' mnist.npz when --out holds it, else from the digits that come with grader)."""
     from grader.course.student_help import write_student_data
 
     with _guard():
-        written = write_student_data(assignment, out, _reference(course, reference_root))
+        written = write_student_data(assignment, out, reference(course, reference_root))
     for path in written:
         click.echo(f"wrote {path}")
 
