@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader.sandbox.limits import Limits, MiB
+from grader.sandbox.owners import pid_alive
 
 __all__ = ["Cgroup", "cgroup_controllers", "cgroups_available", "remove_stale_cgroups"]
 
@@ -44,16 +45,6 @@ def cgroup_controllers() -> tuple[str, ...]:
     return (*REQUIRED, *(c for c in OPTIONAL if os.access(CGROUP_ROOT / c, os.W_OK)))
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def remove_stale_cgroups() -> list[str]:
     """Kill what is left in, and remove, the worker cgroups of grading processes that are
     dead (a run killed before its `finally`); returns their names. Never touches a cgroup
@@ -63,7 +54,7 @@ def remove_stale_cgroups() -> list[str]:
         parent = CGROUP_ROOT / controller / _PARENT
         for folder in sorted(parent.iterdir()) if parent.is_dir() else []:
             owner, marked, _ = folder.name.partition("-")
-            if not marked or not owner.isdigit() or _pid_alive(int(owner)):
+            if not marked or not owner.isdigit() or pid_alive(int(owner)):
                 continue
             stale = Cgroup([folder])
             stale.kill_all()

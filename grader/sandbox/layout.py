@@ -18,6 +18,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader.sandbox.owners import pid_alive
+
 __all__ = ["JobLayout", "remove_stale_work_folders", "work_folder"]
 
 _PREFIX = "grader-run-"
@@ -52,16 +54,6 @@ class JobLayout:
         return layout
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def remove_stale_work_folders(parent: Path | None = None) -> list[Path]:
     """Remove the work folders in `parent` (default: the temporary folder) whose owning
     grading process is dead; returns them."""
@@ -69,7 +61,7 @@ def remove_stale_work_folders(parent: Path | None = None) -> list[Path]:
     removed = []
     for entry in folder.iterdir() if folder.is_dir() else []:
         match = _OWNED.match(entry.name)
-        if match and entry.is_dir() and not entry.is_symlink() and not _alive(int(match[1])):
+        if match and entry.is_dir() and not entry.is_symlink() and not pid_alive(int(match[1])):
             shutil.rmtree(entry, ignore_errors=True)
             removed.append(entry)
     return removed

@@ -15,7 +15,7 @@ import signal
 from contextlib import suppress
 from pathlib import Path
 
-__all__ = ["find_tag", "kill_processes_under", "owner_alive", "owner_tag"]
+__all__ = ["find_tag", "kill_processes_under", "owner_alive", "owner_tag", "pid_alive"]
 
 PROC = Path("/proc")
 # `<pid>-<start>-...`, or `<pid>-...` for names made without the start time
@@ -54,14 +54,19 @@ def owner_alive(tag: str) -> bool:
     pid_text, start_text = tag.split("-", 1)
     pid, start = int(pid_text), int(start_text)
     if not PROC.is_dir() or start == 0:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            return True
-        return True
+        return pid_alive(pid)
     return _start_time(pid) == start
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether a process of that pid exists (one of another user's counts too)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def kill_processes_under(folder: Path) -> int:
