@@ -297,3 +297,27 @@ def test_notebook_assignment_graded_from_an_exported_script(tmp_path: Path) -> N
     result = _grade_one(folder, "fcc_sigmoid")
     assert result.graded_as == "script (definitions only): fcc_sigmoid.py"
     assert result.score == 20, [c.message for c in result.checks if not c.passed]
+
+
+def test_a_notebook_under_another_name_is_graded_with_a_note_naming_it(tmp_path: Path) -> None:
+    folder = tmp_path / "student"
+    folder.mkdir()
+    shutil.copyfile(FCC, folder / "Tutorial1_solution.ipynb")
+    result = _grade_one(folder, "fcc_sigmoid", "definitions")
+    assert result.score == result.max_score == 20, [c.message for c in result.checks if not c.passed]
+    assert any("graded Tutorial1_solution.ipynb" in note for note in result.notes), result.notes
+
+
+def test_several_notebooks_none_with_the_expected_name_is_an_error_listing_them(tmp_path: Path) -> None:
+    folder = tmp_path / "batch" / "alice"
+    folder.mkdir(parents=True)
+    shutil.copyfile(FCC, folder / "draft.ipynb")
+    shutil.copyfile(FCC, folder / "final.ipynb")
+    (tmp_path / "batch" / "bob").mkdir()
+    shutil.copyfile(FCC, tmp_path / "batch" / "bob" / "fcc_sigmoid.ipynb")
+    spec = load_assignment("fcc_sigmoid", REFERENCE)
+    found = {s.id: s for s in discover(tmp_path / "batch", spec.entry, tmp_path / "work")}
+    submission = found["alice"]
+    assert found["bob"].entry == "fcc_sigmoid.ipynb"
+    assert submission.entry is None and submission.error is not None
+    assert "draft.ipynb" in submission.error and "final.ipynb" in submission.error

@@ -110,7 +110,7 @@ def _assemble(
     assert submission.root is not None and submission.entry is not None
     entry_path = submission.root / submission.entry
     error = observation.load_error.message if observation.load_error else None
-    notes = _ignored_note(submission) + _files_note(submission)
+    notes = submission.notes + _ignored_note(submission) + _files_note(submission)
     cells: tuple[NotebookCell, ...] = ()
     if submission.kind == "notebook":
         too_big = _parse_here(entry_path)  # parsed here only within the budget

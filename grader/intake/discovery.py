@@ -16,9 +16,10 @@ from __future__ import annotations
 import re
 import zipfile
 from dataclasses import dataclass, replace
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from grader.intake.archives import ArchiveError, ArchiveLimits, safe_extract
+from grader.intake.entry import choose_entry
 from grader.intake.names import student_id
 
 __all__ = ["ArchiveLimits", "Submission", "discover"]
@@ -39,6 +40,7 @@ class Submission:
     entry: str | None = None
     error: str | None = None
     ignored: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()  # e.g. which file was graded when none had the expected name
 
     @property
     def kind(self) -> str:
@@ -147,19 +149,11 @@ def _single(
     if problems:
         return Submission.broken(student, "; ".join(problems))
     files, ignored = _source_files(root, only)
-    chosen = _choose_entry(files, entry)
-    if chosen is None:
-        wanted = f"a file named {entry}"
-        seen = ", ".join(files[:6]) or "no .py or .ipynb files"
-        return Submission(
-            student,
-            root,
-            tuple(files),
-            None,
-            f"no {entry} found (looked for {wanted}; found {seen}): resubmit with {entry}",
-            tuple(ignored),
-        )
-    return Submission(student, root, tuple(files), chosen, None, tuple(ignored))
+    choice = choose_entry(files, entry)
+    if choice.path is None:
+        return Submission(student, root, tuple(files), None, choice.error, tuple(ignored))
+    notes = (choice.note,) if choice.note else ()
+    return Submission(student, root, tuple(files), choice.path, None, tuple(ignored), notes)
 
 
 def _source_files(root: Path, only: Path | None) -> tuple[list[str], list[str]]:
@@ -184,24 +178,6 @@ def _source_files(root: Path, only: Path | None) -> tuple[list[str], list[str]]:
 
 def _in_ignored(path: Path, root: Path) -> bool:
     return any(part in IGNORED_NAMES or part.startswith(".") for part in path.relative_to(root).parts)
-
-
-def _choose_entry(files: list[str], entry: str) -> str | None:
-    exact = sorted((f for f in files if PurePosixPath(f).name == entry), key=lambda f: (f.count("/"), f))
-    if exact:
-        return exact[0]
-    # LMS exports rename files: "smith_123_456_neural_net.py", "neural_net-1.py"
-    stem, suffix = entry.rsplit(".", 1)
-    renamed = [f for f in files if f.endswith("." + suffix) and stem in PurePosixPath(f).name]
-    if len(renamed) == 1:
-        return renamed[0]
-    # A notebook alone may hold what a .py assignment grades (its classes defined in cells),
-    # and a .py alone what a notebook assignment grades (a notebook exported as a script).
-    for other in (".ipynb", ".py"):
-        alone = [f for f in files if f.endswith(other)]
-        if len(alone) == 1 and other != "." + suffix:
-            return alone[0]
-    return None
 
 
 def _is_one_submission(folder: Path, entry: str) -> bool:
