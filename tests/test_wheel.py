@@ -112,7 +112,7 @@ def test_grade_template_and_check_work_from_the_wheel_in_any_folder(
         cwd=elsewhere,
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    rows = {row["submission"].split("_")[0]: row for row in map(json.loads, done.stdout.splitlines())}
+    rows = {row["student"]["name"]: row for row in map(json.loads, done.stdout.splitlines())}
     assert rows["Ada Lovelace"]["score"] == rows["Ada Lovelace"]["max_score"] > 0  # the reference
     assert rows["Template Only"]["score"] < rows["Template Only"]["max_score"]
     assert len(rows) == len(example_batch.submissions())
